@@ -1,0 +1,51 @@
+# ChatwootAI. `make` lists the targets; every target creates .venv when needed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint typecheck check validate bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with pinned dependencies
+
+run: $(STAMP) ## start the service on embedded defaults (receiver + worker)
+	$(BIN)/chatwootai run
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint and format check) and mypy on hub/ and workers/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy hub workers
+
+typecheck: $(STAMP) ## mypy only
+	$(BIN)/mypy hub workers
+
+check: lint test ## what CI runs
+
+validate: $(STAMP) ## validate every domain under domains/
+	$(BIN)/chatwootai domains validate domains
+
+bench: $(STAMP) ## run the benchmarks, figures in var/bench/*.json
+	$(BIN)/python -m tests.perf
+
+lock: ## re-resolve the pinned dependency set into requirements.lock
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	rm -rf .venv-lock
+
+clean: ## remove .venv and local data (var/)
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,36 @@
+"""Every default value in one place, each with the reason it is what it is."""
+
+from __future__ import annotations
+
+ENV_PREFIX = "CHATWOOTAI_"
+"""Our settings' prefix. Never bare names such as REDIS_URL: CrewAI reads that one
+and switches to (slower) Redis locks."""
+
+DATA_DIR = "var"
+"""Embedded stores (Redis, SQLite, local Qdrant) live here unless URLs are given."""
+
+DOMAINS_DIR = "domains"
+"""Where the domain folders are read from."""
+
+DEFAULT_DOMAIN = "default"
+"""The domain a conversation falls back to when no mapping matches it."""
+
+LLM = "offline"
+"""The built-in model: no network, no key, answers from the domain's knowledge."""
+
+CONVERSATION_TTL_SECONDS = 30 * 24 * 3600
+"""How long Redis remembers a conversation's domain after its last message.
+Chatwoot conversations rarely stay quiet for a month and come back; the key is
+refreshed on every message, so an active conversation never expires."""
+
+SWITCH_HISTORY_LIMIT = 50
+"""Switch records kept per conversation: enough to audit, bounded in memory."""
+
+RELOAD_INTERVAL_SECONDS = 2.0
+"""How often the domain registry looks for changed YAML (a stat of a few files)."""
+
+REDIS_KEY_PREFIX = "chatwootai"
+"""Every Redis key we write starts with this, so a shared Redis stays tidy."""
+
+LOG_LEVEL = "INFO"
+"""Log level of the service."""

@@ -1,0 +1,1 @@
+"""Business domains: YAML files → validated, inherited, hot-reloaded configuration."""

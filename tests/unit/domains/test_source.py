@@ -1,0 +1,84 @@
+"""Reading YAML: plain data, positions for every key, and clear syntax errors."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from hub.domains.source import DELETE, ReplaceMap, format_key_path, read_yaml
+from hub.exceptions import YAMLSyntaxError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "file.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_key_and_list_item_remembers_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: Loja\nchatwoot:\n  account_id: 1\n  inbox_ids:\n    - 11\n    - 12\n")
+    document = read_yaml(path)
+    assert document.data == {"name": "Loja", "chatwoot": {"account_id": 1, "inbox_ids": [11, 12]}}
+    assert document.positions[("chatwoot", "account_id")].line == 3
+    assert document.positions[("chatwoot", "inbox_ids", 1)].line == 6
+    assert document.positions[("name",)].file == path
+
+
+def test_a_missing_path_is_placed_at_its_nearest_ancestor(tmp_path: Path) -> None:
+    document = read_yaml(write(tmp_path, "a: 1\nchatwoot:\n  account_id: 1\n"))
+    position = document.position_of(("chatwoot", "inbox_ids", 0))
+    assert position is not None and position.line == 2
+
+
+def test_keys_are_recorded_under_the_given_prefix(tmp_path: Path) -> None:
+    document = read_yaml(write(tmp_path, "agents:\n  a:\n    role: x\n"), ("crews", "sales"))
+    assert document.positions[("crews", "sales", "agents", "a", "role")].line == 3
+
+
+def test_scalars_come_back_as_built_in_types(tmp_path: Path) -> None:
+    document = read_yaml(write(tmp_path, "a: 1.5\nb: texto\nc: 2026-12-25\nd: no\ne: true\n"))
+    assert document.data == {"a": 1.5, "b": "texto", "c": datetime.date(2026, 12, 25),
+                             "d": "no", "e": True}
+    assert type(document.data["b"]) is str
+
+
+def test_delete_and_replace_tags_become_merge_markers(tmp_path: Path) -> None:
+    document = read_yaml(write(tmp_path, "a: !delete\nb: !replace\n  x: 1\n"))
+    assert document.data["a"] is DELETE
+    assert isinstance(document.data["b"], ReplaceMap)
+
+
+def test_an_unknown_tag_is_an_error_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(YAMLSyntaxError) as caught:
+        read_yaml(write(tmp_path, "a: 1\nb: !remove\n"))
+    assert "unknown tag !remove" in str(caught.value)
+
+
+def test_a_repeated_key_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: A\nlanguage: pt-BR\nname: B\n")
+    with pytest.raises(YAMLSyntaxError) as caught:
+        read_yaml(path)
+    assert caught.value.file == path
+    assert caught.value.line == 3
+    assert "repeated key" in caught.value.message
+
+
+def test_malformed_yaml_reports_the_line_of_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(YAMLSyntaxError) as caught:
+        read_yaml(write(tmp_path, "name: A\nroutes:\n  - a\n   b: [\n"))
+    assert caught.value.line is not None and caught.value.line >= 3
+
+
+def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: Café".encode("latin-1"))
+    with pytest.raises(YAMLSyntaxError, match="not UTF-8"):
+        read_yaml(path)
+
+
+def test_key_paths_read_like_the_yaml() -> None:
+    assert format_key_path(("crews", "sales", "agents", "a", "tools", 0)) == (
+        "crews.sales.agents.a.tools[0]"
+    )
