@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 
 import hub  # noqa: F401  (sets CrewAI's no-network environment before any test imports it)
 from hub.settings import get_settings
+from tests.domain_tree import DomainTree
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DOMAINS = ROOT / "domains"
@@ -39,9 +40,9 @@ def service_missing(what: str, error: Exception) -> None:
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test sees only its own CHATWOOTAI_ variables and a private data dir."""
     for name in list(os.environ):
-        if name.startswith("CHATWOOTAI_") and not name.startswith("CHATWOOTAI_TEST_"):
-            if name != "CHATWOOTAI_REQUIRE_SERVICES":
-                monkeypatch.delenv(name)
+        keep = name.startswith("CHATWOOTAI_TEST_") or name == "CHATWOOTAI_REQUIRE_SERVICES"
+        if name.startswith("CHATWOOTAI_") and not keep:
+            monkeypatch.delenv(name)
     monkeypatch.setenv("CHATWOOTAI_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CHATWOOTAI_DOMAINS_DIR", str(SAMPLE_DOMAINS))
     get_settings.cache_clear()
@@ -69,3 +70,11 @@ def sample_domains(tmp_path: Path) -> Path:
     target = tmp_path / "domains"
     shutil.copytree(SAMPLE_DOMAINS, target)
     return target
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> DomainTree:
+    """An empty domain tree; call `.minimal()` for a valid starting point."""
+    root = tmp_path / "domains"
+    root.mkdir()
+    return DomainTree(root)

@@ -12,13 +12,13 @@ from hub.settings import get_settings
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chatwootai")
-@click.option("-v", "--verbose", is_flag=True, help="log at INFO (default: CHATWOOTAI_LOG_LEVEL)")
+@click.option("-v", "--verbose", is_flag=True, help="show informational log lines too")
 def main(verbose: bool) -> None:
     """ChatwootAI: multi-agent AI answers for Chatwoot, one deployment for many businesses."""
-    settings = get_settings()
-    if verbose:
-        settings = settings.model_copy(update={"log_level": "INFO"})
-    configure_logging(settings)
+    # One-shot commands print their own report; only warnings and errors are logged.
+    # Long-running ones (run, serve, worker) reconfigure with CHATWOOTAI_LOG_LEVEL.
+    level = "INFO" if verbose else "WARNING"
+    configure_logging(get_settings().model_copy(update={"log_level": level}))
 
 
 main.add_command(domains)

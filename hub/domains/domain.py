@@ -23,8 +23,8 @@ from hub.domains.loader import (
 from hub.domains.schema import DomainSpec
 from hub.domains.source import SourceDocument
 from hub.domains.validation import check_references, check_tests, validate_content, validate_model
-from hub.settings import Settings
 from hub.exceptions import ConfigurationError, DomainInvalidError, SchemaError
+from hub.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,10 @@ def _secret(env_name: str | None, fallback: SecretStr | None) -> str | None:
 
 
 def build_domain(domain_id: str, sources: dict[str, DomainSource]) -> Domain:
-    """Validate one (non-template) domain from the sources of every domain; raise with *all* its errors."""
+    """Validate one (non-template) domain, given every domain's sources.
+
+    Raises DomainInvalidError holding *all* the domain's errors, not just the first.
+    """
     source = sources[domain_id]
     try:
         chain = inheritance_chain(domain_id, sources)

@@ -76,9 +76,7 @@ def read_source(domain_id: str, directory: Path) -> DomainSource:
     if document.data is None:
         document.data = {}
     if not isinstance(document.data, dict):
-        errors.append(
-            SchemaError("the file must be a mapping of keys", file=domain_file, line=1)
-        )
+        errors.append(SchemaError("the file must be a mapping of keys", file=domain_file, line=1))
         document.data = {}
     _add_crew_files(document, directory, errors)
     return DomainSource(domain_id, directory, document, errors)
@@ -133,17 +131,21 @@ def inheritance_chain(domain_id: str, sources: dict[str, DomainSource]) -> list[
         if not isinstance(parent, str):
             raise InheritanceError(
                 f"extends must be a domain id, got {parent!r}",
-                file=file, line=line, key_path="extends",
+                file=file,
+                line=line,
+                key_path="extends",
             )
         if parent not in sources:
             known = ", ".join(sorted(sources)) or "none"
             raise InheritanceError(
                 f"extends {parent!r}, but there is no such domain",
-                file=file, line=line, key_path="extends",
+                file=file,
+                line=line,
+                key_path="extends",
                 expected=f"one of: {known}",
             )
         if parent in chain:
-            cycle = " → ".join([*chain[chain.index(parent):], parent])
+            cycle = " → ".join([*chain[chain.index(parent) :], parent])
             raise InheritanceError(
                 f"inheritance cycle: {cycle}", file=file, line=line, key_path="extends"
             )

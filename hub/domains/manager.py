@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, cast
 
 import redis
 import structlog
@@ -99,7 +99,7 @@ class DomainManager:
         self.registry.maybe_reload()
         key = self.key(conversation)
         try:
-            stored = self.redis.hgetall(key)
+            stored = cast(dict[str, str], self.redis.hgetall(key))
         except redis.RedisError as error:
             raise ServiceUnavailableError(f"Redis: {error}") from error
         resolution = self._choose(conversation, stored)
@@ -139,7 +139,7 @@ class DomainManager:
         target = self.registry.get(domain_id)  # raises DomainNotFoundError
         key = self.key(conversation)
         record = SwitchRecord(
-            from_domain=self.redis.hget(key, "domain"),
+            from_domain=cast(str | None, self.redis.hget(key, "domain")),
             to_domain=target.id,
             by=by,
             reason=reason,
@@ -148,17 +148,27 @@ class DomainManager:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(
             key,
-            mapping={"domain": target.id, "source": "switch", "by": by, "reason": reason,
-                     "at": record.at},
+            mapping={
+                "domain": target.id,
+                "source": "switch",
+                "by": by,
+                "reason": reason,
+                "at": record.at,
+            },
         )
         pipe.rpush(f"{key}:switches", json.dumps(asdict(record), ensure_ascii=False))
         pipe.ltrim(f"{key}:switches", -self.history_limit, -1)
         pipe.expire(key, self.ttl_seconds)
         pipe.expire(f"{key}:switches", self.ttl_seconds)
         pipe.execute()
-        log.info("conversation switched domain", from_domain=record.from_domain,
-                 to_domain=target.id, by=by, reason=reason,
-                 conversation_id=conversation.conversation_id)
+        log.info(
+            "conversation switched domain",
+            from_domain=record.from_domain,
+            to_domain=target.id,
+            by=by,
+            reason=reason,
+            conversation_id=conversation.conversation_id,
+        )
         return record
 
     def history(self, conversation: ConversationRef) -> list[SwitchRecord]:

@@ -1,10 +1,10 @@
 """The inheritance merge rules, in one function.
 
-    mapping + mapping          → merged key by key, recursively
-    anything + list            → the child's list (lists replace)
-    anything + scalar          → the child's value
-    anything + !delete         → the key disappears
-    mapping + !replace mapping → the child's mapping, nothing inherited under it
+mapping + mapping          → merged key by key, recursively
+anything + list            → the child's list (lists replace)
+anything + scalar          → the child's value
+anything + !delete         → the key disappears
+mapping + !replace mapping → the child's mapping, nothing inherited under it
 """
 
 from __future__ import annotations

@@ -111,11 +111,9 @@ class DomainRegistry:
             self._signature = signature
             previous = self._snapshot
             self._snapshot = self._load(previous)
-            changed = (
-                {k: v.fingerprint for k, v in previous.domains.items()}
-                != {k: v.fingerprint for k, v in self._snapshot.domains.items()}
-                or set(previous.problems) != set(self._snapshot.problems)
-            )
+            changed = {k: v.fingerprint for k, v in previous.domains.items()} != {
+                k: v.fingerprint for k, v in self._snapshot.domains.items()
+            } or set(previous.problems) != set(self._snapshot.problems)
             return changed
 
     def _load(self, previous: Snapshot) -> Snapshot:
@@ -137,7 +135,7 @@ class DomainRegistry:
                 problems[domain_id] = error
                 if self.log_problems:
                     log.error(
-                    "domain invalid",
+                        "domain invalid",
                         domain=domain_id,
                         errors=[e.render() for e in error.errors],
                         serving="last good version" if old else "nothing",

@@ -68,7 +68,7 @@ Identifier = Annotated[str, _pattern(IDENTIFIER, "name")]
 DomainId = Annotated[str, _pattern(DOMAIN_ID, "domain id")]
 EnvVarName = Annotated[str, _pattern(ENV_VAR_NAME, "environment variable name")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-assert WEEKDAYS == Weekday.__args__  # type: ignore[attr-defined]
+assert Weekday.__args__ == WEEKDAYS  # type: ignore[attr-defined]
 
 
 class ChatwootMapping(StrictModel):

@@ -16,6 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.error import MarkedYAMLError
 
 from hub.exceptions import YAMLSyntaxError
@@ -126,15 +127,15 @@ def _plain(node: Any, file: Path, path: KeyPath, positions: dict[KeyPath, Positi
             expected=f"{DELETE_TAG} or {REPLACE_TAG} (on a mapping)",
         )
     if isinstance(node, CommentedMap):
-        tag = getattr(node.tag, "value", None)
-        if tag not in (None, REPLACE_TAG):
+        map_tag = getattr(node.tag, "value", None)
+        if map_tag not in (None, REPLACE_TAG):
             raise YAMLSyntaxError(
-                f"unknown tag {tag}",
+                f"unknown tag {map_tag}",
                 file=file,
                 line=node.lc.line + 1,
                 expected=f"{REPLACE_TAG} on a mapping",
             )
-        result: dict[Any, Any] = ReplaceMap() if tag == REPLACE_TAG else {}
+        result: dict[Any, Any] = ReplaceMap() if map_tag == REPLACE_TAG else {}
         for key, value in node.items():
             plain_key = _scalar(key)
             child = (*path, plain_key)
@@ -171,10 +172,20 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
     import io
 
     buffer = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="rt")  # keeps the key order of the data
     yaml.default_flow_style = False
     yaml.allow_unicode = True
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
     yaml.width = 100
-    yaml.dump(dict(data), buffer)
+    yaml.dump(_literal_blocks(dict(data)), buffer)
     return buffer.getvalue()
+
+
+def _literal_blocks(value: Any) -> Any:
+    """Multi-line texts (prompts) as `|` blocks, the way people write them."""
+    if isinstance(value, dict):
+        return {k: _literal_blocks(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal_blocks(item) for item in value]
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    return value

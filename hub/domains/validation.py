@@ -7,6 +7,7 @@ checks what Pydantic cannot: references between parts of the document.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import types
 import typing
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hub.domains.content import ConversationTests, SeedData
+from hub.domains.schema import CrewSpec, DomainSpec
 from hub.domains.source import KeyPath, SourceDocument, format_key_path, read_yaml
 from hub.domains.vocabulary import (
     HUB_CREW,
@@ -26,7 +28,6 @@ from hub.domains.vocabulary import (
     placeholders_in,
 )
 from hub.exceptions import ConfigurationError, DanglingReferenceError, SchemaError
-from hub.domains.schema import CrewSpec, DomainSpec
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
 
@@ -116,13 +117,19 @@ def check_references(
     for name, route in routes.items():
         if route.crew not in spec.crews:
             problems.append(
-                (("routing", "routes", name, "crew"), f"no crew named {route.crew!r}",
-                 _one_of(spec.crews))
+                (
+                    ("routing", "routes", name, "crew"),
+                    f"no crew named {route.crew!r}",
+                    _one_of(spec.crews),
+                )
             )
         elif route.crew == HUB_CREW:
             problems.append(
-                (("routing", "routes", name, "crew"), "a route cannot lead back to the hub crew",
-                 "a specialist crew")
+                (
+                    ("routing", "routes", name, "crew"),
+                    "a route cannot lead back to the hub crew",
+                    "a specialist crew",
+                )
             )
     if HUB_CREW not in spec.crews:
         problems.append((("crews",), f"the {HUB_CREW!r} crew is missing", "crews/hub.yaml"))
@@ -136,8 +143,11 @@ def check_references(
             )
     if spec.chatwoot.inbox_ids and spec.chatwoot.account_id is None:
         problems.append(
-            (("chatwoot", "account_id"), "inbox_ids are given but account_id is missing",
-             "the Chatwoot account id of these inboxes")
+            (
+                ("chatwoot", "account_id"),
+                "inbox_ids are given but account_id is missing",
+                "the Chatwoot account id of these inboxes",
+            )
         )
     return [_reference_error(document, *problem) for problem in problems]
 
@@ -151,8 +161,11 @@ def _crew_problems(crew_name: str, crew: CrewSpec) -> Iterator[tuple[KeyPath, st
     for agent_name, agent in crew.agents.items():
         for index, tool in enumerate(agent.tools):
             if tool not in TOOLS:
-                yield (*base, "agents", agent_name, "tools", index), _unknown_tool(tool), \
-                    _one_of(TOOLS)
+                yield (
+                    (*base, "agents", agent_name, "tools", index),
+                    _unknown_tool(tool),
+                    _one_of(TOOLS),
+                )
         for key in ("role", "goal", "backstory"):
             yield from _placeholder_problems(
                 getattr(agent, key), (*base, "agents", agent_name, key), allowed
@@ -161,28 +174,32 @@ def _crew_problems(crew_name: str, crew: CrewSpec) -> Iterator[tuple[KeyPath, st
     for task_name, task in crew.tasks.items():
         path = (*base, "tasks", task_name)
         if task.agent not in crew.agents:
-            yield (*path, "agent"), f"no agent named {task.agent!r} in this crew", \
-                _one_of(crew.agents)
+            yield (
+                (*path, "agent"),
+                f"no agent named {task.agent!r} in this crew",
+                _one_of(crew.agents),
+            )
         for index, tool in enumerate(task.tools):
             if tool not in TOOLS:
                 yield (*path, "tools", index), _unknown_tool(tool), _one_of(TOOLS)
         for index, name in enumerate(task.context):
             if name not in seen_tasks:
-                yield (*path, "context", index), \
-                    f"context names {name!r}, which is not an earlier task of this crew", \
-                    _one_of(seen_tasks)
+                yield (
+                    (*path, "context", index),
+                    f"context names {name!r}, which is not an earlier task of this crew",
+                    _one_of(seen_tasks),
+                )
         for key in ("description", "expected_output"):
             yield from _placeholder_problems(getattr(task, key), (*path, key), allowed)
-        try:
-            carries_message = carries_message or "message" in set(
-                placeholders_in(task.description)
-            )
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):  # bad braces are reported above
+            carries_message = carries_message or "message" in set(placeholders_in(task.description))
         seen_tasks.append(task_name)
     if not carries_message:
-        yield (*base, "tasks"), "no task of this crew carries the customer's {message}", \
-            "{message} in at least one task description"
+        yield (
+            (*base, "tasks"),
+            "no task of this crew carries the customer's {message}",
+            "{message} in at least one task description",
+        )
 
 
 def _placeholder_problems(
@@ -241,7 +258,9 @@ def check_tests(
                 if route is not None and route not in spec.routing.routes:
                     errors.append(
                         _reference_error(
-                            document, (*at, "route"), f"no route named {route!r}",
+                            document,
+                            (*at, "route"),
+                            f"no route named {route!r}",
                             _one_of(spec.routing.routes),
                         )
                     )

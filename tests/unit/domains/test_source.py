@@ -18,7 +18,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_every_key_and_list_item_remembers_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "name: Loja\nchatwoot:\n  account_id: 1\n  inbox_ids:\n    - 11\n    - 12\n")
+    path = write(
+        tmp_path, "name: Loja\nchatwoot:\n  account_id: 1\n  inbox_ids:\n    - 11\n    - 12\n"
+    )
     document = read_yaml(path)
     assert document.data == {"name": "Loja", "chatwoot": {"account_id": 1, "inbox_ids": [11, 12]}}
     assert document.positions[("chatwoot", "account_id")].line == 3
@@ -39,8 +41,13 @@ def test_keys_are_recorded_under_the_given_prefix(tmp_path: Path) -> None:
 
 def test_scalars_come_back_as_built_in_types(tmp_path: Path) -> None:
     document = read_yaml(write(tmp_path, "a: 1.5\nb: texto\nc: 2026-12-25\nd: no\ne: true\n"))
-    assert document.data == {"a": 1.5, "b": "texto", "c": datetime.date(2026, 12, 25),
-                             "d": "no", "e": True}
+    assert document.data == {
+        "a": 1.5,
+        "b": "texto",
+        "c": datetime.date(2026, 12, 25),
+        "d": "no",
+        "e": True,
+    }
     assert type(document.data["b"]) is str
 
 

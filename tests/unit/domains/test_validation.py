@@ -12,7 +12,7 @@ from hub.exceptions import (
     SchemaError,
     YAMLSyntaxError,
 )
-from tests.unit.domains.conftest import DomainTree
+from tests.domain_tree import DomainTree
 
 
 def errors_of(tree: DomainTree, domain_id: str = "shop") -> list[ConfigurationError]:
@@ -93,19 +93,38 @@ def test_a_wrong_type_says_what_was_given(tree: DomainTree) -> None:
 @pytest.mark.parametrize(
     ("snippet", "key_path", "words"),
     [
-        ("business_hours:\n  weekly:\n    mon: ['19:00-09:00']\n",
-         "business_hours.weekly.mon[0]", "ends before it starts"),
-        ("business_hours:\n  weekly:\n    mon: ['9h-18h']\n",
-         "business_hours.weekly.mon[0]", "09:00-18:00"),
-        ("business_hours:\n  weekly:\n    sab: ['09:00-12:00']\n",
-         "business_hours.weekly.sab", "'mon'"),
+        (
+            "business_hours:\n  weekly:\n    mon: ['19:00-09:00']\n",
+            "business_hours.weekly.mon[0]",
+            "ends before it starts",
+        ),
+        (
+            "business_hours:\n  weekly:\n    mon: ['9h-18h']\n",
+            "business_hours.weekly.mon[0]",
+            "09:00-18:00",
+        ),
+        (
+            "business_hours:\n  weekly:\n    sab: ['09:00-12:00']\n",
+            "business_hours.weekly.sab",
+            "'mon'",
+        ),
         ("timezone: America/Curitba\n", "timezone", "unknown time zone"),
-        ("handoff:\n  rules:\n    - name: urgente\n      patterns: ['(dor']\n      reply: Ligue 192\n",
-         "handoff.rules[0].patterns[0]", "invalid regular expression"),
-        ("chatwoot:\n  account_id: 7\n  token_env: minha-senha\n",
-         "chatwoot.token_env", "environment variable name"),
-        ("conversation:\n  burst_window_seconds: 60\n",
-         "conversation.burst_window_seconds", "less than or equal to 20"),
+        (
+            "handoff:\n  rules:\n    - name: urgente\n"
+            "      patterns: ['(dor']\n      reply: Ligue 192\n",
+            "handoff.rules[0].patterns[0]",
+            "invalid regular expression",
+        ),
+        (
+            "chatwoot:\n  account_id: 7\n  token_env: minha-senha\n",
+            "chatwoot.token_env",
+            "environment variable name",
+        ),
+        (
+            "conversation:\n  burst_window_seconds: 60\n",
+            "conversation.burst_window_seconds",
+            "less than or equal to 20",
+        ),
     ],
 )
 def test_values_are_checked_beyond_their_type(
@@ -151,9 +170,12 @@ def test_defining_a_crew_both_inline_and_in_a_file_is_an_error(tree: DomainTree)
 
 def test_an_unknown_tool_is_an_error_with_a_suggestion(tree: DomainTree) -> None:
     tree.minimal()
-    tree.write("_base/crews/support.yaml",
-               (tree.root / "_base/crews/support.yaml").read_text().replace(
-                   "knowledge_search", "knowlege_search"))
+    tree.write(
+        "_base/crews/support.yaml",
+        (tree.root / "_base/crews/support.yaml")
+        .read_text()
+        .replace("knowledge_search", "knowlege_search"),
+    )
     error = only_error(tree)
     assert error.key_path == "crews.support.agents.helper.tools[0]"
     assert "did you mean 'knowledge_search'?" in error.message
@@ -195,8 +217,9 @@ def test_unknown_placeholders_and_hub_only_placeholders_are_errors(tree: DomainT
     tree.minimal()
     tree.write(
         "_base/crews/support.yaml",
-        (tree.root / "_base/crews/support.yaml").read_text().replace(
-            "Cliente: {message}", "Cliente {nome}: {message} {routes}"),
+        (tree.root / "_base/crews/support.yaml")
+        .read_text()
+        .replace("Cliente: {message}", "Cliente {nome}: {message} {routes}"),
     )
     messages = sorted(e.message for e in errors_of(tree))
     assert messages == ["unknown placeholder {nome}", "unknown placeholder {routes}"]
@@ -240,8 +263,10 @@ def test_a_yaml_syntax_error_in_the_base_is_reported_for_every_child(tree: Domai
 
 def test_a_switch_label_must_name_an_existing_domain(tree: DomainTree) -> None:
     tree.minimal()
-    tree.write("shop/domain.yaml",
-               "extends: _base\nname: Loja\nswitching:\n  labels:\n    'domain:x': clinica\n")
+    tree.write(
+        "shop/domain.yaml",
+        "extends: _base\nname: Loja\nswitching:\n  labels:\n    'domain:x': clinica\n",
+    )
     error = only_error(tree)
     assert error.key_path == "switching.labels.domain:x"
     assert "no domain named 'clinica'" in error.message
@@ -276,13 +301,16 @@ def test_conversation_tests_may_only_expect_existing_routes_and_tools(tree: Doma
     )
     errors = {e.key_path: e for e in errors_of(tree)}
     assert errors["stories[0].steps[0].expect.route"].line == 6
-    assert "did you mean 'knowledge_search'" in errors["stories[0].steps[0].expect.tools[0]"].message
+    assert (
+        "did you mean 'knowledge_search'" in errors["stories[0].steps[0].expect.tools[0]"].message
+    )
 
 
 def test_a_knowledge_file_named_without_wildcards_must_exist(tree: DomainTree) -> None:
     tree.minimal()
-    tree.write("shop/domain.yaml",
-               "extends: _base\nname: Loja\nknowledge:\n  paths: [knowledge/faq.md]\n")
+    tree.write(
+        "shop/domain.yaml", "extends: _base\nname: Loja\nknowledge:\n  paths: [knowledge/faq.md]\n"
+    )
     error = only_error(tree)
     assert "knowledge/faq.md" in error.message
     assert error.key_path == "knowledge.paths[0]"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import pytest
-
 BASE_DOMAIN = """\
 name: Base
 messages:
@@ -84,11 +82,3 @@ class DomainTree:
         self.write("_base/crews/support.yaml", SUPPORT_CREW)
         self.write("shop/domain.yaml", SHOP_DOMAIN)
         return self
-
-
-@pytest.fixture
-def tree(tmp_path: Path) -> DomainTree:
-    """An empty domain tree; call `.minimal()` for a valid starting point."""
-    root = tmp_path / "domains"
-    root.mkdir()
-    return DomainTree(root)

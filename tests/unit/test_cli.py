@@ -1,0 +1,125 @@
+"""The `chatwootai` command: domains list, show and validate."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from hub.cli import main
+from tests.conftest import ROOT, SAMPLE_DOMAINS
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_accepts_the_shipped_domains() -> None:
+    code, out, err = run("domains", "validate", str(SAMPLE_DOMAINS))
+    assert code == 0, err
+    assert "4 domain(s) valid: cosmetics, default, health, retail" in out
+
+
+def test_validate_reads_the_configured_folder_when_none_is_given() -> None:
+    code, out, _ = run("domains", "validate")
+    assert code == 0
+    assert "valid" in out
+
+
+def test_validate_names_file_line_and_key_of_every_error(sample_domains: Path) -> None:
+    sales = sample_domains / "cosmetics/crews/sales.yaml"
+    text = sales.read_text(encoding="utf-8")
+    sales.write_text(text.replace("    role:", "    rol:", 1), encoding="utf-8")
+    support = sample_domains / "retail/crews/support.yaml"
+    support_text = support.read_text(encoding="utf-8")
+    agent_line = next(line for line in support_text.splitlines() if line.startswith("    agent:"))
+    support.write_text(support_text.replace(agent_line, "    agent: ninguem"), encoding="utf-8")
+    default = sample_domains / "default/domain.yaml"
+    default.write_text(
+        default.read_text(encoding="utf-8").replace("extends: _base", "extends: health"),
+        encoding="utf-8",
+    )
+    health = sample_domains / "health/domain.yaml"
+    health.write_text(
+        health.read_text(encoding="utf-8").replace("extends: _base", "extends: default"),
+        encoding="utf-8",
+    )
+
+    code, _, err = run("domains", "validate", str(sample_domains))
+
+    assert code == 1
+    lines = err.splitlines()
+
+    def line_of(path: Path, pattern: str) -> int:
+        source = path.read_text(encoding="utf-8").splitlines()
+        return next(i for i, line in enumerate(source, 1) if re.search(pattern, line))
+
+    assert f"{sales}:{line_of(sales, r'^    rol:')}: crews.sales.agents." in "\n".join(lines)
+    assert any("unknown key 'rol'; did you mean 'role'?" in line for line in lines)
+    agent_errors = [line for line in lines if "no agent named 'ninguem'" in line]
+    assert agent_errors and agent_errors[0].startswith(
+        f"{support}:{line_of(support, 'agent: ninguem')}: crews.support.tasks."
+    )
+    for path in (default, health):
+        cycle = f"{path}:{line_of(path, '^extends:')}: extends: inheritance cycle:"
+        assert any(line.startswith(cycle) for line in lines), lines
+    assert "invalid: cosmetics, default, health, retail" in lines[-1]
+
+
+def test_validate_exits_1_on_a_folder_that_does_not_exist(tmp_path: Path) -> None:
+    code, _, err = run("domains", "validate", str(tmp_path / "nope"))
+    assert code == 1
+    assert "domains folder does not exist" in err
+
+
+def test_list_shows_each_domain_with_its_chatwoot_mapping() -> None:
+    code, out, _ = run("domains", "list")
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    assert re.search(r"\b1\s+11,12\b", rows["cosmetics"])
+    assert re.search(r"\b2\s+21\b", rows["health"])
+    assert re.search(r"\b3\s+31,32\b", rows["retail"])
+    assert set(rows) == {"cosmetics", "default", "health", "retail"}
+
+
+def test_list_marks_an_invalid_domain(sample_domains: Path) -> None:
+    shutil.rmtree(sample_domains / "retail/crews")
+    (sample_domains / "retail/domain.yaml").write_text(
+        (sample_domains / "retail/domain.yaml").read_text(encoding="utf-8") + "\nbogus: 1\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("domains", "list", "--dir", str(sample_domains))
+    assert code == 0
+    assert re.search(r"^retail\s.*INVALID \(not served\)", out, re.MULTILINE)
+
+
+def test_show_prints_the_merged_configuration_with_inherited_keys() -> None:
+    code, out, _ = run("domains", "show", "retail")
+    assert code == 0
+    assert out.startswith("# retail: retail → _base")
+    assert "account_id: 3" in out
+    assert "hub:" in out  # the hub crew comes from _base
+    assert "burst_window_seconds:" in out
+
+
+def test_show_of_an_unknown_domain_fails_with_the_known_ones() -> None:
+    code, _, err = run("domains", "show", "bakery")
+    assert code == 1
+    assert "no domain 'bakery'" in err and "cosmetics" in err
+
+
+def test_the_installed_command_runs_and_bare_invocation_lists_the_groups() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "chatwootai"), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0
+    assert "domains" in result.stdout

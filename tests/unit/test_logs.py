@@ -1,0 +1,62 @@
+"""Log lines are JSON in production and carry the message's domain and conversation."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import structlog
+
+from hub.logs import configure_logging, message_context
+from hub.settings import Settings
+
+
+def json_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_every_line_inside_a_message_context_carries_domain_and_conversation() -> None:
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="json"), stream)
+    with message_context(domain="cosmetics", conversation_id=42, account_id=1, message_id=7):
+        structlog.get_logger("hub.test").info("crew started", route="sales")
+        logging.getLogger("celery.worker").warning("a library line")
+    structlog.get_logger("hub.test").info("outside")
+    inside_ours, inside_library, outside = json_lines(stream)
+    for line in (inside_ours, inside_library):
+        assert line["domain"] == "cosmetics"
+        assert line["conversation_id"] == 42
+        assert line["message_id"] == 7
+    assert inside_ours["route"] == "sales"
+    assert inside_library["event"] == "a library line"
+    assert "domain" not in outside
+
+
+def test_console_format_is_readable_text() -> None:
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="console"), stream)
+    with message_context(domain="retail", conversation_id=9):
+        structlog.get_logger("hub.test").info("hello")
+    text = stream.getvalue()
+    assert "hello" in text and "domain=retail" in text
+    assert not text.lstrip().startswith("{")
+
+
+def test_configuring_twice_does_not_duplicate_lines() -> None:
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="json"), stream)
+    configure_logging(Settings(log_format="json"), stream)
+    structlog.get_logger("hub.test").info("once")
+    assert len(json_lines(stream)) == 1
+
+
+def test_exceptions_are_rendered_into_the_json_line() -> None:
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="json"), stream)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        structlog.get_logger("hub.test").exception("failed")
+    (line,) = json_lines(stream)
+    assert "RuntimeError: boom" in str(line["exception"])
