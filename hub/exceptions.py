@@ -111,3 +111,56 @@ class DomainNotFoundError(ChatwootAIError):
 
 class ServiceUnavailableError(ChatwootAIError):
     """Raised when a required service (Redis, the database) cannot be reached."""
+
+
+class WebhookError(ChatwootAIError):
+    """Raised when an incoming webhook cannot be accepted; `status` is the HTTP answer."""
+
+    status: int = 400
+
+
+class InvalidPayloadError(WebhookError):
+    """Raised when a webhook body is not JSON or not the shape Chatwoot sends."""
+
+    status = 400
+
+
+class SignatureError(WebhookError):
+    """Raised when a webhook signature is missing, wrong or outside the time window."""
+
+    status = 401
+
+
+class PayloadTooLargeError(WebhookError):
+    """Raised when a webhook body is over the size limit."""
+
+    status = 413
+
+
+class QueueError(ChatwootAIError):
+    """Raised when a message cannot be made durable on the broker (Chatwoot should retry)."""
+
+
+class ChatwootAPIError(ChatwootAIError):
+    """Raised when a Chatwoot API call fails for good (after retries).
+
+    `status` is the last HTTP status (None for network errors); `retryable` says
+    whether a later attempt could succeed (429, 5xx, network) or not (4xx).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
+        self.status = status
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class ModelError(ChatwootAIError):
+    """Raised when the language model fails: provider error, bad answer."""
+
+
+class ModelTimeoutError(ModelError):
+    """Raised when the language model does not answer within its timeout."""
+
+
+class CrewError(ChatwootAIError):
+    """Raised when a crew cannot be built or its run fails."""

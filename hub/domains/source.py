@@ -16,8 +16,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 from hub.exceptions import YAMLSyntaxError
 
