@@ -21,8 +21,13 @@ def test_every_sample_domain_is_valid(registry: DomainRegistry) -> None:
 
 @pytest.mark.parametrize(
     ("account", "inbox", "domain_id"),
-    [(1, 11, "cosmetics"), (1, 12, "cosmetics"), (2, 21, "health"), (3, 31, "retail"),
-     (3, 32, "retail")],
+    [
+        (1, 11, "cosmetics"),
+        (1, 12, "cosmetics"),
+        (2, 21, "health"),
+        (3, 31, "retail"),
+        (3, 32, "retail"),
+    ],
 )
 def test_each_business_is_mapped_to_its_chatwoot_account_and_inboxes(
     registry: DomainRegistry, account: int, inbox: int, domain_id: str
