@@ -32,5 +32,21 @@ RELOAD_INTERVAL_SECONDS = 2.0
 REDIS_KEY_PREFIX = "chatwootai"
 """Every Redis key we write starts with this, so a shared Redis stays tidy."""
 
+VISIBILITY_TIMEOUT_SECONDS = 900
+"""How long a taken but unacknowledged message stays invisible before the broker
+gives it to another worker: longer than the slowest turn (model timeouts and
+retries included), short enough that a crashed worker's message is redelivered
+within minutes."""
+
+WORKER_CONCURRENCY = 8
+"""Threads per worker process: a turn mostly waits on the model (I/O), while
+CrewAI's own CPU cost is ~30 ms per kickoff."""
+
+MAX_WEBHOOK_BYTES = 1024 * 1024
+"""Chatwoot payloads are a few KiB; anything over 1 MiB is refused with 413."""
+
+SIGNATURE_WINDOW_SECONDS = 300
+"""Signed webhooks older or newer than this are refused (replay protection)."""
+
 LOG_LEVEL = "INFO"
 """Log level of the service."""

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     )
     conversation_ttl_seconds: int = Field(default=defaults.CONVERSATION_TTL_SECONDS, gt=0)
     reload_interval_seconds: float = Field(default=defaults.RELOAD_INTERVAL_SECONDS, ge=0)
+    visibility_timeout_seconds: int = Field(default=defaults.VISIBILITY_TIMEOUT_SECONDS, gt=0)
+    worker_concurrency: int = Field(default=defaults.WORKER_CONCURRENCY, gt=0)
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    llm_max_tokens: int = Field(default=1024, gt=0)
 
     @property
     def embedded_redis_path(self) -> Path:

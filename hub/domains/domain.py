@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from hub import defaults
 from hub.domains.content import ConversationTests, SeedData
 from hub.domains.loader import (
     DATA_DIR,
@@ -24,6 +23,7 @@ from hub.domains.schema import DomainSpec
 from hub.domains.source import SourceDocument
 from hub.domains.validation import check_references, check_tests, validate_content, validate_model
 from hub.exceptions import ConfigurationError, DomainInvalidError, SchemaError
+from hub.queue import queue_name
 from hub.settings import Settings
 
 
@@ -43,7 +43,7 @@ class Domain:
     @property
     def queue(self) -> str:
         """The Celery queue this domain's messages go to."""
-        return f"{defaults.REDIS_KEY_PREFIX}.{self.id}"
+        return queue_name(self.id)
 
     def chatwoot_token(self, settings: Settings) -> str | None:
         """The `api_access_token` for this domain: its own env var, else the global one."""

@@ -7,7 +7,6 @@ checks what Pydantic cannot: references between parts of the document.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import types
 import typing
@@ -191,8 +190,7 @@ def _crew_problems(crew_name: str, crew: CrewSpec) -> Iterator[tuple[KeyPath, st
                 )
         for key in ("description", "expected_output"):
             yield from _placeholder_problems(getattr(task, key), (*path, key), allowed)
-        with contextlib.suppress(ValueError):  # bad braces are reported above
-            carries_message = carries_message or "message" in set(placeholders_in(task.description))
+        carries_message = carries_message or "message" in set(placeholders_in(task.description))
         seen_tasks.append(task_name)
     if not carries_message:
         yield (
@@ -205,12 +203,7 @@ def _crew_problems(crew_name: str, crew: CrewSpec) -> Iterator[tuple[KeyPath, st
 def _placeholder_problems(
     text: str, path: KeyPath, allowed: set[str]
 ) -> Iterator[tuple[KeyPath, str, str | None]]:
-    try:
-        names = list(placeholders_in(text))
-    except ValueError as error:
-        yield path, f"bad braces in text: {error}", "{name} placeholders; {{ and }} for braces"
-        return
-    for name in names:
+    for name in placeholders_in(text):
         if name not in allowed:
             yield path, f"unknown placeholder {{{name}}}", _one_of(sorted(allowed))
 

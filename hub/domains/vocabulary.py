@@ -8,7 +8,6 @@ the first customer message.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterator
 
 TOOLS: dict[str, str] = {
@@ -53,8 +52,12 @@ ENV_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 """Names of environment variables that hold a domain's secrets."""
 
 
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_\-]*)}")
+"""What CrewAI interpolates in agent and task texts (`crewai.utilities.string_utils`):
+any `{name}`, with no escape; other braces (JSON examples) are left alone."""
+
+
 def placeholders_in(text: str) -> Iterator[str]:
-    """The `{name}` fields of a crew text; raises ValueError on an unbalanced brace."""
-    for _literal, name, _spec, _conversion in string.Formatter().parse(text):
-        if name is not None:
-            yield name
+    """The `{name}` placeholders CrewAI will try to fill in a crew text."""
+    for match in PLACEHOLDER.finditer(text):
+        yield match.group(1)

@@ -1,0 +1,55 @@
+"""The Celery application shared by the receiver (which only sends) and the workers.
+
+One queue per domain (`chatwootai.<domain>`), at-least-once delivery.
+
+`task_acks_late` + `task_reject_on_worker_lost`: a message is acknowledged only
+after its task finished, so a worker that dies mid-turn (even by SIGKILL) leaves
+it to be redelivered after the broker's visibility timeout. Replies stay
+exactly-once on top of that thanks to the reply record in `workers.tasks`.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from hub import defaults
+from hub.kvstore import redis_url
+from hub.settings import Settings
+
+HANDLE_MESSAGE = "chatwootai.handle_message"
+"""The task name the receiver sends to; stable, readable in Flower."""
+
+
+def queue_name(domain_id: str) -> str:
+    """The queue of one domain: `chatwootai.<domain>`."""
+    return f"{defaults.REDIS_KEY_PREFIX}.{domain_id}"
+
+
+def create_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:
+    """A Celery app on the configured (or embedded) Redis broker.
+
+    The receiver sends by task name and needs no task code; workers pass
+    `include=("workers.tasks",)`.
+    """
+    app = Celery("chatwootai", broker=redis_url(settings), include=list(include))
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_default_queue=queue_name(defaults.DEFAULT_DOMAIN),
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_seconds,
+            "socket_timeout": 5,
+            "socket_connect_timeout": 2,
+        },
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        enable_utc=True,
+    )
+    return app
