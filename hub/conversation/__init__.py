@@ -1,0 +1,1 @@
+"""Conversation state shared by receivers and workers, kept in Redis."""

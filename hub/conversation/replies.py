@@ -1,0 +1,76 @@
+"""The reply record that makes replies exactly-once on top of at-least-once delivery.
+
+A message can be delivered to a worker more than once (a crashed worker's
+message is redelivered; a task retries after a Chatwoot error). Before posting,
+the worker claims `chatwootai:reply:{account}:{message}` as `posting`; after the
+post succeeds it becomes `posted`. A redelivered message whose reply is
+`posted` is acknowledged without a second reply. One whose record says
+`posting` for longer than the post timeout belongs to a worker that died between
+claim and post: we cannot know whether Chatwoot got it, and we post again,
+preferring a rare duplicate to silence.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import redis
+
+from hub import defaults
+
+RECORD_TTL_SECONDS = 7 * 24 * 3600
+"""Longer than any redelivery or retry window."""
+
+STALE_POSTING_SECONDS = 60
+"""A `posting` claim older than this belongs to a worker that died mid-post."""
+
+DRAFT_TTL_SECONDS = 3600
+"""Drafts only need to outlive the task's retries."""
+
+Claim = Literal["claimed", "posted", "in_progress"]
+
+
+class ReplyLedger:
+    """Claims, confirms and releases reply records in Redis."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    @staticmethod
+    def key(account_id: int, message_id: int) -> str:
+        return f"{defaults.REDIS_KEY_PREFIX}:reply:{account_id}:{message_id}"
+
+    def claim(self, account_id: int, message_id: int) -> Claim:
+        """`claimed` (go ahead and post), `posted` (already done) or `in_progress`."""
+        key = self.key(account_id, message_id)
+        now = time.time()
+        if self.redis.set(key, f"posting:{now}", nx=True, ex=RECORD_TTL_SECONDS):
+            return "claimed"
+        value = str(self.redis.get(key) or "")
+        if value == "posted":
+            return "posted"
+        started = float(value.split(":", 1)[1]) if value.startswith("posting:") else 0.0
+        if now - started > STALE_POSTING_SECONDS:
+            self.redis.set(key, f"posting:{now}", ex=RECORD_TTL_SECONDS)
+            return "claimed"
+        return "in_progress"
+
+    def confirm(self, account_id: int, message_id: int) -> None:
+        """The reply reached Chatwoot."""
+        self.redis.set(self.key(account_id, message_id), "posted", ex=RECORD_TTL_SECONDS)
+
+    def release(self, account_id: int, message_id: int) -> None:
+        """The post failed; a retry may claim again."""
+        self.redis.delete(self.key(account_id, message_id))
+
+    def posted(self, account_id: int, message_id: int) -> bool:
+        return self.redis.get(self.key(account_id, message_id)) == "posted"
+
+    def save_draft(self, account_id: int, message_id: int, text: str) -> None:
+        """Keep the crew's reply so a retry posts it without running the crew again."""
+        self.redis.set(f"{self.key(account_id, message_id)}:draft", text, ex=DRAFT_TTL_SECONDS)
+
+    def draft(self, account_id: int, message_id: int) -> str | None:
+        value = self.redis.get(f"{self.key(account_id, message_id)}:draft")
+        return str(value) if value is not None else None
