@@ -25,13 +25,21 @@ def queue_name(domain_id: str) -> str:
     return f"{defaults.REDIS_KEY_PREFIX}.{domain_id}"
 
 
+def broker_url(url: str) -> str:
+    """Kombu spells a Redis unix socket `redis+socket://`; redis-py spells it `unix://`."""
+    if url.startswith("unix://"):
+        path, _, query = url.removeprefix("unix://").partition("?")
+        return f"redis+socket://{path}" + (f"?{query}" if query else "")
+    return url
+
+
 def create_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:
     """A Celery app on the configured (or embedded) Redis broker.
 
     The receiver sends by task name and needs no task code; workers pass
     `include=("workers.tasks",)`.
     """
-    app = Celery("chatwootai", broker=redis_url(settings), include=list(include))
+    app = Celery("chatwootai", broker=broker_url(redis_url(settings)), include=list(include))
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -18,6 +18,8 @@ from hypothesis import settings as hypothesis_settings
 import hub  # noqa: F401  (sets CrewAI's no-network environment before any test imports it)
 from hub.settings import get_settings
 from tests.domain_tree import DomainTree
+from tests.fakes.chatwoot import fake_chatwoot  # noqa: F401  (shared fixture)
+from tests.fakes.openai_server import fake_openai  # noqa: F401  (shared fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DOMAINS = ROOT / "domains"

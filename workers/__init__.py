@@ -1,7 +1,31 @@
-"""The Celery worker side of ChatwootAI (`celery -A workers worker`).
+"""The Celery worker side of ChatwootAI: `celery -A workers worker -Q chatwootai.<domain>`.
 
-Workers consume the per-domain queues (`chatwootai.<domain>`, see
-`hub.domains.domain.Domain.queue`) and run the domain's crews. The Celery app
-and its tasks are built on the foundation in `hub/`: settings, the domain
-registry and the DomainManager.
+`app` is the Celery application with the `chatwootai.handle_message` task; each
+worker process builds its runtime (one CrewFactory, domains prepared and
+validated) when it starts, before taking its first message.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import signals
+
+from hub.logs import configure_logging
+from hub.queue import create_celery
+from hub.settings import get_settings
+
+app = create_celery(get_settings(), include=("workers.tasks",))
+
+
+@signals.worker_process_init.connect  # type: ignore[untyped-decorator]
+@signals.worker_init.connect  # type: ignore[untyped-decorator]
+def _build_runtime(**_: Any) -> None:
+    """Prepare domains and crews at start, not at the first message."""
+    from workers.runtime import runtime
+
+    configure_logging(get_settings())
+    runtime()
+
+
+__all__ = ["app"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from hub import __version__
+from hub.cli.chat import chat
 from hub.cli.domains import domains
+from hub.cli.service import run, serve, worker
 from hub.logs import configure_logging
 from hub.settings import get_settings
 
@@ -22,3 +24,7 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(domains)
+main.add_command(chat)
+main.add_command(run)
+main.add_command(serve)
+main.add_command(worker)

@@ -5,8 +5,13 @@ arrives, and clears the mark when Chatwoot hands the conversation back to the
 bot (its status becomes `pending` again). Workers check the mark before posting,
 so a reply generated while the human stepped in is not sent.
 
-Key: `chatwootai:takeover:{account_id}:{conversation_id}`, value: who/why, TTL
-30 days like the conversation's domain.
+Agent bots often get conversation events without an account, so the status
+seen on later messages also counts: once a taken-over conversation has been
+seen `open`/`resolved`/`snoozed`, a message in it that is `pending` again means
+Chatwoot gave it back (`observe`).
+
+Key: `chatwootai:takeover:{account_id}:{conversation_id}`, a hash with `reason`
+and `left_pending`; TTL 30 days like the conversation's domain.
 """
 
 from __future__ import annotations
@@ -31,7 +36,31 @@ class Takeover:
 
     def mark(self, account_id: int, conversation_id: int, reason: str) -> None:
         """The bot must stay silent in this conversation until it is pending again."""
-        self.redis.set(self.key(account_id, conversation_id), reason, ex=self.ttl_seconds)
+        key = self.key(account_id, conversation_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        pipe.hset(key, mapping={"reason": reason, "left_pending": "0"})
+        pipe.expire(key, self.ttl_seconds)
+        pipe.execute()
+
+    def observe(self, account_id: int, conversation_id: int, status: str) -> bool:
+        """Note the status a message carried; True while the takeover still holds.
+
+        A conversation seen outside `pending` after the takeover and `pending`
+        again has been given back to the bot: the mark is cleared.
+        """
+        key = self.key(account_id, conversation_id)
+        left = self.redis.hget(key, "left_pending")
+        if left is None:
+            return False
+        if status != "pending":
+            if left != "1":
+                self.redis.hset(key, "left_pending", "1")
+            return True
+        if left == "1":
+            self.redis.delete(key)
+            return False
+        return True
 
     def clear(self, account_id: int, conversation_id: int) -> bool:
         """The conversation was given back to the bot; True if there was a mark."""

@@ -91,6 +91,13 @@ class DomainRegistry:
             return snapshot.domains[snapshot.mapping[(account_id, None)]], "account"
         return None
 
+    def account_of_inbox(self, inbox_id: int) -> int | None:
+        """The account of an inbox some domain lists (Chatwoot inbox ids are global)."""
+        for account_id, mapped_inbox in self._snapshot.mapping:
+            if mapped_inbox == inbox_id:
+                return account_id
+        return None
+
     def maybe_reload(self) -> bool:
         """Reload if the interval has passed since the last look; True when anything changed."""
         if self._clock() - self._checked_at < self.reload_interval:

@@ -1,0 +1,319 @@
+"""ChatwootClient: the few bot-API calls we make, with retries, over one connection pool.
+
+Every call targets `/api/v1/accounts/{account_id}/conversations/{conversation_id}/…`
+with the header `api_access_token`. 429, 5xx and network errors are retried with
+capped exponential backoff and full jitter (429 waits what `Retry-After` says, up
+to a cap); other 4xx are final. What still fails raises ChatwootAPIError, whose
+text names the call and the path but never the token.
+
+Idempotency: posting a message is not idempotent. A read timeout may hide a
+message Chatwoot did store, and a retry then posts it twice. So the caller
+records the reply (claim → post → confirm, see `hub.conversation.replies`)
+before the task that posts it can be retried, which bounds duplicates to that
+one in-flight window; status, labels, priority and assignment calls set state
+and are safe to repeat.
+
+With no `base_url` (CHATWOOTAI_CHATWOOT_URL unset) nothing is sent: every call
+is logged at INFO and returns {} ("replies are logged, not sent").
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+import structlog
+
+from hub.exceptions import ChatwootAPIError
+
+log = structlog.get_logger(__name__)
+
+Status = Literal["open", "pending", "resolved", "snoozed"]
+Priority = Literal["urgent", "high", "medium", "low", "none"]
+
+TIMEOUT_SECONDS = 10.0
+"""Per attempt. Chatwoot answers bot calls in well under a second when healthy."""
+
+MAX_ATTEMPTS = 4
+"""First try plus three retries: rides out a restart or a burst of 429s."""
+
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+"""Attempt n waits uniform(0, min(cap, base * 2**(n-1))): full jitter spreads retries."""
+
+RETRY_AFTER_CAP_SECONDS = 30.0
+"""A longer `Retry-After` is cut to this: a worker thread should not sleep for minutes."""
+
+MAX_CONNECTIONS = 32
+"""Pool size; a worker process runs a handful of threads (CHATWOOTAI_WORKER_CONCURRENCY)."""
+
+ERROR_BODY_CHARS = 200
+"""How much of Chatwoot's error body goes into ChatwootAPIError (it explains 4xx)."""
+
+RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+
+
+class ChatwootClient:
+    """Sync client of Chatwoot's bot API; one instance per process, safe across threads.
+
+    `sleep`, `jitter` and `transport` are for tests: record waits instead of
+    sleeping, make the backoff deterministic, answer without a network.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None,
+        *,
+        timeout: float = TIMEOUT_SECONDS,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff_base: float = BACKOFF_BASE_SECONDS,
+        backoff_cap: float = BACKOFF_CAP_SECONDS,
+        retry_after_cap: float = RETRY_AFTER_CAP_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.retry_after_cap = retry_after_cap
+        self.sleep = sleep
+        self.jitter = jitter
+        self._http: httpx.Client | None = None
+        if self.base_url is not None:
+            self._http = httpx.Client(
+                base_url=self.base_url,
+                timeout=httpx.Timeout(timeout),
+                limits=httpx.Limits(
+                    max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+                ),
+                headers={"Accept": "application/json"},
+                transport=transport,
+            )
+
+    # The bot API ------------------------------------------------------------
+
+    def send_message(
+        self,
+        account_id: int,
+        conversation_id: int,
+        content: str,
+        *,
+        token: str | None,
+        private: bool = False,
+        content_type: str | None = None,
+        content_attributes: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Post a reply (or, with `private=True`, a note only agents see); returns the message.
+
+        For options, `content_type="input_select"` with
+        `content_attributes={"items": [{"title": ..., "value": ...}]}`.
+        """
+        body: dict[str, Any] = {"content": content, "message_type": "outgoing", "private": private}
+        if content_type is not None:
+            body["content_type"] = content_type
+        if content_attributes is not None:
+            body["content_attributes"] = dict(content_attributes)
+        return self._post("send_message", account_id, conversation_id, "messages", body, token)
+
+    def toggle_status(
+        self,
+        account_id: int,
+        conversation_id: int,
+        status: Status,
+        *,
+        token: str | None,
+        snoozed_until: datetime | int | None = None,
+    ) -> dict[str, Any]:
+        """Set the status; pending → open is the handoff to humans.
+
+        `snoozed_until` (with "snoozed") is sent as Unix seconds; without it the
+        conversation sleeps until the contact's next message.
+        """
+        body: dict[str, Any] = {"status": status}
+        if snoozed_until is not None:
+            if isinstance(snoozed_until, datetime):
+                snoozed_until = int(snoozed_until.timestamp())
+            body["snoozed_until"] = snoozed_until
+        return self._post(
+            "toggle_status", account_id, conversation_id, "toggle_status", body, token
+        )
+
+    def assign(
+        self,
+        account_id: int,
+        conversation_id: int,
+        *,
+        token: str | None,
+        assignee_id: int | None = None,
+        team_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Assign an agent or a team (Chatwoot ignores `team_id` when `assignee_id` is given)."""
+        if assignee_id is None and team_id is None:
+            raise ValueError("assign() needs assignee_id or team_id")
+        body: dict[str, Any] = {}
+        if assignee_id is not None:
+            body["assignee_id"] = assignee_id
+        if team_id is not None:
+            body["team_id"] = team_id
+        return self._post("assign", account_id, conversation_id, "assignments", body, token)
+
+    def add_labels(
+        self, account_id: int, conversation_id: int, labels: Iterable[str], *, token: str | None
+    ) -> dict[str, Any]:
+        """Set the conversation's labels.
+
+        Despite the name, Chatwoot *replaces* the whole list with `labels`: to
+        add, pass the existing labels (`conversation.labels` of the webhook) too.
+        """
+        body = {"labels": list(labels)}
+        return self._post("add_labels", account_id, conversation_id, "labels", body, token)
+
+    def toggle_priority(
+        self, account_id: int, conversation_id: int, priority: Priority, *, token: str | None
+    ) -> dict[str, Any]:
+        """Set the priority; "none" clears it."""
+        body = {"priority": priority}
+        return self._post(
+            "toggle_priority", account_id, conversation_id, "toggle_priority", body, token
+        )
+
+    def toggle_typing(
+        self, account_id: int, conversation_id: int, on: bool, *, token: str | None
+    ) -> dict[str, Any]:
+        """Show or hide "typing…" to the contact (Chatwoot 2026-03 and later)."""
+        body = {"typing_status": "on" if on else "off"}
+        return self._post(
+            "toggle_typing", account_id, conversation_id, "toggle_typing_status", body, token
+        )
+
+    def close(self) -> None:
+        """Close the connection pool; the client must not be used afterwards."""
+        if self._http is not None:
+            self._http.close()
+
+    def __enter__(self) -> ChatwootClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # Transport --------------------------------------------------------------
+
+    def _post(
+        self,
+        name: str,
+        account_id: int,
+        conversation_id: int,
+        action: str,
+        body: dict[str, Any],
+        token: str | None,
+    ) -> dict[str, Any]:
+        path = f"/api/v1/accounts/{account_id}/conversations/{conversation_id}/{action}"
+        if self._http is None:
+            log.info(
+                "chatwoot not configured: request logged, not sent",
+                call=name,
+                method="POST",
+                path=path,
+                body=body,
+            )
+            return {}
+        if not token:
+            raise ChatwootAPIError(
+                f"{name} POST {path}: no api_access_token configured "
+                "(CHATWOOTAI_CHATWOOT_TOKEN or the domain's token variable)",
+                retryable=False,
+            )
+        return self._request(name, "POST", path, body, token)
+
+    def _request(
+        self, name: str, method: str, path: str, body: dict[str, Any], token: str
+    ) -> dict[str, Any]:
+        assert self._http is not None
+        where = f"{name} {method} {path}"
+        for attempt in range(1, self.max_attempts + 1):
+            last = attempt == self.max_attempts
+            try:
+                response = self._http.request(
+                    method, path, json=body, headers={"api_access_token": token}
+                )
+            except httpx.TransportError as error:
+                reason = _redact(f"{type(error).__name__}: {error}", token)
+                if last:
+                    raise ChatwootAPIError(
+                        f"{where} failed after {attempt} attempts: {reason}", retryable=True
+                    ) from None
+                self._wait(where, attempt, reason, None)
+                continue
+            if response.is_success:
+                return _json_object(response)
+            retryable = response.status_code in RETRYABLE_STATUSES
+            if not retryable or last:
+                detail = _redact(response.text[:ERROR_BODY_CHARS], token)
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise ChatwootAPIError(
+                    f"{where} failed{tries}: HTTP {response.status_code} {detail}".rstrip(),
+                    status=response.status_code,
+                    retryable=retryable,
+                )
+            self._wait(where, attempt, f"HTTP {response.status_code}", _retry_after(response))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _wait(self, where: str, attempt: int, reason: str, retry_after: float | None) -> None:
+        if retry_after is not None:
+            delay = min(max(retry_after, 0.0), self.retry_after_cap)
+        else:
+            delay = self.jitter(0.0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+        log.warning(
+            "chatwoot call failed; retrying",
+            call=where,
+            attempt=attempt,
+            reason=reason,
+            retry_in=round(delay, 3),
+        )
+        self.sleep(delay)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """`Retry-After` as seconds: either a number or an HTTP date; None when absent or bad."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if math.isfinite(seconds) else None
+    try:
+        return parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    """The response's JSON object; {} for an empty or non-object body (`head :ok`)."""
+    if not response.content:
+        return {}
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _redact(text: str, token: str) -> str:
+    return text.replace(token, "[token]") if token else text
+
+
+__all__ = ["ChatwootClient", "Priority", "Status"]

@@ -1,0 +1,68 @@
+"""Which webhook events deserve an answer, and which change who owns a conversation.
+
+Only a `message_created` that is incoming, public, from a contact, in a
+`pending` conversation is answered: the bot owns pending conversations, humans
+own open ones, and an agent bot also receives its own replies and private notes
+(answering those would loop forever). A human agent's public message means a
+human took over; the conversation becoming `pending` again (or being resolved,
+after which the next customer message starts afresh) gives it back to the bot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from hub.chatwoot.events import ConversationEvent, MessageEvent, WebhookEvent
+
+Action = Literal["answer", "ignore", "human_took_over", "given_back"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with an event, why, and for which (account, conversation)."""
+
+    action: Action
+    reason: str
+    conversation: tuple[int, int] | None = None
+
+
+def judge(event: WebhookEvent) -> Verdict:
+    """The receiver's filter, as one pure function."""
+    if isinstance(event, MessageEvent):
+        return _judge_message(event)
+    if isinstance(event, ConversationEvent):
+        return _judge_conversation(event)
+    return Verdict("ignore", f"{event.event} events are not answered")
+
+
+def _judge_message(event: MessageEvent) -> Verdict:
+    conversation = (event.account_id, event.conversation_id)
+    if event.event != "message_created":
+        return Verdict("ignore", f"{event.event} is never answered")
+    if event.message_type != "incoming":
+        if event.sender_kind == "user" and not event.private:
+            return Verdict(
+                "human_took_over", "a human agent wrote in the conversation", conversation
+            )
+        return Verdict("ignore", f"{event.message_type} message, not from the customer")
+    if event.private:
+        return Verdict("ignore", "private note")
+    if event.sender_kind != "contact":
+        return Verdict("ignore", f"sent by {event.sender_kind}, not by a contact")
+    if event.conversation_status != "pending":
+        return Verdict("ignore", f"conversation is {event.conversation_status}: a human owns it")
+    if not (event.text or event.attachment_summary):
+        return Verdict("ignore", "empty message")
+    return Verdict("answer", "customer message in a pending conversation", conversation)
+
+
+def _judge_conversation(event: ConversationEvent) -> Verdict:
+    if event.account_id is None:
+        return Verdict("ignore", f"{event.event} without an account")
+    conversation = (event.account_id, event.conversation_id)
+    if event.event == "conversation_resolved" or event.status_changed_to == "resolved":
+        return Verdict("given_back", "conversation resolved", conversation)
+    if event.status_changed_to == "pending":
+        return Verdict("given_back", "conversation is pending again", conversation)
+    return Verdict("ignore", f"{event.event} needs no answer")

@@ -1,0 +1,174 @@
+"""HubCrew: routes a customer's message to the right specialist crew and runs it.
+
+Routing is cheap first: the keyword/TF-IDF router decides when it is confident.
+Only ambiguous messages cost a model call, made by the domain's `hub` crew (its
+task lists the routes); with the offline model, or when the model's answer names
+no route, the domain's default route is taken.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from hub.crews.llm import build_llm, is_offline
+from hub.crews.tools import TurnContext
+from hub.domains.vocabulary import HUB_CREW
+from hub.exceptions import CrewError
+
+if TYPE_CHECKING:
+    from crewai import Crew
+    from crewai.crews.crew_output import CrewOutput
+
+    from hub.crews.factory import CrewFactory, DomainKit
+
+log = structlog.get_logger(__name__)
+
+RoutedBy = Literal["classifier", "llm", "default"]
+WEEKDAYS_PT = (
+    "segunda-feira",
+    "terça-feira",
+    "quarta-feira",
+    "quinta-feira",
+    "sexta-feira",
+    "sábado",
+    "domingo",
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One customer turn: the message (or burst) and what the prompt needs around it."""
+
+    message: str
+    history: tuple[tuple[str, str], ...] = ()
+    customer_name: str = ""
+    channel: str = ""
+    now: datetime | None = None
+    account_id: int | None = None
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HubResult:
+    """The reply, the route that produced it, and what it cost."""
+
+    reply: str
+    route: str
+    routed_by: RoutedBy
+    route_confidence: float
+    crew_seconds: float
+    usage: dict[str, Any] = field(default_factory=dict)
+    handoff_reason: str | None = None
+    tool_calls: tuple[str, ...] = ()
+
+
+class HubCrew:
+    """One domain's hub: route, then run the spoke crew on a fresh Crew."""
+
+    def __init__(self, factory: CrewFactory, kit: DomainKit) -> None:
+        self.factory = factory
+        self.kit = kit
+        self.domain = kit.domain
+
+    def run(self, turn: Turn) -> HubResult:
+        """Answer one turn; raises CrewError (or a ModelError) when no reply can be made."""
+        started = time.perf_counter()
+        inputs = self.inputs(turn)
+        route, routed_by, confidence = self.route(turn, inputs)
+        crew_name = self.domain.spec.routing.routes[route].crew
+        llm = build_llm(
+            self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
+        )
+        context = TurnContext(
+            domain_id=self.domain.id,
+            account_id=turn.account_id,
+            conversation_id=turn.conversation_id,
+        )
+        output = kickoff(self.factory.build(self.kit, crew_name, llm, context), inputs)
+        reply = _clean(str(output.raw))
+        if not reply:
+            raise CrewError(f"crew {crew_name!r} returned an empty reply")
+        usage = output.token_usage.model_dump() if output.token_usage else {}
+        return HubResult(
+            reply=reply,
+            route=route,
+            routed_by=routed_by,
+            route_confidence=confidence,
+            crew_seconds=time.perf_counter() - started,
+            usage=usage,
+            handoff_reason=context.handoff_reason,
+            tool_calls=tuple(context.tool_calls),
+        )
+
+    def route(self, turn: Turn, inputs: dict[str, str]) -> tuple[str, RoutedBy, float]:
+        """The route for this message, who decided it, and the router's confidence."""
+        routing = self.domain.spec.routing
+        score = self.kit.router.score(turn.message)
+        if score.best is not None and score.confidence >= routing.min_confidence:
+            return score.best, "classifier", score.confidence
+        if is_offline(self.domain, self.factory.settings):
+            return routing.default, "default", score.confidence
+        llm = build_llm(
+            self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
+        )
+        answer = str(kickoff(self.factory.build(self.kit, HUB_CREW, llm), inputs).raw)
+        chosen = parse_route(answer, list(routing.routes))
+        if chosen is None:
+            log.info("hub crew named no route; using the default", answer=answer[:80])
+            return routing.default, "default", score.confidence
+        return chosen, "llm", score.confidence
+
+    def inputs(self, turn: Turn) -> dict[str, str]:
+        """The placeholders every crew text may use (see `hub.domains.vocabulary`)."""
+        spec = self.domain.spec
+        now = turn.now or datetime.now(ZoneInfo(spec.timezone))
+        history = "\n".join(
+            f"{'Cliente' if role == 'customer' else 'Atendente'}: {text}"
+            for role, text in turn.history
+        )
+        routes = "\n".join(
+            f"- {name}: {route.description}" for name, route in spec.routing.routes.items()
+        )
+        return {
+            "message": turn.message,
+            "history": history or "(início da conversa)",
+            "customer_name": turn.customer_name or "cliente",
+            "channel": turn.channel or "chat",
+            "business_name": spec.name,
+            "now": f"{WEEKDAYS_PT[now.weekday()]}, {now:%d/%m/%Y %H:%M}",
+            "routes": routes,
+        }
+
+
+def kickoff(crew: Crew, inputs: dict[str, str]) -> CrewOutput:
+    """Run a (non-streaming) crew and return its output."""
+    from crewai.crews.crew_output import CrewOutput
+
+    output = crew.kickoff(inputs=inputs)
+    if not isinstance(output, CrewOutput):
+        raise CrewError(f"unexpected crew output {type(output).__name__}")
+    return output
+
+
+def parse_route(answer: str, routes: list[str]) -> str | None:
+    """The route a model named: the first route name found as a whole word."""
+    text = answer.lower()
+    found = [
+        (m.start(), name) for name in routes if (m := re.search(rf"\b{re.escape(name)}\b", text))
+    ]
+    return min(found)[1] if found else None
+
+
+def _clean(reply: str) -> str:
+    """Strip the ReAct scaffolding some models leave around a final answer."""
+    reply = reply.strip()
+    if "Final Answer:" in reply:
+        reply = reply.rsplit("Final Answer:", 1)[1].strip()
+    return reply

@@ -1,0 +1,78 @@
+"""Choosing the model of a turn: the built-in offline model or a real provider.
+
+`CHATWOOTAI_LLM=offline` (the default) answers from the domain's knowledge with
+no network. Anything else goes through CrewAI's own clients: `openai/<model>`
+for OpenAI and every OpenAI-compatible server (with CHATWOOTAI_LLM_BASE_URL),
+`ollama/<model>` for Ollama's OpenAI-compatible endpoint, and the other native
+providers CrewAI knows. Every real model gets a timeout and a token cap: without
+them one call can hang for minutes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hub.domains.domain import Domain
+from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from crewai.llms.base_llm import BaseLLM
+
+    from hub.knowledge.lexical import LexicalIndex
+
+OFFLINE = "offline"
+OLLAMA_DEFAULT_URL = "http://localhost:11434/v1"
+
+
+def model_name(domain: Domain, settings: Settings) -> str:
+    """The model the domain uses: its own `llm.model`, else CHATWOOTAI_LLM."""
+    return domain.spec.llm.model or settings.llm
+
+
+def is_offline(domain: Domain, settings: Settings) -> bool:
+    return model_name(domain, settings) == OFFLINE
+
+
+def build_llm(
+    domain: Domain,
+    settings: Settings,
+    *,
+    question: str,
+    knowledge: LexicalIndex,
+    model: str | None = None,
+) -> BaseLLM:
+    """A model for one turn; the offline one needs the question and the domain's knowledge."""
+    name = model or model_name(domain, settings)
+    if name == OFFLINE:
+        from hub.crews.offline import OfflineLLM
+
+        return OfflineLLM(
+            knowledge,
+            question=question,
+            unknown_reply=domain.spec.messages.unknown,
+            language=domain.spec.language,
+        )
+    return provider_llm(name, domain, settings)
+
+
+def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
+    """A real provider through CrewAI, with timeout, token cap and temperature."""
+    from crewai import LLM
+
+    options = domain.spec.llm
+    base_url = settings.llm_base_url
+    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    if name.startswith("ollama/"):
+        name = "openai/" + name.removeprefix("ollama/")
+        base_url = base_url or OLLAMA_DEFAULT_URL
+        api_key = api_key or "ollama"
+    llm: BaseLLM = LLM(
+        model=name,
+        base_url=base_url,
+        api_key=api_key,
+        timeout=options.timeout_seconds or settings.llm_timeout_seconds,
+        max_tokens=options.max_tokens or settings.llm_max_tokens,
+        temperature=options.temperature if options.temperature is not None else 0.2,
+        max_retries=0,  # the agent retries once (factory.MODEL_ATTEMPTS)
+    )
+    return llm

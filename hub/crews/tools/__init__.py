@@ -1,0 +1,44 @@
+"""CrewAI tools the agents of a domain may list under `tools`.
+
+Every tool is built per turn and bound to that turn's domain and conversation:
+a tool never takes the domain (or the customer) from model output, so a model
+cannot reach another tenant's data whatever it writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crewai.tools import BaseTool
+
+    from hub.crews.factory import DomainKit
+
+
+@dataclass
+class TurnContext:
+    """What tools of one turn share: who the turn is for, and what they decided."""
+
+    domain_id: str
+    account_id: int | None = None
+    conversation_id: int | None = None
+    handoff_reason: str | None = None
+    tool_calls: list[str] = field(default_factory=list)
+
+
+def build_tools(names: list[str], kit: DomainKit, context: TurnContext) -> list[BaseTool]:
+    """The tool objects for `names`; names without an implementation yet are skipped."""
+    from hub.crews.tools.handoff import HandoffTool
+    from hub.crews.tools.knowledge import KnowledgeSearchTool
+
+    available: dict[str, Any] = {
+        "knowledge_search": lambda: KnowledgeSearchTool(index=kit.knowledge, context=context),
+        "handoff": lambda: HandoffTool(context=context),
+    }
+    return [available[name]() for name in names if name in available]
+
+
+IMPLEMENTED = frozenset({"knowledge_search", "handoff"})
+"""Tools with an implementation; the rest of `vocabulary.TOOLS` need the business
+data store and are skipped (and logged once per domain) until it exists."""

@@ -1,0 +1,41 @@
+"""`knowledge_search`: passages of the domain's own knowledge documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crewai.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.crews.tools import TurnContext
+from hub.knowledge.lexical import LexicalIndex
+
+RESULTS = 4
+
+
+class KnowledgeQuery(BaseModel):
+    query: str = Field(description="o que procurar, em poucas palavras")
+
+
+class KnowledgeSearchTool(BaseTool):
+    """Searches only the current domain's index: the index is bound at build time."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str = "knowledge_search"
+    description: str = (
+        "Busca trechos dos documentos oficiais da empresa (horários, endereços, preços, "
+        "políticas, prazos, produtos). Use antes de responder qualquer fato."
+    )
+    args_schema: type[BaseModel] = KnowledgeQuery
+    index: LexicalIndex
+    context: TurnContext
+
+    def _run(self, query: str, **_: Any) -> str:
+        self.context.tool_calls.append(self.name)
+        hits = self.index.search(query, k=RESULTS)
+        if not hits:
+            return "Nenhum trecho encontrado sobre isso nos documentos da empresa."
+        return "\n\n".join(
+            f"[{hit.chunk.source} — {hit.chunk.heading}]\n{hit.chunk.text}" for hit in hits
+        )

@@ -1,0 +1,229 @@
+"""Receiver: the decisions behind POST /webhooks/chatwoot, independent of Flask.
+
+For each webhook, in order: parse (400), verify the signature or URL token of
+the conversation's domain (401), decide whether it deserves an answer (200 with
+the reason when not), deduplicate (200 "duplicate"), resolve the domain, and
+publish on the domain's queue (500 only if that fails, so Chatwoot retries).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import redis
+import structlog
+from celery import Celery
+
+from hub import defaults
+from hub.chatwoot.events import ConversationEvent, MessageEvent, WebhookEvent, parse_event
+from hub.chatwoot.signature import verify
+from hub.conversation.dedupe import Deduplicator
+from hub.conversation.guard import Verdict, judge
+from hub.conversation.inbound import InboundMessage
+from hub.conversation.takeover import Takeover
+from hub.domains.manager import ConversationRef, DomainManager
+from hub.domains.registry import DomainRegistry
+from hub.exceptions import ChatwootAIError, QueueError, SignatureError
+from hub.kvstore import connect, redis_url
+from hub.queue import HANDLE_MESSAGE, create_celery
+from hub.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0.05,
+    "interval_step": 0.1,
+    "interval_max": 0.2,
+}
+"""Broker publish retries: brief, since Chatwoot waits only 5 s and retries on 500."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the receiver answers: HTTP status and a JSON body saying why."""
+
+    status: int
+    outcome: str
+    detail: str = ""
+    domain: str | None = None
+    task_id: str | None = None
+    event: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"outcome": self.outcome}
+        if self.detail:
+            body["detail"] = self.detail
+        if self.domain:
+            body["domain"] = self.domain
+        if self.task_id:
+            body["task_id"] = self.task_id
+        return body
+
+
+class Receiver:
+    """Holds the receiver's long-lived parts: Redis, domains, the Celery producer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: redis.Redis,
+        registry: DomainRegistry,
+        celery: Celery,
+        *,
+        clock: Any = time.time,
+    ) -> None:
+        self.settings = settings
+        self.redis = client
+        self.registry = registry
+        self.manager = DomainManager(
+            registry, client, ttl_seconds=settings.conversation_ttl_seconds
+        )
+        self.dedupe = Deduplicator(client)
+        self.takeover = Takeover(client, settings.conversation_ttl_seconds)
+        self.celery = celery
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Receiver:
+        settings = settings or get_settings()
+        url = redis_url(settings)
+        return cls(
+            settings,
+            connect(url),
+            DomainRegistry(settings.domains_dir, reload_interval=settings.reload_interval_seconds),
+            create_celery(settings),
+        )
+
+    def readiness_problems(self) -> dict[str, str]:
+        """What keeps the receiver from accepting messages right now."""
+        problems: dict[str, str] = {}
+        try:
+            self.redis.ping()
+        except redis.RedisError as error:
+            problems["redis"] = str(error)
+        if not self.registry.domains:
+            problems["domains"] = "no valid domain loaded"
+        return problems
+
+    def accept(
+        self, raw: bytes, headers: Mapping[str, str], url_token: str | None = None
+    ) -> Outcome:
+        """Handle one webhook body; raises WebhookError subclasses for 400/401/413."""
+        event = parse_event(raw)
+        self.registry.maybe_reload()
+        self._verify(event, raw, headers, url_token)
+        return replace(self._route(event, headers), event=event.event)
+
+    def _route(self, event: WebhookEvent, headers: Mapping[str, str]) -> Outcome:
+        if isinstance(event, ConversationEvent) and event.account_id is None:
+            # Agent-bot conversation events carry no account; inbox ids are global.
+            account = self.registry.account_of_inbox(event.inbox_id)
+            event = event.model_copy(update={"account_id": account})
+        verdict = judge(event)
+        taken_over = False
+        if isinstance(event, MessageEvent) and event.sender_kind == "contact":
+            taken_over = self.takeover.observe(
+                event.account_id, event.conversation_id, event.conversation_status
+            )
+        if not isinstance(event, MessageEvent) or verdict.action != "answer":
+            return self._side_effects(event, verdict)
+        if taken_over:
+            return Outcome(200, "ignored", "a human agent has taken over this conversation")
+        delivery = headers.get("X-Chatwoot-Delivery")
+        keys = [Deduplicator.message_key(event.account_id, event.id)]
+        if delivery:
+            keys.append(Deduplicator.delivery_key(delivery))
+        if not self.dedupe.claim(keys):
+            return Outcome(200, "duplicate", "this message was already accepted")
+        try:
+            return self._enqueue(event, delivery)
+        except ChatwootAIError:
+            self.dedupe.release(keys)
+            raise
+
+    def _enqueue(self, event: MessageEvent, delivery: str | None) -> Outcome:
+        resolution = self.manager.resolve(
+            ConversationRef(event.account_id, event.conversation_id, event.inbox_id)
+        )
+        domain = resolution.domain
+        message = InboundMessage(
+            domain=domain.id,
+            account_id=event.account_id,
+            conversation_id=event.conversation_id,
+            inbox_id=event.inbox_id,
+            message_id=event.id,
+            text=event.text or event.attachment_summary,
+            contact_id=event.sender.id if event.sender else None,
+            contact_name=event.sender.name if event.sender else None,
+            channel=event.channel,
+            delivery_id=delivery,
+            received_at=self.clock(),
+        )
+        try:
+            result = self.celery.send_task(
+                HANDLE_MESSAGE,
+                args=[message.model_dump()],
+                queue=domain.queue,
+                argsrepr=message.safe_repr,
+                kwargsrepr="{}",
+                retry=True,
+                retry_policy=PUBLISH_RETRY_POLICY,
+            )
+        except Exception as error:  # kombu raises transport-specific errors
+            log.error("could not queue message", domain=domain.id, error=str(error))
+            raise QueueError(f"could not queue the message on {domain.queue}: {error}") from error
+        log.info(
+            "message queued",
+            domain=domain.id,
+            resolved_by=resolution.by,
+            conversation_id=event.conversation_id,
+            message_id=event.id,
+        )
+        return Outcome(200, "queued", domain=domain.id, task_id=str(result.id))
+
+    def _side_effects(self, event: WebhookEvent, verdict: Verdict) -> Outcome:
+        """Events that are not answered may still change conversation state."""
+        if verdict.action == "human_took_over" and verdict.conversation is not None:
+            account_id, conversation_id = verdict.conversation
+            self.takeover.mark(account_id, conversation_id, verdict.reason)
+        elif verdict.action == "given_back" and verdict.conversation is not None:
+            account_id, conversation_id = verdict.conversation
+            self.takeover.clear(account_id, conversation_id)
+        return Outcome(200, "ignored", verdict.reason)
+
+    def _verify(
+        self, event: WebhookEvent, raw: bytes, headers: Mapping[str, str], url_token: str | None
+    ) -> None:
+        """Check the signature with the secret of the domain the account/inbox maps to."""
+        secret = self._secret_for(event)
+        if secret is None:
+            return
+        signature = headers.get("X-Chatwoot-Signature")
+        if signature is None and url_token is not None:
+            if not hmac.compare_digest(url_token.encode(), secret.encode()):
+                raise SignatureError("wrong webhook token in the URL")
+            return
+        verify(
+            secret,
+            body=raw,
+            signature=signature,
+            timestamp=headers.get("X-Chatwoot-Timestamp"),
+            now=self.clock(),
+            window_seconds=defaults.SIGNATURE_WINDOW_SECONDS,
+        )
+
+    def _secret_for(self, event: WebhookEvent) -> str | None:
+        account_id = event.account_id
+        found = self.registry.find(account_id, event.inbox_id) if account_id is not None else None
+        if found is not None:
+            return found[0].webhook_secret(self.settings)
+        return (
+            self.settings.webhook_secret.get_secret_value()
+            if self.settings.webhook_secret
+            else None
+        )

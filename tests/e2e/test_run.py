@@ -1,0 +1,97 @@
+"""`chatwootai run` on embedded defaults: starts, answers, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE_DOMAINS
+from tests.e2e.conftest import message_created
+from tests.fakes.chatwoot import FakeChatwoot
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(port: int, path: str) -> tuple[int, dict[str, object]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    return response.status, json.loads(body) if body.startswith(b"{") else {}
+
+
+def test_run_serves_with_an_embedded_redis_and_stops_on_sigterm(
+    tmp_path: Path, fake_chatwoot: FakeChatwoot
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env.update(
+        {
+            "CHATWOOTAI_DATA_DIR": str(tmp_path / "var"),
+            "CHATWOOTAI_DOMAINS_DIR": str(SAMPLE_DOMAINS),
+            "CHATWOOTAI_CHATWOOT_URL": fake_chatwoot.url,
+        "CHATWOOTAI_RETAIL_TOKEN": "token-casa",
+            "HOME": str(tmp_path / "home"),
+        }
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "run", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        ready = False
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                status, _ = get(port, "/readyz")
+                ready = status == 200
+            except OSError:
+                pass
+            if ready:
+                break
+            time.sleep(0.3)
+        assert ready, "the receiver never became ready"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        payload = message_created("retail", 8800, 88001, "Qual o horário de funcionamento?")
+        conn.request(
+            "POST",
+            "/webhooks/chatwoot",
+            body=json.dumps(payload),
+            headers={"Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        answer = json.loads(response.read())
+        conn.close()
+        assert response.status == 200
+        assert answer["outcome"] == "queued"
+        fake_chatwoot.wait_for(lambda: fake_chatwoot.messages(), timeout=60)
+        assert "22:00" in fake_chatwoot.messages()[0]["content"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/webhooks/chatwoot" in output
+    assert "unix://" in output  # the embedded Redis
+    assert (tmp_path / "var" / "redis").is_dir()

@@ -1,0 +1,366 @@
+"""ChatwootClient against FakeChatwoot, a real HTTP server: paths, headers, bodies, retries."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+from hub.chatwoot.client import ChatwootClient
+from hub.exceptions import ChatwootAPIError
+from tests.fakes import chatwoot as fakes
+from tests.fakes.chatwoot import FakeChatwoot
+
+pytestmark = pytest.mark.integration
+
+fake_chatwoot = fakes.fake_chatwoot  # the shared fixture, usable before conftest imports it
+
+TOKEN = "bot-token-Zq81x"
+PATH = "/api/v1/accounts/1/conversations/42"
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    """The delays the client asked to sleep, instead of sleeping."""
+    return []
+
+
+def make_client(url: str | None, waits: list[float], **options: Any) -> ChatwootClient:
+    """A client that records its waits and always jitters to the upper bound."""
+    return ChatwootClient(url, sleep=waits.append, jitter=lambda low, high: high, **options)
+
+
+@pytest.fixture
+def client(fake_chatwoot: FakeChatwoot, waits: list[float]) -> Iterator[ChatwootClient]:
+    with make_client(fake_chatwoot.url, waits, timeout=2) as chatwoot:
+        yield chatwoot
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# What Chatwoot receives ----------------------------------------------------
+
+
+def test_a_reply_is_posted_with_the_token_header_and_the_contract_body(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    message = client.send_message(1, 42, "Temos sim, o FPS 50 custa R$ 89,90.", token=TOKEN)
+
+    (request,) = fake_chatwoot.requests()
+    assert request["method"] == "POST"
+    assert request["path"] == f"{PATH}/messages"
+    assert request["headers"]["api_access_token"] == TOKEN
+    assert request["headers"]["content-type"] == "application/json"
+    assert request["body"] == {
+        "content": "Temos sim, o FPS 50 custa R$ 89,90.",
+        "message_type": "outgoing",
+        "private": False,
+    }
+    assert message["id"] > 0
+    assert message["content"] == "Temos sim, o FPS 50 custa R$ 89,90."
+    assert message["message_type"] == 1
+
+
+def test_a_private_note_is_a_private_outgoing_message(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    client.send_message(1, 42, "Motivo: cliente pediu um humano", token=TOKEN, private=True)
+    (body,) = fake_chatwoot.messages(42)
+    assert body == {
+        "content": "Motivo: cliente pediu um humano",
+        "message_type": "outgoing",
+        "private": True,
+    }
+
+
+def test_options_are_sent_as_an_input_select_message(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    items = [{"title": "Sim", "value": "sim"}, {"title": "Não", "value": "nao"}]
+    client.send_message(
+        1,
+        42,
+        "Posso ajudar?",
+        token=TOKEN,
+        content_type="input_select",
+        content_attributes={"items": items},
+    )
+    (body,) = fake_chatwoot.messages()
+    assert body["content_type"] == "input_select"
+    assert body["content_attributes"] == {"items": items}
+
+
+def test_handing_off_opens_the_conversation(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    answer = client.toggle_status(1, 42, "open", token=TOKEN)
+    (request,) = fake_chatwoot.requests()
+    assert request["path"] == f"{PATH}/toggle_status"
+    assert request["body"] == {"status": "open"}
+    assert answer["payload"]["current_status"] == "open"
+    assert fake_chatwoot.conversation(1, 42)["status"] == "open"
+
+
+def test_each_call_posts_to_its_own_path(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    client.assign(1, 42, token=TOKEN, team_id=4)
+    client.add_labels(1, 42, ["handoff", "vip"], token=TOKEN)
+    client.toggle_priority(1, 42, "high", token=TOKEN)
+    client.toggle_typing(1, 42, True, token=TOKEN)
+    client.toggle_status(1, 42, "snoozed", token=TOKEN, snoozed_until=1764200000)
+    seen = [(r["path"].rsplit("/", 1)[1], r["body"]) for r in fake_chatwoot.requests()]
+    assert seen == [
+        ("assignments", {"team_id": 4}),
+        ("labels", {"labels": ["handoff", "vip"]}),
+        ("toggle_priority", {"priority": "high"}),
+        ("toggle_typing_status", {"typing_status": "on"}),
+        ("toggle_status", {"status": "snoozed", "snoozed_until": 1764200000}),
+    ]
+    state = fake_chatwoot.conversation(1, 42)
+    assert (state["team_id"], state["labels"], state["priority"], state["typing"]) == (
+        4,
+        ["handoff", "vip"],
+        "high",
+        "on",
+    )
+
+
+def test_an_empty_success_body_reads_as_an_empty_dict(client: ChatwootClient) -> None:
+    assert client.toggle_priority(1, 42, "low", token=TOKEN) == {}
+
+
+# Retries -------------------------------------------------------------------
+
+
+def test_server_errors_are_retried_until_chatwoot_accepts(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    fake_chatwoot.fail_next(2, status=500)
+    client.send_message(1, 42, "Olá!", token=TOKEN)
+    assert [r["status"] for r in fake_chatwoot.requests()] == [500, 500, 200]
+    assert len(fake_chatwoot.messages()) == 1
+    assert waits == [0.5, 1.0]  # full jitter's upper bounds: base * 2**(attempt - 1)
+
+
+def test_backoff_is_capped_and_jittered(fake_chatwoot: FakeChatwoot) -> None:
+    waits: list[float] = []
+    bounds: list[tuple[float, float]] = []
+
+    def jitter(low: float, high: float) -> float:
+        bounds.append((low, high))
+        return high / 2
+
+    with ChatwootClient(
+        fake_chatwoot.url,
+        max_attempts=5,
+        backoff_base=1,
+        backoff_cap=3,
+        sleep=waits.append,
+        jitter=jitter,
+    ) as chatwoot:
+        fake_chatwoot.fail_next(4, status=503)
+        chatwoot.send_message(1, 42, "Olá!", token=TOKEN)
+    assert bounds == [(0.0, 1), (0.0, 2), (0.0, 3), (0.0, 3)]
+    assert waits == [0.5, 1.0, 1.5, 1.5]
+
+
+def test_a_429_waits_what_retry_after_says(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    fake_chatwoot.fail_next(1, status=429, retry_after=7)
+    client.send_message(1, 42, "Olá!", token=TOKEN)
+    assert waits == [7.0]
+    assert len(fake_chatwoot.messages()) == 1
+
+
+def test_a_long_retry_after_is_capped(fake_chatwoot: FakeChatwoot, waits: list[float]) -> None:
+    fake_chatwoot.fail_next(1, status=429, retry_after=3600)
+    with make_client(fake_chatwoot.url, waits, retry_after_cap=30) as chatwoot:
+        chatwoot.send_message(1, 42, "Olá!", token=TOKEN)
+    assert waits == [30.0]
+
+
+def test_a_429_without_retry_after_backs_off(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    fake_chatwoot.fail_next(1, status=429)
+    client.send_message(1, 42, "Olá!", token=TOKEN)
+    assert waits == [0.5]
+
+
+def test_a_404_is_not_retried(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    fake_chatwoot.fail_next(1, status=404)
+    with pytest.raises(ChatwootAPIError) as caught:
+        client.send_message(1, 42, "Olá!", token=TOKEN)
+    assert caught.value.status == 404
+    assert caught.value.retryable is False
+    assert "send_message POST /api/v1/accounts/1/conversations/42/messages" in str(caught.value)
+    assert len(fake_chatwoot.requests()) == 1
+    assert waits == []
+
+
+def test_a_missing_token_fails_before_any_request(
+    fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    with (
+        make_client(fake_chatwoot.url, waits) as chatwoot,
+        pytest.raises(ChatwootAPIError, match="no api_access_token") as caught,
+    ):
+        chatwoot.send_message(1, 42, "Olá!", token=None)
+    assert caught.value.retryable is False
+    assert fake_chatwoot.requests() == []
+
+
+def test_persistent_server_errors_raise_a_retryable_error(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    fake_chatwoot.fail_next(10, status=502)
+    with pytest.raises(ChatwootAPIError) as caught:
+        client.toggle_status(1, 42, "open", token=TOKEN)
+    assert (caught.value.status, caught.value.retryable) == (502, True)
+    assert "after 4 attempts" in str(caught.value)
+    assert len(fake_chatwoot.requests()) == 4
+    assert len(waits) == 3
+
+
+def test_a_closed_port_is_retried_then_raises_retryable(waits: list[float]) -> None:
+    with (
+        make_client(f"http://127.0.0.1:{closed_port()}", waits) as chatwoot,
+        pytest.raises(ChatwootAPIError) as caught,
+    ):
+        chatwoot.send_message(1, 42, "Olá!", token=TOKEN)
+    assert caught.value.status is None
+    assert caught.value.retryable is True
+    assert "ConnectError" in str(caught.value)
+    assert len(waits) == 3
+
+
+def test_a_dropped_connection_is_retried(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    fake_chatwoot.drop_next(1)
+    client.send_message(1, 42, "Olá!", token=TOKEN)
+    assert len(fake_chatwoot.messages()) == 1
+    assert len(waits) == 1
+
+
+def test_a_slow_chatwoot_times_out_and_is_retried(
+    fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    fake_chatwoot.delay_responses(0.5)
+    with (
+        make_client(fake_chatwoot.url, waits, timeout=0.1, max_attempts=2) as chatwoot,
+        pytest.raises(ChatwootAPIError, match="ReadTimeout") as caught,
+    ):
+        chatwoot.toggle_status(1, 42, "open", token=TOKEN)
+    assert caught.value.retryable is True
+    assert len(waits) == 1
+
+
+def test_the_token_never_appears_in_errors_or_logs(
+    fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    errors: list[ChatwootAPIError] = []
+    with capture_logs() as logs:
+        for url, failure in [
+            (fake_chatwoot.url, 404),
+            (fake_chatwoot.url, 500),
+            (f"http://127.0.0.1:{closed_port()}", None),
+        ]:
+            if failure:
+                fake_chatwoot.fail_next(4, status=failure)
+            with make_client(url, waits) as chatwoot, pytest.raises(ChatwootAPIError) as caught:
+                chatwoot.send_message(1, 42, "Olá!", token=TOKEN)
+            errors.append(caught.value)
+    assert logs, "retries are logged"
+    for error in errors:
+        assert TOKEN not in str(error)
+        assert TOKEN not in repr(error)
+        assert error.__cause__ is None or TOKEN not in str(error.__cause__)
+    assert TOKEN not in repr(logs)
+
+
+# Without Chatwoot ----------------------------------------------------------
+
+
+def test_without_a_base_url_nothing_is_sent_and_the_request_is_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_network(*_: object, **__: object) -> None:
+        raise AssertionError("no request may leave without a Chatwoot URL")
+
+    monkeypatch.setattr(httpx.Client, "send", no_network)
+    with capture_logs() as logs, ChatwootClient(None) as chatwoot:
+        assert chatwoot.send_message(1, 42, "Olá!", token=None) == {}
+        assert chatwoot.toggle_status(1, 42, "open", token="t") == {}
+    first, second = logs
+    assert first["log_level"] == "info"
+    assert first["path"] == f"{PATH}/messages"
+    assert first["body"] == {"content": "Olá!", "message_type": "outgoing", "private": False}
+    assert second["path"] == f"{PATH}/toggle_status"
+
+
+# Concurrency ---------------------------------------------------------------
+
+
+def test_one_client_serves_many_threads(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def post(conversation_id: int) -> None:
+        for n in range(5):
+            message = client.send_message(1, conversation_id, f"resposta {n}", token=TOKEN)
+            with lock:
+                ids.append(message["id"])
+
+    threads = [threading.Thread(target=post, args=(100 + t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(set(ids)) == 40
+    assert all(len(fake_chatwoot.messages(100 + t)) == 5 for t in range(8))
+
+
+# The fake itself -----------------------------------------------------------
+
+
+def test_the_fake_refuses_a_request_without_token_and_unknown_paths(
+    fake_chatwoot: FakeChatwoot,
+) -> None:
+    with httpx.Client(base_url=fake_chatwoot.url) as http:
+        assert http.post(f"{PATH}/messages", json={"content": "x"}).status_code == 401
+        assert (
+            http.post(f"{PATH}/unknown", json={}, headers={"api_access_token": "t"}).status_code
+            == 404
+        )
+    assert fake_chatwoot.messages() == []
+
+
+def test_the_fake_waits_for_requests_and_resets(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    later = threading.Timer(0.05, client.send_message, (1, 42, "depois"), {"token": TOKEN})
+    later.start()
+    assert fake_chatwoot.wait_for(lambda: fake_chatwoot.messages(42), timeout=2)
+    later.join(timeout=2)
+    assert fake_chatwoot.wait_for(lambda: False, timeout=0.05, raise_on_timeout=False) is False
+    with pytest.raises(AssertionError, match="condition not met"):
+        fake_chatwoot.wait_for(lambda: False, timeout=0.05)
+    fake_chatwoot.reset()
+    assert fake_chatwoot.requests() == []

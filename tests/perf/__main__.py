@@ -1,0 +1,348 @@
+"""`make bench`: the pipeline's figures, measured in one run on one machine.
+
+Writes var/bench/pipeline.json with:
+- webhook ack latency (p50/p95/p99) at a fixed offered rate, and the receiver's
+  maximum throughput, over real HTTP to gunicorn;
+- end-to-end replies per second with the offline model (receiver → Redis →
+  worker process → fake Chatwoot), against a bare CrewAI kickoff of the same
+  crew outside the pipeline as the reference;
+- end-to-end replies per second with a model that takes 2 s per call (a local
+  OpenAI-compatible server).
+Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+import hub  # noqa: F401  (CrewAI environment before crewai is imported)
+from hub.chatwoot.signature import sign
+from tests.conftest import ROOT, SAMPLE_DOMAINS
+from tests.e2e.conftest import SECRET, message_created
+from tests.fakes.chatwoot import FakeChatwoot
+from tests.fakes.openai_server import FakeOpenAI
+
+OUT = ROOT / "var" / "bench"
+REDIS_URL = os.environ.get("CHATWOOTAI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def base_env(tmp: Path, chatwoot_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env.update(
+        {
+            "CHATWOOTAI_REDIS_URL": REDIS_URL,
+            "CHATWOOTAI_CHATWOOT_URL": chatwoot_url,
+            "CHATWOOTAI_WEBHOOK_SECRET": SECRET,
+            "CHATWOOTAI_DOMAINS_DIR": str(SAMPLE_DOMAINS),
+            "CHATWOOTAI_DATA_DIR": str(tmp),
+            "CHATWOOTAI_LOG_LEVEL": "WARNING",
+            "CHATWOOTAI_LOG_FORMAT": "json",
+            "CHATWOOTAI_RETAIL_TOKEN": "bench-token",
+            **extra,
+        }
+    )
+    return env
+
+
+def start(
+    argv: list[str], env: dict[str, str], ready: Callable[[], bool]
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if ready():
+            return process
+        if process.poll() is not None:
+            raise RuntimeError(f"{argv} exited with {process.returncode}")
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{argv} did not become ready")
+
+
+def http_ready(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+
+    return check
+
+
+def worker_ready(client: redis.Redis) -> Callable[[], bool]:
+    """A worker is ready when its Celery node answers a ping on the broker."""
+    from hub.queue import create_celery
+    from hub.settings import Settings
+
+    app = create_celery(Settings(redis_url=REDIS_URL))
+
+    def check() -> bool:
+        return bool(app.control.ping(timeout=0.5))
+
+    return check
+
+
+def signed_request(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    ts = str(int(time.time()))
+    return body, {
+        "Content-Type": "application/json",
+        "X-Chatwoot-Signature": sign(SECRET, ts, body),
+        "X-Chatwoot-Timestamp": ts,
+        "X-Chatwoot-Delivery": str(uuid.uuid4()),
+    }
+
+
+class Loader:
+    """Open-loop load: requests start on a fixed schedule, whatever the previous did."""
+
+    def __init__(self, port: int, connections: int) -> None:
+        self.port = port
+        self.connections = connections
+        self._counter = iter(range(10**9))
+        self._lock = threading.Lock()
+
+    def payload(self) -> dict[str, Any]:
+        with self._lock:
+            n = next(self._counter)
+        return message_created("retail", 100_000 + n, 1_000_000 + n, "Qual o horário?")
+
+    def run(self, rate: float | None, seconds: float) -> dict[str, Any]:
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        started = time.perf_counter()
+        interval = self.connections / rate if rate else 0.0
+
+        def loop(offset: float) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            next_at = started + offset
+            while True:
+                now = time.perf_counter()
+                if now - started >= seconds:
+                    break
+                if interval and now < next_at:
+                    time.sleep(next_at - now)
+                body, headers = signed_request(self.payload())
+                t0 = time.perf_counter()
+                conn.request("POST", "/webhooks/chatwoot", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                elapsed = time.perf_counter() - t0
+                with self._lock:
+                    latencies.append(elapsed)
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+                next_at += interval
+            conn.close()
+
+        threads = [
+            threading.Thread(target=loop, args=(i * interval / self.connections,))
+            for i in range(self.connections)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        duration = time.perf_counter() - started
+        return {
+            "offered_rate": rate,
+            "requests": len(latencies),
+            "throughput_per_s": round(len(latencies) / duration, 1),
+            "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+            "p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+            "statuses": statuses,
+        }
+
+
+def bench_ack(tmp: Path, port: int, seconds: float) -> dict[str, Any]:
+    chatwoot = FakeChatwoot()
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    env = base_env(tmp, chatwoot.url)
+    gunicorn = [
+        str(Path(sys.executable).parent / "chatwootai"),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    server = start(gunicorn, env, http_ready(port))
+    try:
+        Loader(port, 8).run(100, 2)  # warm-up
+        fixed = Loader(port, 16).run(300, seconds)
+        flat_out = Loader(port, 16).run(None, seconds)
+    finally:
+        server.terminate()
+        server.wait()
+        client.flushdb()
+        chatwoot.close()
+    return {"at_300_rps": fixed, "max_throughput": flat_out}
+
+
+def bench_end_to_end(
+    tmp: Path, port: int, messages: int, model: dict[str, str], worker_args: list[str], workers: int
+) -> dict[str, Any]:
+    chatwoot = FakeChatwoot()
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    env = base_env(tmp, chatwoot.url, **model)
+    cli = str(Path(sys.executable).parent / "chatwootai")
+    server = start([cli, "serve", "--port", str(port), "--workers", "2"], env, http_ready(port))
+    procs = [
+        start(
+            [cli, "worker", "--domains", "retail", "--name", f"bench{i}@%h", *worker_args],
+            env,
+            worker_ready(client),
+        )
+        for i in range(workers)
+    ]
+    try:
+        loader = Loader(port, 8)
+        bodies = [signed_request(loader.payload()) for _ in range(messages)]
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for body, headers in bodies:
+            conn.request("POST", "/webhooks/chatwoot", body=body, headers=headers)
+            conn.getresponse().read()
+        deadline = time.monotonic() + 600
+        while len(chatwoot.messages()) < messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        duration = time.perf_counter() - started
+        done = len(chatwoot.messages())
+    finally:
+        server.terminate()
+        for proc in procs:
+            proc.terminate()
+        for proc in [server, *procs]:
+            proc.wait()
+        client.flushdb()
+        chatwoot.close()
+    return {
+        "messages": messages,
+        "replied": done,
+        "seconds": round(duration, 2),
+        "replies_per_s": round(done / duration, 2),
+        "workers": workers,
+        "worker_args": worker_args,
+    }
+
+
+def bench_bare_kickoff(runs: int, threads: int) -> dict[str, Any]:
+    """The same crew (retail support) with the offline model, straight CrewAI kickoffs."""
+    from hub.crews.factory import CrewFactory
+    from hub.crews.hub_crew import Turn
+    from hub.crews.llm import build_llm
+    from hub.crews.tools import TurnContext
+    from hub.domains.registry import DomainRegistry
+    from hub.settings import Settings
+
+    settings = Settings(domains_dir=SAMPLE_DOMAINS, data_dir=OUT / "tmp")
+    factory = CrewFactory(DomainRegistry(SAMPLE_DOMAINS), settings)
+    hub_crew = factory.hub("retail")
+    kit = hub_crew.kit
+    inputs = hub_crew.inputs(Turn(message="Qual o horário?"))
+
+    def one() -> None:
+        llm = build_llm(kit.domain, settings, question="Qual o horário?", knowledge=kit.knowledge)
+        factory.build(kit, "support", llm, TurnContext("retail")).kickoff(inputs=inputs)
+
+    one()
+    counter = iter(range(runs))
+    lock = threading.Lock()
+
+    def loop() -> None:
+        while True:
+            with lock:
+                if next(counter, None) is None:
+                    return
+            one()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=loop) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    duration = time.perf_counter() - started
+    return {"runs": runs, "threads": threads, "kickoffs_per_s": round(runs / duration, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--messages", type=int, default=300)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = OUT / "tmp"
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print("webhook ack…", flush=True)
+    results["ack"] = bench_ack(tmp, 8931, args.seconds)
+    print(json.dumps(results["ack"], indent=1), flush=True)
+    print("bare kickoff…", flush=True)
+    results["bare_kickoff"] = bench_bare_kickoff(args.messages, 8)
+    print(results["bare_kickoff"], flush=True)
+    print("end to end, offline model…", flush=True)
+    results["offline_end_to_end"] = bench_end_to_end(
+        tmp, 8932, args.messages, {}, ["--concurrency", "8"], workers=1
+    )
+    print(results["offline_end_to_end"], flush=True)
+    results["offline_vs_bare"] = round(
+        results["offline_end_to_end"]["replies_per_s"] / results["bare_kickoff"]["kickoffs_per_s"],
+        2,
+    )
+    print("end to end, 2-second model…", flush=True)
+    slow = FakeOpenAI()
+    slow.delay_seconds = 2.0
+    try:
+        results["slow_model_end_to_end"] = bench_end_to_end(
+            tmp,
+            8933,
+            args.messages,
+            {
+                "CHATWOOTAI_LLM": "openai/slow-model",
+                "CHATWOOTAI_LLM_BASE_URL": slow.url,
+                "CHATWOOTAI_LLM_API_KEY": "sk-local",
+            },
+            ["--concurrency", "64"],
+            workers=2,
+        )
+    finally:
+        slow.close()
+    print(results["slow_model_end_to_end"], flush=True)
+    (OUT / "pipeline.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written to {OUT / 'pipeline.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Everything a worker process holds for its whole life, built once at start.
+
+One CrewFactory per process (domains validated and prepared before the first
+message), one Redis client, one Chatwoot client with its connection pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import redis
+import structlog
+
+from hub.chatwoot.client import ChatwootClient
+from hub.conversation.deadletter import DeadLetters
+from hub.conversation.replies import ReplyLedger
+from hub.conversation.takeover import Takeover
+from hub.crews.factory import CrewFactory
+from hub.domains.registry import DomainRegistry
+from hub.kvstore import connect, redis_url
+from hub.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class WorkerRuntime:
+    """The long-lived parts of a worker process."""
+
+    settings: Settings
+    redis: redis.Redis
+    registry: DomainRegistry
+    factory: CrewFactory
+    chatwoot: ChatwootClient
+    replies: ReplyLedger
+    takeover: Takeover
+    dead_letters: DeadLetters
+
+    @classmethod
+    def build(cls, settings: Settings | None = None) -> WorkerRuntime:
+        settings = settings or get_settings()
+        client = connect(redis_url(settings))
+        registry = DomainRegistry(
+            settings.domains_dir, reload_interval=settings.reload_interval_seconds
+        )
+        factory = CrewFactory(registry, settings)
+        failures = factory.warm()
+        log.info("worker runtime ready", domains=sorted(registry.domains), failed=sorted(failures))
+        return cls(
+            settings=settings,
+            redis=client,
+            registry=registry,
+            factory=factory,
+            chatwoot=ChatwootClient(settings.chatwoot_url),
+            replies=ReplyLedger(client),
+            takeover=Takeover(client, settings.conversation_ttl_seconds),
+            dead_letters=DeadLetters(client),
+        )
+
+
+_runtime: WorkerRuntime | None = None
+_lock = threading.Lock()
+
+
+def runtime() -> WorkerRuntime:
+    """This process's runtime, built on first use (normally at worker start)."""
+    global _runtime
+    if _runtime is None:
+        with _lock:
+            if _runtime is None:
+                _runtime = WorkerRuntime.build()
+    return _runtime

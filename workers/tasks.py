@@ -1,0 +1,66 @@
+"""The Celery task: `chatwootai.handle_message`, one customer message per run.
+
+Transient Chatwoot failures (429, 5xx, network) retry with exponential backoff
+and jitter; whatever still fails is written to the dead-letter list and logged.
+Crew and model failures never reach here: the handler answers those with the
+domain's fallback message and a handoff.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import structlog
+from celery import Task
+
+from hub.conversation.inbound import InboundMessage
+from hub.exceptions import ChatwootAPIError
+from hub.logs import message_context
+from hub.queue import HANDLE_MESSAGE
+from workers import app
+from workers.handler import handle
+from workers.runtime import runtime
+
+log = structlog.get_logger(__name__)
+
+MAX_RETRIES = 6
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 120.0
+
+
+def backoff(retries: int) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^retries)]."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**retries))
+
+
+@app.task(name=HANDLE_MESSAGE, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
+def handle_message(self: Task, payload: dict[str, Any]) -> str:
+    """Answer one queued customer message; returns what became of it."""
+    message = InboundMessage.model_validate(payload)
+    rt = runtime()
+    with message_context(
+        domain=message.domain,
+        conversation_id=message.conversation_id,
+        account_id=message.account_id,
+        message_id=message.message_id,
+    ):
+        try:
+            handled = handle(rt, message)
+        except ChatwootAPIError as error:
+            if error.retryable and self.request.retries < MAX_RETRIES:
+                delay = backoff(self.request.retries)
+                log.warning(
+                    "chatwoot unavailable; retrying",
+                    delay=round(delay, 1),
+                    attempt=self.request.retries + 1,
+                    error=str(error),
+                )
+                raise self.retry(exc=error, countdown=delay) from error
+            rt.dead_letters.add(payload, reason="chatwoot_api", error=str(error))
+            log.error("message dead-lettered", reason="chatwoot_api", error=str(error))
+            return "dead_letter"
+        log.info(
+            "message handled", status=handled.status, route=handled.route, reason=handled.reason
+        )
+        return handled.status
