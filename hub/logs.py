@@ -39,7 +39,11 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=output.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=output.isatty(),
+            # Locals of CrewAI's pydantic objects run to megabytes (and seconds) per trace.
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+        )
     )
     structlog.configure(
         processors=[

@@ -16,7 +16,8 @@ import redis
 from hypothesis import settings as hypothesis_settings
 
 import hub  # noqa: F401  (sets CrewAI's no-network environment before any test imports it)
-from hub.settings import get_settings
+from hub.logs import configure_logging
+from hub.settings import Settings, get_settings
 from tests.domain_tree import DomainTree
 from tests.fakes.chatwoot import fake_chatwoot  # noqa: F401  (shared fixture)
 from tests.fakes.openai_server import fake_openai  # noqa: F401  (shared fixture)
@@ -36,6 +37,12 @@ def service_missing(what: str, error: Exception) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{message} (CHATWOOTAI_REQUIRE_SERVICES=1)")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _readable_logs() -> None:
+    """Tests log like a terminal session (and never render megabytes of locals)."""
+    configure_logging(Settings(log_format="console", log_level="WARNING"))
 
 
 @pytest.fixture(autouse=True)

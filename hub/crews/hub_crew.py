@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from hub.crews.llm import build_llm, is_offline
+from hub.crews.llm import build_llm, is_offline, release
 from hub.crews.tools import TurnContext
 from hub.domains.vocabulary import HUB_CREW
 from hub.exceptions import CrewError
@@ -91,7 +91,10 @@ class HubCrew:
             account_id=turn.account_id,
             conversation_id=turn.conversation_id,
         )
-        output = kickoff(self.factory.build(self.kit, crew_name, llm, context), inputs)
+        try:
+            output = kickoff(self.factory.build(self.kit, crew_name, llm, context), inputs)
+        finally:
+            release(llm)
         reply = _clean(str(output.raw))
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
@@ -118,7 +121,10 @@ class HubCrew:
         llm = build_llm(
             self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
         )
-        answer = str(kickoff(self.factory.build(self.kit, HUB_CREW, llm), inputs).raw)
+        try:
+            answer = str(kickoff(self.factory.build(self.kit, HUB_CREW, llm), inputs).raw)
+        finally:
+            release(llm)
         chosen = parse_route(answer, list(routing.routes))
         if chosen is None:
             log.info("hub crew named no route; using the default", answer=answer[:80])

@@ -10,7 +10,7 @@ them one call can hang for minutes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.domains.domain import Domain
 from hub.settings import Settings
@@ -56,9 +56,12 @@ def build_llm(
 
 
 def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
-    """A real provider through CrewAI, with timeout, token cap and temperature."""
-    from crewai import LLM
+    """A real provider through CrewAI, with timeout, token cap and temperature.
 
+    OpenAI-compatible models (`openai/…`, `ollama/…`) share one HTTP client per
+    endpoint and process (`hub.crews.pooled`): building OpenAI's clients costs
+    ~45 ms of CPU per turn (TLS set-up), more than CrewAI's whole kickoff.
+    """
     options = domain.spec.llm
     base_url = settings.llm_base_url
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
@@ -66,13 +69,40 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
         name = "openai/" + name.removeprefix("ollama/")
         base_url = base_url or OLLAMA_DEFAULT_URL
         api_key = api_key or "ollama"
-    llm: BaseLLM = LLM(
-        model=name,
-        base_url=base_url,
-        api_key=api_key,
-        timeout=options.timeout_seconds or settings.llm_timeout_seconds,
-        max_tokens=options.max_tokens or settings.llm_max_tokens,
-        temperature=options.temperature if options.temperature is not None else 0.2,
-        max_retries=0,  # the agent retries once (factory.MODEL_ATTEMPTS)
-    )
+    common: dict[str, Any] = {
+        "timeout": options.timeout_seconds or settings.llm_timeout_seconds,
+        "max_tokens": options.max_tokens or settings.llm_max_tokens,
+        "temperature": options.temperature if options.temperature is not None else 0.2,
+        "max_retries": 0,  # the agent retries once (factory.MODEL_ATTEMPTS)
+    }
+    if name.startswith("openai/"):
+        from hub.crews.pooled import PooledOpenAICompletion
+
+        return PooledOpenAICompletion(
+            model=name.removeprefix("openai/"),
+            provider="openai",
+            base_url=base_url,
+            api_key=api_key,
+            **common,
+        )
+    from crewai import LLM
+
+    llm: BaseLLM = LLM(model=name, base_url=base_url, api_key=api_key, **common)
     return llm
+
+
+def release(llm: BaseLLM) -> None:
+    """Close the HTTP pool a provider model opened for one turn.
+
+    Each turn gets its own model object (CrewAI counts tokens per instance), and
+    CrewAI never closes the OpenAI client it builds: without this, every turn
+    would leave its connections to the garbage collector.
+    """
+    from hub.crews.pooled import PooledOpenAICompletion
+
+    if isinstance(llm, PooledOpenAICompletion):
+        return  # its clients are shared by the process
+    client = getattr(llm, "_client", None)
+    close = getattr(client, "close", None)
+    if callable(close):
+        close()

@@ -9,14 +9,17 @@ well enough it says so with the domain's `messages.unknown`, which offers a
 human. Every fact in a reply is therefore a fact of this domain's documents.
 
 How it decides, in short:
-- the question's terms, plus weaker synonyms ("custa" → "preço") and, for a
-  Brazilian place the documents never name, "another/outside" words;
-- unknown when the best passages cover too little of the question (IDF-weighted);
-- lines scored by their overlap with the question (a heading lends some of its
-  words to its lines), with a bonus for the kind of fact asked: a price, a time,
-  a duration, an address;
-- 1 to MAX_LINES lines, the best passage first, in document order, at most
-  MAX_REPLY_CHARS.
+- terms: the question's own words, weaker synonyms ("custa" → "preço"), words that
+  only ask for a kind of fact ("quanto custa") weakened, and a Brazilian place the
+  documents never name turned into "other states/capitals, outside";
+- unknown when the retrieved passages, or the lines chosen from them, cover too
+  little of the question (IDF-weighted share: MIN_COVERAGE, MIN_ANSWER_COVERAGE);
+- lines (sentences, bullet items) scored by their overlap with the question, a
+  heading lending its words to its lines, boosted when they hold the kind of fact
+  asked: a price, a time, a duration, an address;
+- up to MAX_LINES lines, best passage first, each passage's lines in document
+  order, at most MAX_REPLY_CHARS; a message of several questions that cannot be
+  answered as a whole is answered question by question.
 """
 
 from __future__ import annotations

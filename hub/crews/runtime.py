@@ -9,6 +9,7 @@ Its storage goes under our data dir instead of $HOME.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -44,4 +45,6 @@ def prepare_crewai(settings: Settings) -> None:
     from crewai_core.lock_store import set_lock_backend
 
     set_lock_backend(_in_process_lock)
+    # Said once per model call for every model without a native tokenizer: noise.
+    logging.getLogger("crewai.llms.base_llm").setLevel(logging.ERROR)
     _prepared = True

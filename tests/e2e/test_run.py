@@ -48,7 +48,7 @@ def test_run_serves_with_an_embedded_redis_and_stops_on_sigterm(
             "CHATWOOTAI_DATA_DIR": str(tmp_path / "var"),
             "CHATWOOTAI_DOMAINS_DIR": str(SAMPLE_DOMAINS),
             "CHATWOOTAI_CHATWOOT_URL": fake_chatwoot.url,
-        "CHATWOOTAI_RETAIL_TOKEN": "token-casa",
+            "CHATWOOTAI_RETAIL_TOKEN": "token-casa",
             "HOME": str(tmp_path / "home"),
         }
     )

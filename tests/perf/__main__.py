@@ -295,53 +295,60 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--only", choices=["ack", "offline", "slow"], action="append")
     args = parser.parse_args()
+    wanted = set(args.only or ["ack", "offline", "slow"])
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = OUT / "tmp"
-    results: dict[str, Any] = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    print("webhook ack…", flush=True)
-    results["ack"] = bench_ack(tmp, 8931, args.seconds)
-    print(json.dumps(results["ack"], indent=1), flush=True)
-    print("bare kickoff…", flush=True)
-    results["bare_kickoff"] = bench_bare_kickoff(args.messages, 8)
-    print(results["bare_kickoff"], flush=True)
-    print("end to end, offline model…", flush=True)
-    results["offline_end_to_end"] = bench_end_to_end(
-        tmp, 8932, args.messages, {}, ["--concurrency", "8"], workers=1
-    )
-    print(results["offline_end_to_end"], flush=True)
-    results["offline_vs_bare"] = round(
-        results["offline_end_to_end"]["replies_per_s"] / results["bare_kickoff"]["kickoffs_per_s"],
-        2,
-    )
-    print("end to end, 2-second model…", flush=True)
-    slow = FakeOpenAI()
-    slow.delay_seconds = 2.0
-    try:
-        results["slow_model_end_to_end"] = bench_end_to_end(
-            tmp,
-            8933,
-            args.messages,
-            {
-                "CHATWOOTAI_LLM": "openai/slow-model",
-                "CHATWOOTAI_LLM_BASE_URL": slow.url,
-                "CHATWOOTAI_LLM_API_KEY": "sk-local",
+    path = OUT / "pipeline.json"
+    results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    results.update(
+        {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
             },
-            ["--concurrency", "64"],
-            workers=2,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    )
+    if "ack" in wanted:
+        print("webhook ack…", flush=True)
+        results["ack"] = bench_ack(tmp, 8931, args.seconds)
+        print(json.dumps(results["ack"]), flush=True)
+    if "offline" in wanted:
+        print("bare kickoff…", flush=True)
+        results["bare_kickoff"] = bench_bare_kickoff(args.messages, 8)
+        print(results["bare_kickoff"], flush=True)
+        print("end to end, offline model…", flush=True)
+        results["offline_end_to_end"] = bench_end_to_end(
+            tmp, 8932, args.messages, {}, ["--concurrency", "8"], workers=1
         )
-    finally:
-        slow.close()
-    print(results["slow_model_end_to_end"], flush=True)
-    (OUT / "pipeline.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"written to {OUT / 'pipeline.json'}")
+        print(results["offline_end_to_end"], flush=True)
+        offline = results["offline_end_to_end"]["replies_per_s"]
+        results["offline_vs_bare"] = round(offline / results["bare_kickoff"]["kickoffs_per_s"], 2)
+    if "slow" in wanted:
+        print("end to end, 2-second model…", flush=True)
+        slow = FakeOpenAI()
+        slow.delay_seconds = 2.0
+        try:
+            results["slow_model_end_to_end"] = bench_end_to_end(
+                tmp,
+                8933,
+                args.messages,
+                {
+                    "CHATWOOTAI_LLM": "openai/slow-model",
+                    "CHATWOOTAI_LLM_BASE_URL": slow.url,
+                    "CHATWOOTAI_LLM_API_KEY": "sk-local",
+                },
+                ["--concurrency", "64"],
+                workers=2,
+            )
+        finally:
+            slow.close()
+        print(results["slow_model_end_to_end"], flush=True)
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

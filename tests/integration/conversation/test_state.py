@@ -100,3 +100,22 @@ def test_dead_letters_keep_the_reason_and_are_capped(redis_client: redis.Redis) 
     kept = letters.all()
     assert [entry["message"]["message_id"] for entry in kept] == [1, 2]
     assert kept[0]["reason"] == "chatwoot_api"
+
+
+def test_a_taken_over_conversation_seen_open_then_pending_is_given_back(
+    redis_client: redis.Redis,
+) -> None:
+    takeover = Takeover(redis_client, ttl_seconds=60)
+    takeover.mark(1, 9, "agent replied")
+    assert takeover.observe(1, 9, "pending") is True  # still the human's: never left pending
+    assert takeover.observe(1, 9, "open") is True
+    assert takeover.observe(1, 9, "pending") is False
+    assert not takeover.active(1, 9)
+
+
+def test_observing_a_conversation_without_a_takeover_changes_nothing(
+    redis_client: redis.Redis,
+) -> None:
+    takeover = Takeover(redis_client, ttl_seconds=60)
+    assert takeover.observe(1, 10, "open") is False
+    assert not takeover.active(1, 10)

@@ -1,0 +1,148 @@
+"""The receiver's HTTP contract: every status code, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+
+from hub.chatwoot.signature import sign
+from hub.domains.registry import DomainRegistry
+from hub.queue import create_celery
+from hub.settings import Settings
+from hub.web import Receiver, create_app
+from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
+from tests.e2e.conftest import SECRET, message_created, post_signed
+
+pytestmark = pytest.mark.integration
+
+
+def make_client(redis_client: redis.Redis, **settings: object) -> FlaskClient:
+    config = Settings(redis_url=TEST_REDIS_URL, domains_dir=SAMPLE_DOMAINS, **settings)  # type: ignore[arg-type]
+    broker_settings = config.model_copy(
+        update={"redis_url": settings.get("broker", TEST_REDIS_URL)}
+    )
+    receiver = Receiver(
+        config, redis_client, DomainRegistry(SAMPLE_DOMAINS), create_celery(broker_settings)
+    )
+    return create_app({"RECEIVER": receiver, "TESTING": True}).test_client()
+
+
+@pytest.fixture
+def client(redis_client: redis.Redis) -> Iterator[FlaskClient]:
+    yield make_client(redis_client, webhook_secret=SECRET)
+
+
+def test_a_queued_message_lands_on_its_domain_queue(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    response = post_signed(client, message_created("health", 10, 100, "Quero marcar consulta"))
+    assert response.status_code == 200
+    assert response.json["outcome"] == "queued"
+    assert redis_client.llen("chatwootai.health") == 1
+    task = json.loads(redis_client.lindex("chatwootai.health", 0))
+    assert task["headers"]["task"] == "chatwootai.handle_message"
+    assert "Quero marcar" not in task["headers"]["argsrepr"]  # no customer text in dashboards
+
+
+def test_malformed_json_is_a_400_with_a_clear_message(client: FlaskClient) -> None:
+    body = b'{"event": "message_created", '
+    ts = str(int(time.time()))
+    response = client.post(
+        "/webhooks/chatwoot",
+        data=body,
+        content_type="application/json",
+        headers={"X-Chatwoot-Signature": sign(SECRET, ts, body), "X-Chatwoot-Timestamp": ts},
+    )
+    assert response.status_code == 400
+    assert "JSON" in response.json["detail"]
+
+
+def test_a_wrong_shape_is_a_400_naming_the_field(client: FlaskClient) -> None:
+    payload = message_created("retail", 1, 1, "oi")
+    del payload["conversation"]["id"]
+    response = post_signed(client, payload)
+    assert response.status_code == 400
+    assert "conversation.id" in response.json["detail"]
+
+
+def test_a_body_over_one_mebibyte_is_a_413(client: FlaskClient) -> None:
+    payload = message_created("retail", 1, 1, "x" * (1024 * 1024))
+    response = post_signed(client, payload)
+    assert response.status_code == 413
+
+
+def test_a_missing_signature_is_a_401_when_a_secret_is_configured(client: FlaskClient) -> None:
+    response = client.post("/webhooks/chatwoot", json=message_created("retail", 1, 1, "oi"))
+    assert response.status_code == 401
+
+
+def test_without_any_secret_unsigned_webhooks_are_accepted(redis_client: redis.Redis) -> None:
+    client = make_client(redis_client)
+    response = client.post("/webhooks/chatwoot", json=message_created("retail", 1, 1, "oi"))
+    assert response.json["outcome"] == "queued"
+
+
+def test_a_domain_secret_overrides_the_global_one(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATWOOTAI_RETAIL_WEBHOOK_SECRET", "retail-only")
+    client = make_client(redis_client, webhook_secret=SECRET)
+    payload = message_created("retail", 1, 1, "oi")
+    assert post_signed(client, payload).status_code == 401
+    assert post_signed(client, payload, secret="retail-only").json["outcome"] == "queued"
+    other = message_created("cosmetics", 2, 2, "oi")
+    assert post_signed(client, other).json["outcome"] == "queued"
+
+
+def test_older_chatwoot_may_put_the_secret_in_the_url(client: FlaskClient) -> None:
+    payload = message_created("retail", 1, 1, "oi")
+    assert client.post(f"/webhooks/chatwoot/{SECRET}", json=payload).json["outcome"] == "queued"
+    again = message_created("retail", 1, 2, "oi")
+    assert client.post("/webhooks/chatwoot/wrong", json=again).status_code == 401
+    third = message_created("retail", 1, 3, "oi")
+    assert client.post(f"/webhooks/chatwoot?token={SECRET}", json=third).status_code == 200
+
+
+def test_a_broker_that_is_down_makes_a_500_so_chatwoot_retries_and_nothing_is_lost(
+    redis_client: redis.Redis,
+) -> None:
+    client = make_client(redis_client, broker="redis://127.0.0.1:1/0")
+    payload = message_created("retail", 1, 1, "oi")
+    response = post_signed(client, payload)
+    assert response.status_code == 500
+    assert response.json["outcome"] == "error"
+    # The dedupe claim was released: Chatwoot's retry is accepted once the broker is back.
+    healthy = make_client(redis_client)
+    assert post_signed(healthy, payload).json["outcome"] == "queued"
+
+
+def test_health_answers_while_the_process_lives(client: FlaskClient) -> None:
+    assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_readiness_lists_the_domains_when_redis_answers(client: FlaskClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["domains"] == ["cosmetics", "default", "health", "retail"]
+
+
+def test_readiness_is_503_naming_what_is_down() -> None:
+    broken = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    client = make_client(broken)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "redis" in response.json["problems"]
+
+
+def test_metrics_count_events_by_type_and_outcome(client: FlaskClient) -> None:
+    post_signed(client, message_created("retail", 1, 77, "oi"))
+    post_signed(client, {**message_created("retail", 1, 78, "oi"), "event": "message_updated"})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'chatwootai_webhook_events_total{event="message_created",outcome="queued"}' in text
+    assert 'chatwootai_webhook_events_total{event="message_updated",outcome="ignored"}' in text
+    assert "chatwootai_webhook_ack_seconds_bucket" in text

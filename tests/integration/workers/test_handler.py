@@ -1,0 +1,150 @@
+"""The worker's handling of one message, in process: replies, failures, retries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from hub.conversation.inbound import InboundMessage
+from hub.exceptions import ChatwootAPIError
+from hub.settings import Settings
+from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
+from tests.fakes.chatwoot import FakeChatwoot
+from tests.fakes.openai_server import FakeOpenAI
+from workers.handler import handle
+from workers.runtime import WorkerRuntime
+
+pytestmark = pytest.mark.integration
+
+
+def inbound(text: str, message_id: int = 1, conversation_id: int = 50) -> InboundMessage:
+    return InboundMessage(
+        domain="retail",
+        account_id=3,
+        conversation_id=conversation_id,
+        inbox_id=31,
+        message_id=message_id,
+        text=text,
+        contact_name="Maria",
+        channel="Channel::Whatsapp",
+        received_at=time.time(),
+    )
+
+
+@pytest.fixture
+def make_runtime(
+    tmp_path: Path,
+    redis_client: redis.Redis,
+    fake_chatwoot: FakeChatwoot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[object]:
+    monkeypatch.setenv("CHATWOOTAI_RETAIL_TOKEN", "token-casa")
+    built: list[WorkerRuntime] = []
+
+    def make(**overrides: object) -> WorkerRuntime:
+        settings = Settings(
+            redis_url=TEST_REDIS_URL,
+            chatwoot_url=fake_chatwoot.url,
+            domains_dir=SAMPLE_DOMAINS,
+            data_dir=tmp_path,
+            **overrides,
+        )  # type: ignore[arg-type]
+        runtime = WorkerRuntime.build(settings)
+        runtime.chatwoot = type(runtime.chatwoot)(fake_chatwoot.url, sleep=lambda _: None)
+        built.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in built:
+        runtime.chatwoot.close()
+
+
+def test_the_offline_model_replies_once_even_if_the_message_comes_again(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "replied"
+    assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "duplicate"
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    assert "10:00" in reply["content"] and "22:00" in reply["content"]
+
+
+def test_a_real_model_answers_through_an_openai_compatible_server(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = lambda _messages: "Final Answer: Abrimos às 10:00, até as 22:00."
+    runtime = make_runtime(
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,  # type: ignore[operator]
+        llm_api_key="sk-local",
+    )
+    handled = handle(runtime, inbound("Qual o horário de funcionamento?"))
+    assert handled.status == "replied"
+    assert handled.route == "support"
+    assert fake_chatwoot.messages(conversation_id=50)[0]["content"] == (
+        "Abrimos às 10:00, até as 22:00."
+    )
+    request = fake_openai.requests[0]
+    assert request["body"]["model"] == "local-model"
+    assert request["body"]["max_tokens"] == 1024
+    assert request["headers"]["Authorization"] == "Bearer sk-local"
+    prompt = " ".join(str(m["content"]) for m in request["body"]["messages"])
+    assert "Qual o horário de funcionamento?" in prompt
+
+
+@pytest.mark.parametrize("failure", ["error", "timeout"])
+def test_a_failing_model_gets_the_fallback_message_and_a_handoff(
+    failure: str, make_runtime: object, fake_chatwoot: FakeChatwoot, fake_openai: FakeOpenAI
+) -> None:
+    if failure == "error":
+        fake_openai.fail_status = 500
+    else:
+        fake_openai.delay_seconds = 3
+    runtime = make_runtime(
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,  # type: ignore[operator]
+        llm_api_key="sk-local",
+        llm_timeout_seconds=0.5,
+    )
+    handled = handle(runtime, inbound("Qual o horário de funcionamento?"))
+    assert handled.status == "handed_off"
+    customer, note = fake_chatwoot.messages(conversation_id=50)
+    assert customer["content"] == runtime.registry.get("retail").spec.messages.fallback
+    assert note["private"] is True and "Motivo" in note["content"]
+    statuses = fake_chatwoot.requests("/conversations/50/toggle_status")
+    assert [r["body"] for r in statuses] == [{"status": "open"}]
+    assert runtime.takeover.active(3, 50)
+    assert handle(runtime, inbound("Alô?", message_id=2)).status == "silent"
+
+
+def test_a_chatwoot_outage_keeps_the_draft_and_the_retry_posts_it_without_rerunning(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = lambda _messages: "Final Answer: Abrimos às 10:00."
+    runtime = make_runtime(
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,  # type: ignore[operator]
+        llm_api_key="sk-local",
+    )
+    fake_chatwoot.fail_next(10, status=503)
+    with pytest.raises(ChatwootAPIError) as caught:
+        handle(runtime, inbound("Qual o horário?"))
+    assert caught.value.retryable
+    calls = len(fake_openai.requests)
+    fake_chatwoot.reset()
+    assert handle(runtime, inbound("Qual o horário?")).status == "replied"
+    assert len(fake_openai.requests) == calls, "the crew ran again"
+    assert fake_chatwoot.messages(conversation_id=50)[0]["content"] == "Abrimos às 10:00."
+
+
+def test_a_human_takeover_silences_the_bot(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    runtime.takeover.mark(3, 50, "agent replied")
+    assert handle(runtime, inbound("Oi?")).status == "silent"
+    assert fake_chatwoot.messages() == []
