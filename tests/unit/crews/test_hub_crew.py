@@ -1,0 +1,121 @@
+"""CrewFactory and HubCrew: prepared once per domain version, a fresh crew per turn."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hub.crews.factory import CrewFactory
+from hub.crews.hub_crew import Turn
+from hub.crews.offline import OfflineLLM
+from hub.domains.registry import DomainRegistry
+from hub.settings import Settings
+from tests.conftest import SAMPLE_DOMAINS
+from tests.fakes.openai_server import FakeOpenAI
+
+
+@pytest.fixture
+def domains(tmp_path: Path) -> Path:
+    target = tmp_path / "domains"
+    shutil.copytree(SAMPLE_DOMAINS, target)
+    return target
+
+
+def factory_for(domains: Path, tmp_path: Path, **settings: object) -> CrewFactory:
+    config = Settings(domains_dir=domains, data_dir=tmp_path / "var", **settings)  # type: ignore[arg-type]
+    return CrewFactory(DomainRegistry(domains, reload_interval=0), config)
+
+
+def test_every_domain_is_prepared_and_checked_at_start(domains: Path, tmp_path: Path) -> None:
+    factory = factory_for(domains, tmp_path)
+    assert factory.warm() == {}
+    kit = factory.kit(factory.registry.get("health"))
+    assert len(kit.knowledge) > 0
+    assert set(kit.router.score("consulta").scores) == {"sales", "support", "scheduling"}
+
+
+def test_the_prepared_kit_is_reused_until_the_domain_changes(domains: Path, tmp_path: Path) -> None:
+    factory = factory_for(domains, tmp_path)
+    first = factory.hub("retail").kit
+    assert factory.hub("retail").kit is first
+    domain_file = domains / "retail" / "domain.yaml"
+    domain_file.write_text(
+        domain_file.read_text(encoding="utf-8").replace(
+            "name: Casa & Cia Utilidades", "name: Casa & Cia"
+        ),
+        encoding="utf-8",
+    )
+    rebuilt = factory.hub("retail").kit
+    assert rebuilt is not first
+    assert rebuilt.domain.spec.name == "Casa & Cia"
+
+
+def test_each_turn_gets_a_new_crew(domains: Path, tmp_path: Path) -> None:
+    factory = factory_for(domains, tmp_path)
+    hub = factory.hub("retail")
+
+    model = OfflineLLM(hub.kit.knowledge, question="oi", unknown_reply="?")
+    one = factory.build(hub.kit, "support", model)
+    two = factory.build(hub.kit, "support", model)
+    assert one is not two
+    assert one.agents[0] is not two.agents[0]
+    assert one.tasks[0] is not two.tasks[0]
+
+
+def test_a_confident_route_costs_no_model_call(
+    domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = lambda _m: "Final Answer: O pedido foi cancelado."
+    factory = factory_for(
+        domains, tmp_path, llm="openai/m", llm_base_url=fake_openai.url, llm_api_key="k"
+    )
+    result = factory.hub("retail").run(Turn(message="Qual o status do pedido CC-2026-00020?"))
+    assert (result.route, result.routed_by) == ("support", "classifier")
+    assert len(fake_openai.requests) == 1  # the spoke crew only
+
+
+def test_an_ambiguous_message_is_routed_by_the_hub_crew(
+    domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    answers = iter(["Final Answer: sales", "Final Answer: Temos sim, por R$ 39,90."])
+    fake_openai.responder = lambda _m: next(answers)
+    factory = factory_for(
+        domains, tmp_path, llm="openai/m", llm_base_url=fake_openai.url, llm_api_key="k"
+    )
+    result = factory.hub("retail").run(Turn(message="ok"))
+    assert (result.route, result.routed_by) == ("sales", "llm")
+    assert result.reply == "Temos sim, por R$ 39,90."
+    router_prompt = " ".join(str(m["content"]) for m in fake_openai.requests[0]["body"]["messages"])
+    assert "sales:" in router_prompt and "support:" in router_prompt
+
+
+def test_offline_an_ambiguous_message_takes_the_default_route(
+    domains: Path, tmp_path: Path
+) -> None:
+    result = factory_for(domains, tmp_path).hub("retail").run(Turn(message="ok"))
+    assert (result.route, result.routed_by) == ("support", "default")
+
+
+def test_the_prompt_inputs_carry_the_message_history_and_local_time(
+    domains: Path, tmp_path: Path
+) -> None:
+    hub = factory_for(domains, tmp_path).hub("health")
+    now = datetime(2026, 11, 27, 23, 5, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    inputs = hub.inputs(
+        Turn(
+            message="Oi",
+            history=(("customer", "Olá"), ("bot", "Oi!")),
+            customer_name="Maria",
+            now=now,
+        )
+    )
+    assert inputs["message"] == "Oi"
+    assert inputs["history"] == "Cliente: Olá\nAtendente: Oi!"
+    assert inputs["customer_name"] == "Maria"
+    assert inputs["now"] == "sexta-feira, 27/11/2026 23:05"
+    assert inputs["business_name"] == "Clínica Vida Plena"
+    assert "scheduling:" in inputs["routes"]
