@@ -8,7 +8,8 @@ Writes var/bench/pipeline.json with:
   crew outside the pipeline as the reference;
 - end-to-end replies per second with a model that takes 2 s per call (a local
   OpenAI-compatible server).
-Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14).
+Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
+an embedded one when that does not answer, so a fresh machine can run it too.
 """
 
 from __future__ import annotations
@@ -303,6 +304,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--only", choices=["ack", "offline", "slow"], action="append")
     args = parser.parse_args()
+    global REDIS_URL
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        from hub.kvstore import embedded_redis_url
+
+        REDIS_URL = embedded_redis_url(OUT / "redis" / "bench.rdb")
     wanted = set(args.only or ["ack", "offline", "slow"])
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = OUT / "tmp"
