@@ -2,25 +2,30 @@
 
     reply already posted? → done (a redelivery)
     human took over?      → stay silent
-    HubCrew(domain).run   → reply, route
+    HubCrew(domain).run   → reply, route (or the crew asks for a human)
        fails              → the domain's fallback message + handoff to a human
-    claim the reply record → post the reply → confirm the record
+    claim the reply record → post → confirm the record
 
-Chatwoot errors propagate as ChatwootAPIError for the task to retry; the crew's
-reply is kept as a draft so a retry posts the same text without running the
-crew again.
+What the turn decided is saved as a draft before anything is posted, so a
+retry after a Chatwoot error carries out the same decision without running the
+crew again. A handoff is several calls (reply, private note, status, labels);
+each is recorded when done, so a retry resumes where it stopped instead of
+repeating the customer-facing message.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 
 from hub.conversation.inbound import InboundMessage
-from hub.crews.hub_crew import HubResult, Turn
+from hub.conversation.replies import Draft
+from hub.crews.hub_crew import Turn
+from hub.domains.domain import Domain
 from hub.exceptions import ChatwootAPIError, DomainNotFoundError
 from workers.runtime import WorkerRuntime
 
@@ -45,43 +50,14 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
         return Handled("duplicate", reason="reply already posted")
     if runtime.takeover.active(account, conversation):
         return Handled("silent", reason="a human agent has taken over")
-    try:
-        domain = runtime.registry.get(message.domain)
-    except DomainNotFoundError:
-        log.warning("domain gone since queued; using the default", domain=message.domain)
-        domain = runtime.registry.get("default")
+    domain = _domain(runtime, message)
     draft = runtime.replies.draft(account, message.message_id)
-    result: HubResult | None = None
+    route: str | None = None
     if draft is None:
-        try:
-            result = runtime.factory.hub(domain.id).run(
-                Turn(
-                    message=message.text,
-                    customer_name=message.contact_name or "",
-                    channel=message.channel or "",
-                    account_id=account,
-                    conversation_id=conversation,
-                )
-            )
-        except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
-            log.exception("crew failed; handing off", domain=domain.id)
-            return hand_off(
-                runtime,
-                message,
-                domain.spec.messages.fallback,
-                reason=f"falha ao gerar resposta: {type(error).__name__}: {error}",
-            )
-        if result.handoff_reason:
-            return hand_off(runtime, message, result.reply, reason=result.handoff_reason)
-        draft = result.reply
+        draft, route = _run_turn(runtime, domain, message)
         runtime.replies.save_draft(account, message.message_id, draft)
-        log.info(
-            "crew answered",
-            route=result.route,
-            routed_by=result.routed_by,
-            crew_seconds=round(result.crew_seconds, 3),
-            queue_seconds=round(time.time() - message.received_at, 3),
-        )
+    if draft.handoff_reason is not None:
+        return hand_off(runtime, domain, message, draft)
     claim = runtime.replies.claim(account, message.message_id)
     if claim == "posted":
         return Handled("duplicate", reason="reply already posted")
@@ -90,42 +66,100 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     if runtime.takeover.active(account, conversation):
         runtime.replies.release(account, message.message_id)
         return Handled("silent", reason="a human agent took over while the crew ran")
-    token = domain.chatwoot_token(runtime.settings)
     try:
-        runtime.chatwoot.send_message(account, conversation, draft, token=token)
+        runtime.chatwoot.send_message(
+            account, conversation, draft.text, token=domain.chatwoot_token(runtime.settings)
+        )
     except ChatwootAPIError:
         runtime.replies.release(account, message.message_id)
         raise
     runtime.replies.confirm(account, message.message_id)
-    return Handled("replied", route=result.route if result else None)
+    return Handled("replied", route=route)
+
+
+def _domain(runtime: WorkerRuntime, message: InboundMessage) -> Domain:
+    try:
+        return runtime.registry.get(message.domain)
+    except DomainNotFoundError:
+        log.warning("domain gone since queued; using the default", domain=message.domain)
+        return runtime.registry.get("default")
+
+
+def _run_turn(
+    runtime: WorkerRuntime, domain: Domain, message: InboundMessage
+) -> tuple[Draft, str | None]:
+    """The crew's decision; any failure of model, tool or CrewAI becomes a handoff."""
+    turn = Turn(
+        message=message.text,
+        customer_name=message.contact_name or "",
+        channel=message.channel or "",
+        account_id=message.account_id,
+        conversation_id=message.conversation_id,
+    )
+    try:
+        result = runtime.factory.hub(domain.id).run(turn)
+    except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
+        log.exception("crew failed; handing off", domain=domain.id)
+        reason = f"falha ao gerar resposta: {type(error).__name__}: {str(error)[:300]}"
+        return Draft(domain.spec.messages.fallback, handoff_reason=reason), None
+    log.info(
+        "crew answered",
+        route=result.route,
+        routed_by=result.routed_by,
+        crew_seconds=round(result.crew_seconds, 3),
+        queue_seconds=round(time.time() - message.received_at, 3),
+        tools=list(result.tool_calls),
+    )
+    return Draft(result.reply, handoff_reason=result.handoff_reason), result.route
 
 
 def hand_off(
-    runtime: WorkerRuntime, message: InboundMessage, customer_text: str, *, reason: str
+    runtime: WorkerRuntime, domain: Domain, message: InboundMessage, draft: Draft
 ) -> Handled:
     """Tell the customer, leave a private note with the reason, open the conversation."""
     account, conversation = message.account_id, message.conversation_id
-    domain = runtime.registry.domains.get(message.domain) or runtime.registry.get("default")
     token = domain.chatwoot_token(runtime.settings)
-    claim = runtime.replies.claim(account, message.message_id)
-    if claim == "posted":
-        return Handled("duplicate", reason="reply already posted")
-    try:
-        runtime.chatwoot.send_message(account, conversation, customer_text, token=token)
-        runtime.chatwoot.send_message(
-            account,
-            conversation,
-            f"ChatwootAI transferiu a conversa para a equipe. Motivo: {reason}",
-            token=token,
-            private=True,
+    client = runtime.chatwoot
+    reason = draft.handoff_reason or ""
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("reply", lambda: client.send_message(account, conversation, draft.text, token=token)),
+        (
+            "note",
+            lambda: client.send_message(
+                account,
+                conversation,
+                f"ChatwootAI transferiu a conversa para a equipe. Motivo: {reason}",
+                token=token,
+                private=True,
+            ),
+        ),
+        ("open", lambda: client.toggle_status(account, conversation, "open", token=token)),
+    ]
+    handoff = domain.spec.handoff
+    if handoff.assignee_id or handoff.team_id:
+        steps.append(
+            (
+                "assign",
+                lambda: client.assign(
+                    account,
+                    conversation,
+                    token=token,
+                    assignee_id=handoff.assignee_id,
+                    team_id=handoff.team_id,
+                ),
+            )
         )
-        runtime.chatwoot.toggle_status(account, conversation, "open", token=token)
-        labels = domain.spec.handoff.labels
-        if labels:
-            runtime.chatwoot.add_labels(account, conversation, labels, token=token)
-    except ChatwootAPIError:
-        runtime.replies.release(account, message.message_id)
-        raise
+    if handoff.labels:
+        steps.append(
+            (
+                "labels",
+                lambda: client.add_labels(account, conversation, handoff.labels, token=token),
+            )
+        )
+    for name, call in steps:
+        if not runtime.replies.step_done(account, message.message_id, name):
+            call()  # ChatwootAPIError propagates: the task retries from this step
+            runtime.replies.mark_step(account, message.message_id, name)
     runtime.replies.confirm(account, message.message_id)
     runtime.takeover.mark(account, conversation, reason)
     return Handled("handed_off", reason=reason)

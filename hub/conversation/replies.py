@@ -12,7 +12,9 @@ preferring a rare duplicate to silence.
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 from typing import Literal
 
 import redis
@@ -27,6 +29,15 @@ STALE_POSTING_SECONDS = 60
 
 DRAFT_TTL_SECONDS = 3600
 """Drafts only need to outlive the task's retries."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a turn decided: the text for the customer, and a handoff reason if any."""
+
+    text: str
+    handoff_reason: str | None = None
+
 
 Claim = Literal["claimed", "posted", "in_progress"]
 
@@ -67,10 +78,28 @@ class ReplyLedger:
     def posted(self, account_id: int, message_id: int) -> bool:
         return self.redis.get(self.key(account_id, message_id)) == "posted"
 
-    def save_draft(self, account_id: int, message_id: int, text: str) -> None:
-        """Keep the crew's reply so a retry posts it without running the crew again."""
-        self.redis.set(f"{self.key(account_id, message_id)}:draft", text, ex=DRAFT_TTL_SECONDS)
+    def save_draft(self, account_id: int, message_id: int, draft: Draft) -> None:
+        """Keep what the turn decided so a retry carries it out without running the crew again."""
+        self.redis.set(
+            f"{self.key(account_id, message_id)}:draft",
+            json.dumps({"text": draft.text, "handoff": draft.handoff_reason}, ensure_ascii=False),
+            ex=DRAFT_TTL_SECONDS,
+        )
 
-    def draft(self, account_id: int, message_id: int) -> str | None:
+    def draft(self, account_id: int, message_id: int) -> Draft | None:
         value = self.redis.get(f"{self.key(account_id, message_id)}:draft")
-        return str(value) if value is not None else None
+        if value is None:
+            return None
+        data = json.loads(str(value))
+        return Draft(text=data["text"], handoff_reason=data.get("handoff"))
+
+    def step_done(self, account_id: int, message_id: int, step: str) -> bool:
+        """Whether one step of a multi-call action (a handoff) already reached Chatwoot."""
+        return bool(self.redis.sismember(f"{self.key(account_id, message_id)}:steps", step))
+
+    def mark_step(self, account_id: int, message_id: int, step: str) -> None:
+        key = f"{self.key(account_id, message_id)}:steps"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.sadd(key, step)
+        pipe.expire(key, RECORD_TTL_SECONDS)
+        pipe.execute()

@@ -10,7 +10,7 @@ import redis
 from hub.conversation import replies
 from hub.conversation.deadletter import DeadLetters
 from hub.conversation.dedupe import Deduplicator
-from hub.conversation.replies import ReplyLedger
+from hub.conversation.replies import Draft, ReplyLedger
 from hub.conversation.takeover import Takeover
 
 pytestmark = pytest.mark.integration
@@ -89,8 +89,18 @@ def test_a_stale_posting_claim_of_a_dead_worker_is_taken_over(
 def test_a_draft_survives_for_the_retry(redis_client: redis.Redis) -> None:
     ledger = ReplyLedger(redis_client)
     assert ledger.draft(1, 10) is None
-    ledger.save_draft(1, 10, "Olá! Abrimos às 10:00.")
-    assert ledger.draft(1, 10) == "Olá! Abrimos às 10:00."
+    ledger.save_draft(1, 10, Draft("Olá! Abrimos às 10:00."))
+    assert ledger.draft(1, 10) == Draft("Olá! Abrimos às 10:00.")
+    ledger.save_draft(1, 11, Draft("Já chamo alguém.", handoff_reason="pediu atendente"))
+    assert ledger.draft(1, 11) == Draft("Já chamo alguém.", handoff_reason="pediu atendente")
+
+
+def test_steps_of_a_handoff_are_remembered(redis_client: redis.Redis) -> None:
+    ledger = ReplyLedger(redis_client)
+    assert not ledger.step_done(1, 12, "note")
+    ledger.mark_step(1, 12, "note")
+    assert ledger.step_done(1, 12, "note")
+    assert not ledger.step_done(1, 12, "open")
 
 
 def test_dead_letters_keep_the_reason_and_are_capped(redis_client: redis.Redis) -> None:

@@ -148,3 +148,30 @@ def test_a_human_takeover_silences_the_bot(
     runtime.takeover.mark(3, 50, "agent replied")
     assert handle(runtime, inbound("Oi?")).status == "silent"
     assert fake_chatwoot.messages() == []
+
+
+def test_a_handoff_interrupted_by_chatwoot_resumes_without_repeating_the_customer_message(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.fail_status = 500
+    runtime = make_runtime(  # type: ignore[operator]
+        llm="openai/local-model", llm_base_url=fake_openai.url, llm_api_key="sk-local"
+    )
+    original = runtime.chatwoot.toggle_status
+    calls = {"n": 0}
+
+    def flaky_toggle(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ChatwootAPIError("toggle_status: HTTP 503", status=503, retryable=True)
+        return original(*args, **kwargs)
+
+    runtime.chatwoot.toggle_status = flaky_toggle
+    with pytest.raises(ChatwootAPIError):
+        handle(runtime, inbound("Qual o horário?"))
+    model_calls = len(fake_openai.requests)
+    assert handle(runtime, inbound("Qual o horário?")).status == "handed_off"
+    assert len(fake_openai.requests) == model_calls, "the crew ran again"
+    customer, note = fake_chatwoot.messages(conversation_id=50)
+    assert not customer["private"] and note["private"]
+    assert len(fake_chatwoot.requests("/conversations/50/toggle_status")) == 1
