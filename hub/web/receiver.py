@@ -157,7 +157,8 @@ class Receiver:
             conversation_id=event.conversation_id,
             inbox_id=event.inbox_id,
             message_id=event.id,
-            text=event.text or event.attachment_summary,
+            # A caption and its attachment both matter ("quanto custa isso? [imagem]").
+            text=" ".join(part for part in (event.text, event.attachment_summary) if part),
             contact_id=event.sender.id if event.sender else None,
             contact_name=event.sender.name if event.sender else None,
             channel=event.channel,
