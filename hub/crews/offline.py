@@ -1,41 +1,28 @@
 """The built-in offline model: answers from the domain's own documents, with no network.
 
 `CHATWOOTAI_LLM=offline` (the default) makes every agent use `OfflineLLM`, a
-CrewAI `BaseLLM` that needs no key and no download. It does not generate: it
-finds the passages that answer the question (BM25 over the domain's chunks),
-picks the lines of them that answer it best, and replies with those lines
-verbatim under a short lead-in. When the documents do not cover the question
-well enough it says so with the domain's `messages.unknown`, which offers a
-human. Every fact in a reply is therefore a fact of this domain's documents.
+CrewAI `BaseLLM` that needs no key and no download. It does not generate: the
+reply is `hub.knowledge.answers.answer`, lines of the domain's documents verbatim
+under a short lead-in, or the domain's `messages.unknown`, which offers a human.
+Every fact in a reply is therefore a fact of this domain's documents.
 
-How it decides, in short:
-- terms: the question's own words, weaker synonyms ("custa" → "preço"), words that
-  only ask for a kind of fact ("quanto custa") weakened, and a Brazilian place the
-  documents never name turned into "other states/capitals, outside";
-- unknown when the retrieved passages, or the lines chosen from them, cover too
-  little of the question (IDF-weighted share: MIN_COVERAGE, MIN_ANSWER_COVERAGE);
-- lines (sentences, bullet items) scored by their overlap with the question, a
-  heading lending its words to its lines, boosted when they hold the kind of fact
-  asked: a price, a time, a duration, an address;
-- up to MAX_LINES lines, best passage first, each passage's lines in document
-  order, at most MAX_REPLY_CHARS; a message of several questions that cannot be
-  answered as a whole is answered question by question.
+This module is the CrewAI side only: it reads the customer's question out of
+CrewAI's templated prompt, wraps the reply in the "Final Answer:" format CrewAI's
+text ReAct loop parses, and emits the call events and token usage CrewAI expects.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crewai.events.types.llm_events import LLMCallType
 from crewai.llms.base_llm import BaseLLM, llm_call_context
 from pydantic import BaseModel
 
-from hub.knowledge.chunking import Chunk, Sentence, sentences
-from hub.knowledge.lexical import Hit, LexicalIndex
-from hub.knowledge.text import normalize, synonyms, tokenize
+from hub.knowledge.answers import answer
+from hub.knowledge.lexical import LexicalIndex
 
 if TYPE_CHECKING:
     from crewai.agents.agent_builder.base_agent import BaseAgent
@@ -43,50 +30,9 @@ if TYPE_CHECKING:
     from crewai.tools.base_tool import BaseTool
     from crewai.utilities.types import LLMMessage
 
+__all__ = ["FINAL_ANSWER", "MODEL_NAME", "OfflineLLM", "answer", "question_from_messages"]
+
 MODEL_NAME = "offline"
-CANDIDATES = 6
-"""Passages retrieved per question; lines are chosen among them."""
-
-RELATIVE_SCORE = 0.35
-"""A passage below this share of the best BM25 score is not used."""
-
-MIN_COVERAGE = 0.6
-"""Share of the question (IDF-weighted) the passages must cover, or the answer is unknown."""
-
-MIN_ANSWER_COVERAGE = 0.45
-"""Share of the question the chosen lines (with their headings) must cover themselves."""
-
-MIN_LINE_SCORE = 0.3
-"""The best line must cover at least this share of the question by itself (or its heading)."""
-
-SYNONYM_WEIGHT = 0.4
-PLACE_WEIGHT = 0.6
-NUMBER_WEIGHT = 0.5
-FRAMING_WEIGHT = 0.3
-"""Weight of the words that only ask for a kind of fact ("custa", "que horas")."""
-
-SYNONYM_CREDIT = 0.8
-"""A question word counts as this much covered when only a synonym of it was found."""
-
-HEADING_SHARE = 0.6
-OUTER_HEADING_SHARE = 0.3
-"""A passage's heading words count this much for each of its lines (outer headings less)."""
-
-KIND_BOOST = 1.5
-"""A line with the kind of fact asked (a price for "quanto custa") scores this much more."""
-
-SAME_PASSAGE_RATIO = 0.5
-OTHER_PASSAGE_RATIO = 0.8
-NEW_INFORMATION = 0.25
-"""A line of another passage must cover this much of the question that was not said yet."""
-
-NEAR_TIE = 0.9
-"""A line of another passage this close to the best is shown too (an ambiguous question)."""
-
-REDUNDANT_SHARE = 0.7
-MAX_LINES = 4
-MAX_REPLY_CHARS = 700
-
 FINAL_ANSWER = "Final Answer:"
 """CrewAI's text ReAct marker (crewai.agents.parser): what follows it is the task's result."""
 
@@ -94,400 +40,6 @@ _QUESTION_LINES = (
     re.compile(r"^[ \t]*(?:mensagem d[oa] client[ea]|customer message)[ \t]*:", re.I | re.M),
     re.compile(r"^[ \t]*(?:client[ea]|customer)[ \t]*:", re.I | re.M),
 )
-_KIND_QUESTION: dict[str, re.Pattern[str]] = {
-    "price": re.compile(r"\b(quanto custa|quanto (e|fica|sai)|preco|valor|custa|custo|cobra)"),
-    "hours": re.compile(
-        r"\b(horario|que horas|abre|abrem|fecha|fecham|funcionamento|aberto|aberta)"
-        r"|(?<!como )\bfunciona\b"
-    ),
-    "duration": re.compile(
-        r"\b(prazo|quando|quanto tempo|demora|quantos dias|validade|expira|jejum)"
-    ),
-    "place": re.compile(r"\b(onde|endereco|localiza|como chegar)"),
-}
-_KIND_ANSWER: dict[str, re.Pattern[str]] = {
-    "price": re.compile(r"r\$ ?\d|\d+ ?%|\bgratis\b|\bgratuit"),
-    "hours": re.compile(r"\b\d{1,2}(:\d{2}|h\b)"),
-    "duration": re.compile(
-        r"\b\d+ ?(dias?|horas?|meses|mes|minutos|semanas|anos?)\b|\b\d{1,2}:\d{2}"
-    ),
-    "place": re.compile(r"\b(rua|avenida|av\.|alameda|praca|rodovia|estrada|travessa)\b"),
-}
-_ASKING = re.compile(_KIND_QUESTION["price"].pattern + r"|\bque horas\b")
-"""Words that only ask for a kind of fact ("quanto custa", "que horas"): weak terms."""
-_FRAMING = re.compile(
-    r"\bcomo (funciona|faco|faz|que)\b|\b(bom dia|boa tarde|boa noite|tudo (bem|bom))\b"
-)
-"""Ways of asking and greeting that are not the subject ("como funciona a avaliação?")."""
-_PARTS = re.compile(r"[?!;\n]+|\.\s+")
-"""Where one question of a message ends and the next begins."""
-_GREETING = re.compile(r"^\W*(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|e ai)\b")
-_THANKS = re.compile(r"\b(obrigad[oa]|valeu|agradec|thanks|thank you)")
-
-_PHRASES: dict[str, dict[str, str]] = {
-    "pt": {
-        "price": "Sobre valores:",
-        "hours": "Sobre o horário:",
-        "duration": "Sobre prazos:",
-        "place": "Sobre o endereço:",
-        "default": "Aqui está o que encontrei nas nossas informações:",
-        "closing": "Posso ajudar em mais alguma coisa?",
-        "greeting": "Olá! Como posso ajudar?",
-        "thanks": "Por nada! Se precisar de mais alguma coisa, é só chamar.",
-    },
-    "en": {
-        "price": "About prices:",
-        "hours": "About our hours:",
-        "duration": "About time frames:",
-        "place": "About the address:",
-        "default": "Here is what I found in our information:",
-        "closing": "Can I help with anything else?",
-        "greeting": "Hello! How can I help?",
-        "thanks": "You're welcome! Just ask if you need anything else.",
-    },
-}
-
-_STATES = (
-    "acre", "alagoas", "amapa", "amazonas", "bahia", "ceara", "distrito federal",
-    "espirito santo", "goias", "maranhao", "mato grosso", "mato grosso do sul",
-    "minas gerais", "paraiba", "parana", "pernambuco", "piaui", "rio de janeiro",
-    "rio grande do norte", "rio grande do sul", "rondonia", "roraima", "santa catarina",
-    "sao paulo", "sergipe", "tocantins",
-)  # fmt: skip
-_CITIES: dict[str, tuple[str, bool]] = {
-    # city: (state, is a state capital)
-    "rio branco": ("acre", True),
-    "maceio": ("alagoas", True),
-    "macapa": ("amapa", True),
-    "manaus": ("amazonas", True),
-    "salvador": ("bahia", True),
-    "fortaleza": ("ceara", True),
-    "brasilia": ("distrito federal", True),
-    "goiania": ("goias", True),
-    "sao luis": ("maranhao", True),
-    "cuiaba": ("mato grosso", True),
-    "campo grande": ("mato grosso do sul", True),
-    "belo horizonte": ("minas gerais", True),
-    "belem": ("para", True),
-    "joao pessoa": ("paraiba", True),
-    "curitiba": ("parana", True),
-    "recife": ("pernambuco", True),
-    "teresina": ("piaui", True),
-    "rio de janeiro": ("rio de janeiro", True),
-    "porto alegre": ("rio grande do sul", True),
-    "porto velho": ("rondonia", True),
-    "florianopolis": ("santa catarina", True),
-    "sao paulo": ("sao paulo", True),
-    "aracaju": ("sergipe", True),
-    "campinas": ("sao paulo", False),
-    "santos": ("sao paulo", False),
-    "guarulhos": ("sao paulo", False),
-    "osasco": ("sao paulo", False),
-    "sorocaba": ("sao paulo", False),
-    "ribeirao preto": ("sao paulo", False),
-    "sao jose dos campos": ("sao paulo", False),
-    "niteroi": ("rio de janeiro", False),
-    "londrina": ("parana", False),
-    "maringa": ("parana", False),
-    "joinville": ("santa catarina", False),
-    "uberlandia": ("minas gerais", False),
-    "contagem": ("minas gerais", False),
-}
-"""Brazilian states, their capitals and a few large cities: enough geography to tell
-"a place the documents name" from "somewhere else" in delivery questions."""
-
-
-_PLACE_PATTERNS = tuple(
-    (name, re.compile(rf"\b{re.escape(name)}\b"))
-    for name in sorted({*_CITIES, *_STATES}, key=lambda n: (-len(n), n))
-)
-
-
-@dataclass(frozen=True)
-class Query:
-    """What the model reads from a question: weighted search terms and what is asked."""
-
-    terms: dict[str, float]
-    core: dict[str, float]
-    kinds: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Line:
-    """A candidate line of a reply, with where it is from and how well it answers."""
-
-    sentence: Sentence
-    chunk: Chunk
-    rank: int
-    position: int
-    score: float
-    relevance: float
-    terms: frozenset[str]
-    covered: frozenset[str]
-    kind: bool
-
-
-@dataclass(frozen=True)
-class Finding:
-    """The answer to one question: what was asked, the lines chosen, the kind of fact."""
-
-    query: Query
-    lines: tuple[Line, ...]
-    kind: str
-
-
-def answer(
-    index: LexicalIndex, question: str, *, unknown_reply: str, language: str = "pt-BR"
-) -> str:
-    """The reply to `question` from the indexed documents, or `unknown_reply`.
-
-    A message of several questions that is not answerable as a whole is answered
-    question by question; the ones the documents do not answer end the reply with
-    `unknown_reply` instead of the closing question.
-    """
-    phrases = _phrases(language)
-    finding = find(index, question)
-    if finding is not None:
-        return _compose([finding], phrases, ending=phrases["closing"])
-    parts = [part for part in _PARTS.split(question) if tokenize(part)]
-    findings = [find(index, part) for part in parts] if len(parts) > 1 else []
-    found = [finding for finding in findings if finding is not None]
-    if found:
-        ending = phrases["closing"] if len(found) == len(findings) else unknown_reply
-        return _compose(found, phrases, ending=ending)
-    if not understand(index, question).core:
-        text = normalize(question)
-        if _GREETING.search(text):
-            return phrases["greeting"]
-        if _THANKS.search(text):
-            return phrases["thanks"]
-    return unknown_reply
-
-
-def find(index: LexicalIndex, question: str) -> Finding | None:
-    """The lines that answer `question`, or None when the documents do not answer it."""
-    query = understand(index, question)
-    if not query.core:
-        return None
-    hits = index.search_terms(query.terms, k=CANDIDATES)
-    hits = [hit for hit in hits if hit.score >= RELATIVE_SCORE * hits[0].score]
-    if not hits or _coverage(index, query, set().union(*(h.matched for h in hits))) < MIN_COVERAGE:
-        return None
-    lines = _score_lines(index, query, hits)
-    if not lines or max(line.relevance for line in lines) < MIN_LINE_SCORE:
-        return None
-    chosen = _choose(index, query, lines)
-    said = set().union(*(line.covered for line in chosen))
-    if _coverage(index, query, said) < MIN_ANSWER_COVERAGE:
-        return None  # the passages speak to the question, but none of their lines does
-    kind = next((k for k in _KIND_QUESTION if k in _kinds_answered(query, chosen)), "default")
-    return Finding(query=query, lines=tuple(chosen), kind=kind)
-
-
-def understand(index: LexicalIndex, question: str) -> Query:
-    """Terms of the question: its own (numbers and "what kind" words weaker), synonyms,
-    and places the documents never name made generic."""
-    text = normalize(question)
-    kinds = frozenset(kind for kind, pattern in _KIND_QUESTION.items() if pattern.search(text))
-    text, place_terms = _places(index, _FRAMING.sub(" ", text))
-    framing = {token for match in _ASKING.finditer(text) for token in tokenize(match[0])}
-    core: dict[str, float] = {}
-    for token in tokenize(text):
-        if token in framing:
-            core[token] = FRAMING_WEIGHT
-        else:
-            core[token] = NUMBER_WEIGHT if token[:1].isdigit() else 1.0
-    terms = dict(core)
-    for token in sorted(synonyms(core)):
-        terms.setdefault(token, SYNONYM_WEIGHT)
-    for token in place_terms:
-        terms.setdefault(token, PLACE_WEIGHT)
-    return Query(terms=terms, core=core, kinds=kinds)
-
-
-def _places(index: LexicalIndex, text: str) -> tuple[str, list[str]]:
-    """Places the documents never name, taken out of the text and replaced by generic terms.
-
-    A city whose state the documents name becomes "that state, other cities"; any
-    other unnamed place becomes "other states (or capitals, or cities), outside": a
-    business that lists where it delivers answers for the rest with its passage
-    about the other places.
-    """
-    generic: list[str] = []
-    for name, pattern in _PLACE_PATTERNS:
-        if not pattern.search(text) or all(index.knows(t) for t in tokenize(name)):
-            continue  # not mentioned, or the documents name it: search for it as it is
-        text = pattern.sub(" ", text)
-        state, capital = _CITIES.get(name, (name, False))
-        if name in _CITIES and not capital and all(index.knows(t) for t in tokenize(state)):
-            generic += tokenize(f"{state} estado demais cidades")
-        elif name in _CITIES and not capital:
-            generic += tokenize("outros estados fora demais cidades")
-        else:
-            generic += tokenize("outros estados fora" + (" capitais" if capital else ""))
-    return text, generic
-
-
-def _coverage(index: LexicalIndex, query: Query, found: Collection[str]) -> float:
-    """The share (0…1) of the question, IDF-weighted, that `found` terms speak to.
-
-    A question word only a synonym of which was found counts SYNONYM_CREDIT.
-    """
-    total = sum(weight * index.idf(term) for term, weight in query.core.items())
-    covered = 0.0
-    for term, weight in query.core.items():
-        if term in found:
-            covered += weight * index.idf(term)
-        elif any(other in found for other in synonyms([term])):
-            covered += SYNONYM_CREDIT * weight * index.idf(term)
-    return covered / total if total else 0.0
-
-
-def _score_lines(index: LexicalIndex, query: Query, hits: Sequence[Hit]) -> list[Line]:
-    """Every line of the retrieved passages, best first, scored against the question."""
-    total = sum(w * index.idf(t) for t, w in query.core.items()) or 1.0
-    top = hits[0].score
-    lines: list[Line] = []
-    for rank, hit in enumerate(hits):
-        title_terms = set(tokenize(hit.chunk.title))
-        outer_terms = set(tokenize(hit.chunk.heading)) - title_terms
-        relevance = 0.5 + 0.5 * hit.score / top
-        for position, sentence in enumerate(sentences(hit.chunk.text)):
-            own = frozenset(tokenize(sentence.text))
-            mass = 0.0
-            for term, weight in query.terms.items():
-                if term in own:
-                    mass += weight * index.idf(term)
-                elif term in title_terms:
-                    mass += HEADING_SHARE * weight * index.idf(term)
-                elif term in outer_terms:
-                    mass += OUTER_HEADING_SHARE * weight * index.idf(term)
-            kind = any(_KIND_ANSWER[k].search(normalize(sentence.text)) for k in query.kinds)
-            base = relevance * mass / total
-            covered = own | title_terms | outer_terms
-            lines.append(
-                Line(
-                    sentence=sentence,
-                    chunk=hit.chunk,
-                    rank=rank,
-                    position=position,
-                    score=base * KIND_BOOST if kind else base,
-                    relevance=base,
-                    terms=own,
-                    covered=covered,
-                    kind=kind,
-                )
-            )
-    return sorted(lines, key=lambda line: (-line.score, line.rank, line.position))
-
-
-def _choose(index: LexicalIndex, query: Query, ranked: Sequence[Line]) -> list[Line]:
-    """The best line and those nearly as good, in reading order.
-
-    A line of another passage must also say something the chosen lines don't
-    (NEW_INFORMATION of the question) or tie with the best and cover as much of the
-    question; a line whose words were all said already is skipped.
-    When the question asks for a price, a time or a place and no chosen line has
-    one, the best passage's line that has it is added.
-    """
-    best = ranked[0]
-    chosen = [best]
-    for line in ranked[1:]:
-        if len(chosen) >= MAX_LINES or line.score <= 0:
-            break
-        if _redundant(line, set().union(*(c.terms for c in chosen))):
-            continue
-        said = set().union(*(c.terms | c.covered for c in chosen))
-        if any(line.chunk is c.chunk for c in chosen):
-            if line.score >= SAME_PASSAGE_RATIO * best.score:
-                chosen.append(line)
-        elif line.score >= OTHER_PASSAGE_RATIO * best.score and (
-            _coverage(index, query, line.terms - said) >= NEW_INFORMATION
-            or (
-                line.score >= NEAR_TIE * best.score
-                and _coverage(index, query, line.covered) >= _coverage(index, query, best.covered)
-            )
-        ):
-            chosen.append(line)
-    if query.kinds and not any(line.kind for line in chosen):
-        chosen += [line for line in ranked if line.kind and line.chunk is best.chunk][:1]
-    intros = [
-        line
-        for line in ranked
-        if line.sentence.intro
-        and any(c.chunk is line.chunk and c.position == line.position + 1 for c in chosen)
-    ]
-    unique: dict[tuple[int, int], Line] = {}
-    for line in chosen + intros:
-        unique.setdefault((line.rank, line.position), line)
-    return sorted(unique.values(), key=lambda line: (line.rank, line.position))
-
-
-def _redundant(line: Line, said: set[str]) -> bool:
-    """Whether most of the line's words were said already (the same fact, told twice)."""
-    return bool(line.terms) and len(line.terms & said) >= REDUNDANT_SHARE * len(line.terms)
-
-
-def _kinds_answered(query: Query, lines: Sequence[Line]) -> set[str]:
-    return {
-        kind
-        for kind in query.kinds
-        if any(_KIND_ANSWER[kind].search(normalize(line.sentence.text)) for line in lines)
-    }
-
-
-def _compose(findings: Sequence[Finding], phrases: Mapping[str, str], *, ending: str) -> str:
-    """Per finding a lead-in and its lines grouped by passage (the best first); then `ending`.
-
-    A passage's lines are labelled with its heading when the heading names what
-    its first line does not ("CC-103 Air Fryer …: Preço: R$ 349,90."). Passages
-    that would take the reply past MAX_REPLY_CHARS are left out, and a line
-    already said is not said again.
-    """
-    paragraphs: list[str] = []
-    seen: set[str] = set()
-    for finding in findings:
-        lead = [phrases[finding.kind]]
-        best_first = sorted(finding.lines, key=lambda line: (-line.score, line.rank))
-        for rank in dict.fromkeys(line.rank for line in best_first):
-            group = [
-                line
-                for line in finding.lines
-                if line.rank == rank and line.sentence.text not in seen
-            ]
-            if not group:
-                continue
-            body = _block(group, finding.query)
-            if (
-                paragraphs
-                and len("\n\n".join([*paragraphs, *lead, body, ending])) > MAX_REPLY_CHARS
-            ):
-                break
-            paragraphs += [*lead, body]
-            lead = []
-            seen.update(line.sentence.text for line in group)
-    return "\n\n".join([*paragraphs, ending])
-
-
-def _block(group: Sequence[Line], query: Query) -> str:
-    """One passage's chosen lines: prose joined, bullets one per line, maybe its heading."""
-    body = ""
-    for line in group:
-        if line.sentence.bullet:
-            body += "\n- " + line.sentence.text
-        elif body.rsplit("\n", 1)[-1].startswith("- "):
-            body += "\n" + line.sentence.text
-        else:
-            body += " " + line.sentence.text
-    body = body.strip()
-    title = group[0].chunk.title
-    if (set(tokenize(title)) & set(query.terms)) - group[0].terms:
-        return f"{title}:\n{body}" if body.startswith("- ") else f"{title}: {body}"
-    return body
-
-
-def _phrases(language: str) -> dict[str, str]:
-    return _PHRASES.get(language.split("-")[0].lower(), _PHRASES["pt"])
 
 
 def question_from_messages(messages: str | Sequence[Mapping[str, Any]]) -> str:
@@ -526,7 +78,7 @@ def _wants_react(messages: str | Sequence[Mapping[str, Any]]) -> bool:
 
 
 class OfflineLLM(BaseLLM):
-    """A CrewAI model that replies from one domain's knowledge index (see the module doc).
+    """A CrewAI model that replies from one domain's knowledge index (`hub.knowledge.answers`).
 
     Built fresh for each customer message with the message as `question`: CrewAI's
     prompt around it is long and templated, the question is what matters. Holds no
