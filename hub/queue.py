@@ -56,7 +56,9 @@ def create_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celer
         },
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        worker_send_task_events=True,
+        # Task events cost a few Redis PUBLISHes per message; Flower switches them on
+        # (enable_events) while it watches, so the default is off.
+        worker_send_task_events=False,
         task_send_sent_event=False,  # one PUBLISH less per webhook; workers report the rest
         enable_utc=True,
     )
