@@ -100,7 +100,10 @@ Only a hint for ranking: a synonym counts for less than the word itself.
 
 def normalize(text: str) -> str:
     """Lowercase, accents folded (NFKD without combining marks), spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Decompose before case-folding: compatibility forms such as "℠" decompose to
+    # capitals ("SM"), which must be folded too for normalize() to be idempotent.
+    decomposed = unicodedata.normalize("NFKD", text).casefold()
+    decomposed = unicodedata.normalize("NFKD", decomposed)
     folded = "".join(char for char in decomposed if not unicodedata.combining(char))
     return _SPACES.sub(" ", folded).strip()
 
