@@ -27,7 +27,7 @@ from hub.conversation.inbound import InboundMessage
 from hub.conversation.takeover import Takeover
 from hub.domains.manager import ConversationRef, DomainManager
 from hub.domains.registry import DomainRegistry
-from hub.exceptions import ChatwootAIError, QueueError, SignatureError
+from hub.exceptions import ChatwootAIError, QueueError, ServiceUnavailableError, SignatureError
 from hub.kvstore import connect, redis_url
 from hub.queue import HANDLE_MESSAGE, create_celery
 from hub.settings import Settings, get_settings
@@ -117,7 +117,11 @@ class Receiver:
         event = parse_event(raw)
         self.registry.maybe_reload()
         self._verify(event, raw, headers, url_token)
-        return replace(self._route(event, headers), event=event.event)
+        try:
+            outcome = self._route(event, headers)
+        except redis.RedisError as error:  # 500: Chatwoot retries once Redis is back
+            raise ServiceUnavailableError(f"Redis is unavailable: {error}") from error
+        return replace(outcome, event=event.event)
 
     def _route(self, event: WebhookEvent, headers: Mapping[str, str]) -> Outcome:
         if isinstance(event, ConversationEvent) and event.account_id is None:

@@ -121,6 +121,14 @@ def test_a_broker_that_is_down_makes_a_500_so_chatwoot_retries_and_nothing_is_lo
     assert post_signed(healthy, payload).json["outcome"] == "queued"
 
 
+def test_a_state_store_that_is_down_makes_a_500_with_the_reason() -> None:
+    broken = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    client = make_client(broken, webhook_secret=SECRET)
+    response = post_signed(client, message_created("retail", 1, 1, "oi"))
+    assert response.status_code == 500
+    assert "Redis is unavailable" in response.json["detail"]
+
+
 def test_health_answers_while_the_process_lives(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
 
