@@ -11,8 +11,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import redis
 import structlog
 from celery import Task
+from pydantic import ValidationError
 
 from hub.conversation.inbound import InboundMessage
 from hub.exceptions import ChatwootAPIError
@@ -20,7 +22,7 @@ from hub.logs import message_context
 from hub.queue import HANDLE_MESSAGE
 from workers import app
 from workers.handler import handle
-from workers.runtime import runtime
+from workers.runtime import WorkerRuntime, runtime
 
 log = structlog.get_logger(__name__)
 
@@ -36,9 +38,16 @@ def backoff(retries: int) -> float:
 
 @app.task(name=HANDLE_MESSAGE, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
 def handle_message(self: Task, payload: dict[str, Any]) -> str:
-    """Answer one queued customer message; returns what became of it."""
-    message = InboundMessage.model_validate(payload)
+    """Answer one queued customer message; returns what became of it.
+
+    Transient failures (Chatwoot 429/5xx/network, Redis) retry with backoff;
+    whatever cannot be answered ends in the dead-letter list, never in silence.
+    """
     rt = runtime()
+    try:
+        message = InboundMessage.model_validate(payload)
+    except ValidationError as error:
+        return _dead_letter(rt, payload, "invalid_payload", str(error))
     with message_context(
         domain=message.domain,
         conversation_id=message.conversation_id,
@@ -47,20 +56,28 @@ def handle_message(self: Task, payload: dict[str, Any]) -> str:
     ):
         try:
             handled = handle(rt, message)
-        except ChatwootAPIError as error:
-            if error.retryable and self.request.retries < MAX_RETRIES:
+        except (ChatwootAPIError, redis.RedisError) as error:
+            retryable = not isinstance(error, ChatwootAPIError) or error.retryable
+            if retryable and self.request.retries < MAX_RETRIES:
                 delay = backoff(self.request.retries)
                 log.warning(
-                    "chatwoot unavailable; retrying",
+                    "transient failure; retrying",
                     delay=round(delay, 1),
                     attempt=self.request.retries + 1,
                     error=str(error),
                 )
                 raise self.retry(exc=error, countdown=delay) from error
-            rt.dead_letters.add(payload, reason="chatwoot_api", error=str(error))
-            log.error("message dead-lettered", reason="chatwoot_api", error=str(error))
-            return "dead_letter"
+            return _dead_letter(rt, payload, type(error).__name__, str(error))
+        except Exception as error:  # a bug: keep the message for an operator
+            log.exception("unexpected failure")
+            return _dead_letter(rt, payload, "unexpected", f"{type(error).__name__}: {error}")
         log.info(
             "message handled", status=handled.status, route=handled.route, reason=handled.reason
         )
         return handled.status
+
+
+def _dead_letter(rt: WorkerRuntime, payload: dict[str, Any], reason: str, error: str) -> str:
+    rt.dead_letters.add(payload, reason=reason, error=error)
+    log.error("message dead-lettered", reason=reason, error=error)
+    return "dead_letter"
