@@ -39,7 +39,10 @@ def create_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celer
     The receiver sends by task name and needs no task code; workers pass
     `include=("workers.tasks",)`.
     """
-    app = Celery("chatwootai", broker=broker_url(redis_url(settings)), include=list(include))
+    app = Celery("chatwootai", include=list(include))
+    # A promise: the broker URL (and an embedded Redis, when none is configured) is
+    # resolved when a connection is first needed, not when a module imports the app.
+    app.add_defaults(lambda: {"broker_url": broker_url(redis_url(settings))})
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
