@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from hub.crews.llm import TurnModels
 from hub.crews.router import Router
 from hub.crews.runtime import prepare_crewai
 from hub.crews.tools import IMPLEMENTED, TurnContext, build_tools
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
-from hub.exceptions import CrewError
+from hub.exceptions import ChatwootAIError, CrewError
 from hub.knowledge.chunking import load_domain_chunks
 from hub.knowledge.lexical import LexicalIndex
 from hub.settings import Settings
@@ -66,8 +67,8 @@ class CrewFactory:
         for domain in self.registry.domains.values():
             try:
                 self.kit(domain)
-            except CrewError as error:
-                failures[domain.id] = error
+            except ChatwootAIError as error:  # crews CrewAI refuses, unreadable knowledge
+                failures[domain.id] = CrewError(str(error))
                 log.error("domain crews invalid", domain=domain.id, error=str(error))
         return failures
 
@@ -117,10 +118,21 @@ class CrewFactory:
         return kit
 
     def build(
-        self, kit: DomainKit, crew_name: str, llm: BaseLLM, context: TurnContext | None = None
+        self,
+        kit: DomainKit,
+        crew_name: str,
+        llm: BaseLLM | TurnModels,
+        context: TurnContext | None = None,
     ) -> Crew:
-        """A new Crew for one run: fresh agents, tasks and tools (bound to `context`)."""
+        """A new Crew for one run: fresh agents, tasks and tools (bound to `context`).
+
+        With `TurnModels`, an agent that names its own `llm` in the YAML gets that
+        model; a single model serves every agent.
+        """
         from crewai import Agent, Crew, Process, Task
+
+        def model(name: str | None) -> BaseLLM:
+            return llm(name) if isinstance(llm, TurnModels) else llm
 
         spec = kit.domain.spec.crews.get(crew_name)
         if spec is None:
@@ -135,7 +147,7 @@ class CrewFactory:
                     allow_delegation=agent.allow_delegation,
                     max_iter=agent.max_iter or DEFAULT_MAX_ITER,
                     verbose=agent.verbose,
-                    llm=llm,
+                    llm=model(agent.llm),
                     max_retry_limit=MODEL_ATTEMPTS - 1,
                 )
                 for name, agent in spec.agents.items()
@@ -155,7 +167,7 @@ class CrewFactory:
                 tasks=list(tasks.values()),
                 process=process,
                 verbose=False,
-                manager_llm=llm if process == Process.hierarchical else None,
+                manager_llm=model(None) if process == Process.hierarchical else None,
             )
         except (ValueError, TypeError) as error:  # pydantic ValidationError is a ValueError
             raise CrewError(f"crew {crew_name!r} of {kit.domain.id!r}: {error}") from error

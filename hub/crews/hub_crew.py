@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from hub.crews.llm import build_llm, is_offline, release
+from hub.crews.llm import TurnModels, is_offline
 from hub.crews.tools import TurnContext
 from hub.domains.vocabulary import HUB_CREW
 from hub.exceptions import CrewError
@@ -83,18 +83,13 @@ class HubCrew:
         inputs = self.inputs(turn)
         route, routed_by, confidence = self.route(turn, inputs)
         crew_name = self.domain.spec.routing.routes[route].crew
-        llm = build_llm(
-            self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
-        )
         context = TurnContext(
             domain_id=self.domain.id,
             account_id=turn.account_id,
             conversation_id=turn.conversation_id,
         )
-        try:
-            output = kickoff(self.factory.build(self.kit, crew_name, llm, context), inputs)
-        finally:
-            release(llm)
+        with self.models(turn) as models:
+            output = kickoff(self.factory.build(self.kit, crew_name, models, context), inputs)
         reply = _clean(str(output.raw))
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
@@ -118,18 +113,19 @@ class HubCrew:
             return score.best, "classifier", score.confidence
         if is_offline(self.domain, self.factory.settings):
             return routing.default, "default", score.confidence
-        llm = build_llm(
-            self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
-        )
-        try:
-            answer = str(kickoff(self.factory.build(self.kit, HUB_CREW, llm), inputs).raw)
-        finally:
-            release(llm)
+        with self.models(turn) as models:
+            answer = str(kickoff(self.factory.build(self.kit, HUB_CREW, models), inputs).raw)
         chosen = parse_route(answer, list(routing.routes))
         if chosen is None:
             log.info("hub crew named no route; using the default", answer=answer[:80])
             return routing.default, "default", score.confidence
         return chosen, "llm", score.confidence
+
+    def models(self, turn: Turn) -> TurnModels:
+        """The models of this turn, released when the `with` block ends."""
+        return TurnModels(
+            self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
+        )
 
     def inputs(self, turn: Turn) -> dict[str, str]:
         """The placeholders every crew text may use (see `hub.domains.vocabulary`)."""

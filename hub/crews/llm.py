@@ -106,3 +106,40 @@ def release(llm: BaseLLM) -> None:
     close = getattr(client, "close", None)
     if callable(close):
         close()
+
+
+class TurnModels:
+    """The models of one turn: the domain's own, plus any an agent names in its `llm`.
+
+    Each is built on first use and all are released together when the turn ends
+    (`with TurnModels(...) as models:`).
+    """
+
+    def __init__(
+        self, domain: Domain, settings: Settings, *, question: str, knowledge: LexicalIndex
+    ) -> None:
+        self.domain = domain
+        self.settings = settings
+        self.question = question
+        self.knowledge = knowledge
+        self._made: dict[str | None, BaseLLM] = {}
+
+    def __call__(self, name: str | None = None) -> BaseLLM:
+        """The model called `name` (None: the domain's), built once per turn."""
+        if name not in self._made:
+            self._made[name] = build_llm(
+                self.domain,
+                self.settings,
+                question=self.question,
+                knowledge=self.knowledge,
+                model=name,
+            )
+        return self._made[name]
+
+    def __enter__(self) -> TurnModels:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for llm in self._made.values():
+            release(llm)
+        self._made.clear()

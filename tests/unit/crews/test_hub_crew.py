@@ -119,3 +119,18 @@ def test_the_prompt_inputs_carry_the_message_history_and_local_time(
     assert inputs["now"] == "sexta-feira, 27/11/2026 23:05"
     assert inputs["business_name"] == "Clínica Vida Plena"
     assert "scheduling:" in inputs["routes"]
+
+
+def test_an_agent_that_names_its_own_model_gets_it(
+    domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = lambda _m: "Final Answer: Abrimos às 10:00."
+    crew_file = domains / "retail" / "crews" / "support.yaml"
+    text = crew_file.read_text(encoding="utf-8")
+    crew_file.write_text(
+        text.replace("    role:", "    llm: openai/special-model\n    role:", 1), encoding="utf-8"
+    )
+    factory = factory_for(domains, tmp_path, llm_base_url=fake_openai.url, llm_api_key="k")
+    result = factory.hub("retail").run(Turn(message="Qual o horário de funcionamento?"))
+    assert result.reply == "Abrimos às 10:00."
+    assert [r["body"]["model"] for r in fake_openai.requests] == ["special-model"]
