@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck check validate bench lock clean
+.PHONY: help install run serve worker test lint typecheck check validate bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,12 @@ install: $(STAMP) ## create .venv and install the project with pinned dependenci
 
 run: $(STAMP) ## start the service on embedded defaults (receiver + worker)
 	$(BIN)/chatwootai run
+
+serve: $(STAMP) ## the receiver alone under gunicorn (needs CHATWOOTAI_REDIS_URL)
+	$(BIN)/chatwootai serve
+
+worker: $(STAMP) ## a worker for every domain (DOMAINS=a,b for some; needs CHATWOOTAI_REDIS_URL)
+	$(BIN)/chatwootai worker $(if $(DOMAINS),--domains $(DOMAINS))
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
