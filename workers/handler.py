@@ -2,6 +2,7 @@
 
     reply already posted? → done (a redelivery)
     human took over?      → stay silent
+    domain rule / asks for a person → handoff, no model call
     HubCrew(domain).run   → reply, route (or the crew asks for a human)
        fails              → the domain's fallback message + handoff to a human
     claim the reply record → post → confirm the record
@@ -22,6 +23,7 @@ from typing import Any, Literal
 
 import structlog
 
+from hub.conversation.handoff import decide
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.replies import Draft
 from hub.crews.hub_crew import Turn
@@ -54,7 +56,11 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     draft = runtime.replies.draft(account, message.message_id)
     route: str | None = None
     if draft is None:
-        draft, route = _run_turn(runtime, domain, message)
+        decision = decide(domain, message.text)
+        if decision is not None:
+            draft = Draft(decision.reply, handoff_reason=decision.reason, urgent=decision.urgent)
+        else:
+            draft, route = _run_turn(runtime, domain, message)
         runtime.replies.save_draft(account, message.message_id, draft)
     if draft.handoff_reason is not None:
         return hand_off(runtime, domain, message, draft)
@@ -135,6 +141,13 @@ def hand_off(
         ),
         ("open", lambda: client.toggle_status(account, conversation, "open", token=token)),
     ]
+    if draft.urgent:
+        steps.append(
+            (
+                "priority",
+                lambda: client.toggle_priority(account, conversation, "urgent", token=token),
+            )
+        )
     handoff = domain.spec.handoff
     if handoff.assignee_id or handoff.team_id:
         steps.append(

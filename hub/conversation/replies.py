@@ -37,6 +37,7 @@ class Draft:
 
     text: str
     handoff_reason: str | None = None
+    urgent: bool = False
 
 
 Claim = Literal["claimed", "posted", "in_progress"]
@@ -82,7 +83,10 @@ class ReplyLedger:
         """Keep what the turn decided so a retry carries it out without running the crew again."""
         self.redis.set(
             f"{self.key(account_id, message_id)}:draft",
-            json.dumps({"text": draft.text, "handoff": draft.handoff_reason}, ensure_ascii=False),
+            json.dumps(
+                {"text": draft.text, "handoff": draft.handoff_reason, "urgent": draft.urgent},
+                ensure_ascii=False,
+            ),
             ex=DRAFT_TTL_SECONDS,
         )
 
@@ -91,7 +95,9 @@ class ReplyLedger:
         if value is None:
             return None
         data = json.loads(str(value))
-        return Draft(text=data["text"], handoff_reason=data.get("handoff"))
+        return Draft(
+            text=data["text"], handoff_reason=data.get("handoff"), urgent=bool(data.get("urgent"))
+        )
 
     def step_done(self, account_id: int, message_id: int, step: str) -> bool:
         """Whether one step of a multi-call action (a handoff) already reached Chatwoot."""

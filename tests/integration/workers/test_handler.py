@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from hub.conversation.handoff import handoff_message
 from hub.conversation.inbound import InboundMessage
 from hub.exceptions import ChatwootAPIError
 from hub.settings import Settings
@@ -175,3 +176,47 @@ def test_a_handoff_interrupted_by_chatwoot_resumes_without_repeating_the_custome
     customer, note = fake_chatwoot.messages(conversation_id=50)
     assert not customer["private"] and note["private"]
     assert len(fake_chatwoot.requests("/conversations/50/toggle_status")) == 1
+
+
+def test_asking_for_a_person_hands_off_and_the_bot_stays_silent_afterwards(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    assert handle(runtime, inbound("quero falar com um atendente")).status == "handed_off"
+    customer, note = fake_chatwoot.messages(conversation_id=50)
+    # The handoff text, or the after-hours one when the test runs while the shops are closed.
+    assert customer["content"] == handoff_message(runtime.registry.get("retail"))
+    assert note["private"] and "pediu atendimento humano" in note["content"]
+    assert [r["body"] for r in fake_chatwoot.requests("/conversations/50/toggle_status")] == [
+        {"status": "open"}
+    ]
+    assert handle(runtime, inbound("Alô?", message_id=2)).status == "silent"
+    assert len(fake_chatwoot.messages(conversation_id=50)) == 2
+
+
+def test_an_emergency_at_the_clinic_is_handed_off_as_urgent_without_a_model(
+    make_runtime: object,
+    fake_chatwoot: FakeChatwoot,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHATWOOTAI_HEALTH_TOKEN", "token-clinica")
+    runtime = make_runtime(  # type: ignore[operator]
+        llm="openai/local-model", llm_base_url=fake_openai.url, llm_api_key="sk-local"
+    )
+    message = InboundMessage(
+        domain="health",
+        account_id=2,
+        conversation_id=60,
+        inbox_id=21,
+        message_id=1,
+        text="Socorro, meu pai está com dor no peito",
+        received_at=time.time(),
+    )
+    assert handle(runtime, message).status == "handed_off"
+    assert fake_openai.requests == []
+    customer, _note = fake_chatwoot.messages(conversation_id=60)
+    assert "192" in customer["content"]
+    priorities = fake_chatwoot.requests("/conversations/60/toggle_priority")
+    assert [r["body"] for r in priorities] == [{"priority": "urgent"}]
+    assert priorities[0]["headers"]["api_access_token"] == "token-clinica"
