@@ -220,15 +220,11 @@ def bench_end_to_end(
     env = base_env(tmp, chatwoot.url, **model)
     cli = str(Path(sys.executable).parent / "chatwootai")
     server = start([cli, "serve", "--port", str(port), "--workers", "3"], env, http_ready(port))
-    procs = [
-        start(
-            [cli, "worker", "--domains", "retail", "--name", f"bench{i}@%h", *worker_args],
-            env,
-            worker_ready(client),
-        )
-        for i in range(workers)
-    ]
+    procs: list[subprocess.Popen[bytes]] = []
     try:
+        for i in range(workers):
+            argv = [cli, "worker", "--domains", "retail", "--name", f"bench{i}@%h", *worker_args]
+            procs.append(start(argv, env, worker_ready(client)))
         loader = Loader(port, 8)
         bodies = [signed_request(loader.payload()) for _ in range(messages)]
         started = time.perf_counter()
