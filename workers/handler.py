@@ -95,6 +95,9 @@ def _run_turn(
     runtime: WorkerRuntime, domain: Domain, message: InboundMessage
 ) -> tuple[Draft, str | None]:
     """The crew's decision; any failure of model, tool or CrewAI becomes a handoff."""
+    runtime.telemetry.observe(
+        "queue_wait_seconds", domain.id, max(0.0, time.time() - message.received_at)
+    )
     turn = Turn(
         message=message.text,
         customer_name=message.contact_name or "",
@@ -108,6 +111,7 @@ def _run_turn(
         log.exception("crew failed; handing off", domain=domain.id)
         reason = f"falha ao gerar resposta: {type(error).__name__}: {str(error)[:300]}"
         return Draft(domain.spec.messages.fallback, handoff_reason=reason), None
+    runtime.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
     log.info(
         "crew answered",
         route=result.route,

@@ -20,6 +20,7 @@ from hub.crews.factory import CrewFactory
 from hub.domains.registry import DomainRegistry
 from hub.kvstore import connect, redis_url
 from hub.settings import Settings, get_settings
+from hub.telemetry import Telemetry
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +37,7 @@ class WorkerRuntime:
     replies: ReplyLedger
     takeover: Takeover
     dead_letters: DeadLetters
+    telemetry: Telemetry
 
     @classmethod
     def build(cls, settings: Settings | None = None) -> WorkerRuntime:
@@ -56,6 +58,7 @@ class WorkerRuntime:
             replies=ReplyLedger(client),
             takeover=Takeover(client, settings.conversation_ttl_seconds),
             dead_letters=DeadLetters(client),
+            telemetry=Telemetry(client),
         )
 
 

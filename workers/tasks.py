@@ -74,10 +74,12 @@ def handle_message(self: Task, payload: dict[str, Any]) -> str:
         log.info(
             "message handled", status=handled.status, route=handled.route, reason=handled.reason
         )
+        rt.telemetry.count("messages_handled", message.domain, handled.status)
         return handled.status
 
 
 def _dead_letter(rt: WorkerRuntime, payload: dict[str, Any], reason: str, error: str) -> str:
     rt.dead_letters.add(payload, reason=reason, error=error)
+    rt.telemetry.count("messages_handled", str(payload.get("domain", "unknown")), "dead_letter")
     log.error("message dead-lettered", reason=reason, error=error)
     return "dead_letter"

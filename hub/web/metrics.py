@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 EVENTS = Counter(
@@ -24,5 +24,6 @@ blueprint = Blueprint("metrics", __name__)
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    """Prometheus text format."""
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    """Prometheus text format: the receiver's own series, then the workers' (from Redis)."""
+    workers = current_app.config["RECEIVER"].worker_metrics
+    return Response(generate_latest() + generate_latest(workers), mimetype=CONTENT_TYPE_LATEST)

@@ -17,6 +17,7 @@ from typing import Any
 import redis
 import structlog
 from celery import Celery
+from prometheus_client import CollectorRegistry
 
 from hub import defaults
 from hub.chatwoot.events import ConversationEvent, MessageEvent, WebhookEvent, parse_event
@@ -31,6 +32,7 @@ from hub.exceptions import ChatwootAIError, QueueError, ServiceUnavailableError,
 from hub.kvstore import connect, redis_url
 from hub.queue import HANDLE_MESSAGE, create_celery
 from hub.settings import Settings, get_settings
+from hub.telemetry import RedisMetricsCollector
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +89,8 @@ class Receiver:
         self.takeover = Takeover(client, settings.conversation_ttl_seconds)
         self.celery = celery
         self.clock = clock
+        self.worker_metrics = CollectorRegistry(auto_describe=False)
+        self.worker_metrics.register(RedisMetricsCollector(client))
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Receiver:

@@ -14,6 +14,7 @@ from hub.chatwoot.signature import sign
 from hub.domains.registry import DomainRegistry
 from hub.queue import create_celery
 from hub.settings import Settings
+from hub.telemetry import Telemetry
 from hub.web import Receiver, create_app
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.e2e.conftest import SECRET, message_created, post_signed
@@ -154,3 +155,17 @@ def test_metrics_count_events_by_type_and_outcome(client: FlaskClient) -> None:
     assert 'chatwootai_webhook_events_total{event="message_created",outcome="queued"}' in text
     assert 'chatwootai_webhook_events_total{event="message_updated",outcome="ignored"}' in text
     assert "chatwootai_webhook_ack_seconds_bucket" in text
+
+
+def test_metrics_include_what_the_workers_recorded(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    telemetry = Telemetry(redis_client)
+    telemetry.observe("queue_wait_seconds", "retail", 0.3)
+    telemetry.observe("queue_wait_seconds", "retail", 7.0)
+    telemetry.count("messages_handled", "retail", "replied")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'chatwootai_queue_wait_seconds_bucket{domain="retail",le="0.5"} 1.0' in text
+    assert 'chatwootai_queue_wait_seconds_bucket{domain="retail",le="+Inf"} 2.0' in text
+    assert 'chatwootai_queue_wait_seconds_sum{domain="retail"} 7.3' in text
+    assert 'chatwootai_messages_handled_total{domain="retail",outcome="replied"} 1.0' in text

@@ -10,6 +10,7 @@ import redis
 
 from hub.conversation.deadletter import DeadLetters
 from hub.exceptions import ChatwootAPIError
+from hub.telemetry import Telemetry
 from workers import tasks
 from workers.runtime import WorkerRuntime
 
@@ -21,6 +22,7 @@ class StubRuntime:
 
     def __init__(self, client: redis.Redis) -> None:
         self.dead_letters = DeadLetters(client)
+        self.telemetry = Telemetry(client)
 
 
 def payload(**changes: Any) -> dict[str, Any]:
@@ -92,3 +94,12 @@ def test_a_bug_in_the_handler_keeps_the_message_for_an_operator(
     entry = runtime.dead_letters.all()[0]
     assert entry["reason"] == "unexpected"
     assert entry["message"]["message_id"] == 10
+
+
+def test_outcomes_are_counted_for_the_metrics(
+    runtime: StubRuntime, redis_client: redis.Redis
+) -> None:
+    tasks.handle_message.apply(args=[{"domain": "retail"}]).get()
+    assert redis_client.hgetall("chatwootai:metrics:messages_handled") == {
+        "retail|dead_letter": "1"
+    }
