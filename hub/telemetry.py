@@ -28,6 +28,7 @@ HISTOGRAMS: dict[str, str] = {
 }
 COUNTERS: dict[str, str] = {
     "messages_handled": "Messages handled by workers, by domain and outcome",
+    "model_tokens": "Model tokens spent, by domain and kind (prompt, completion)",
 }
 
 
@@ -45,9 +46,9 @@ class Telemetry:
         pipe.hincrbyfloat(key, f"{domain}|sum", seconds)
         self._run(pipe)
 
-    def count(self, name: str, domain: str, outcome: str) -> None:
+    def count(self, name: str, domain: str, outcome: str, amount: int = 1) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hincrby(f"{PREFIX}:{name}", f"{domain}|{outcome}", 1)
+        pipe.hincrby(f"{PREFIX}:{name}", f"{domain}|{outcome}", amount)
         self._run(pipe)
 
     @staticmethod

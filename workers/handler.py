@@ -112,6 +112,10 @@ def _run_turn(
         reason = f"falha ao gerar resposta: {type(error).__name__}: {str(error)[:300]}"
         return Draft(domain.spec.messages.fallback, handoff_reason=reason), None
     runtime.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
+    for kind in ("prompt", "completion"):
+        tokens = int(result.usage.get(f"{kind}_tokens") or 0)
+        if tokens:
+            runtime.telemetry.count("model_tokens", domain.id, kind, tokens)
     log.info(
         "crew answered",
         route=result.route,
@@ -119,6 +123,7 @@ def _run_turn(
         crew_seconds=round(result.crew_seconds, 3),
         queue_seconds=round(time.time() - message.received_at, 3),
         tools=list(result.tool_calls),
+        tokens=result.usage.get("total_tokens"),
     )
     return Draft(result.reply, handoff_reason=result.handoff_reason), result.route
 

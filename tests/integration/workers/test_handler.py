@@ -89,6 +89,8 @@ def test_a_real_model_answers_through_an_openai_compatible_server(
     assert fake_chatwoot.messages(conversation_id=50)[0]["content"] == (
         "Abrimos às 10:00, até as 22:00."
     )
+    tokens = runtime.redis.hgetall("chatwootai:metrics:model_tokens")
+    assert tokens == {"retail|prompt": "50", "retail|completion": "10"}  # what the server reported
     request = fake_openai.requests[0]
     assert request["body"]["model"] == "local-model"
     assert request["body"]["max_tokens"] == 1024
