@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from hub.domains.source import format_key_path
 from hub.exceptions import InvalidPayloadError
 
 MessageType = Literal["incoming", "outgoing", "activity", "template"]
@@ -385,13 +386,7 @@ def _describe(event: str, error: ValidationError) -> str:
 
 def _location(loc: tuple[int | str, ...]) -> str:
     """`("conversation", "messages", 0, "id")` → `conversation.messages[0].id`."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or "body"
+    return format_key_path(loc) or "body"
 
 
 def _json_type(value: Any) -> str:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from hub.conversation.hours import WEEKDAY_NAMES_PT
 from hub.crews.llm import TurnModels, is_offline
 from hub.crews.tools import TurnContext
 from hub.domains.vocabulary import HUB_CREW
@@ -31,15 +32,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 RoutedBy = Literal["classifier", "llm", "default"]
-WEEKDAYS_PT = (
-    "segunda-feira",
-    "terça-feira",
-    "quarta-feira",
-    "quinta-feira",
-    "sexta-feira",
-    "sábado",
-    "domingo",
-)
 
 
 @dataclass(frozen=True)
@@ -144,7 +136,7 @@ class HubCrew:
             "customer_name": turn.customer_name or "cliente",
             "channel": turn.channel or "chat",
             "business_name": spec.name,
-            "now": f"{WEEKDAYS_PT[now.weekday()]}, {now:%d/%m/%Y %H:%M}",
+            "now": f"{WEEKDAY_NAMES_PT[now.weekday()]}, {now:%d/%m/%Y %H:%M}",
             "routes": routes,
         }
 
