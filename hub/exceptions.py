@@ -164,3 +164,27 @@ class ModelTimeoutError(ModelError):
 
 class CrewError(ChatwootAIError):
     """Raised when a crew cannot be built or its run fails."""
+
+
+class StoreError(ChatwootAIError):
+    """Raised when business data (catalogue, orders, slots) cannot be read or changed as asked."""
+
+
+class InvalidOrderNumberError(StoreError):
+    """Raised when an order number does not have the expected format."""
+
+
+class RecordNotFoundError(StoreError):
+    """Raised when a professional or appointment does not exist in the domain."""
+
+
+class SlotUnavailableError(StoreError):
+    """Raised when a booking asks for a time that is not one of the professional's future slots."""
+
+
+class SlotTakenError(SlotUnavailableError):
+    """Raised when the slot is already booked (the database refused a second booking)."""
+
+
+class CancellationRefusedError(StoreError):
+    """Raised when an appointment is already cancelled or has already started."""

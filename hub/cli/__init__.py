@@ -6,6 +6,7 @@ import click
 
 from hub import __version__
 from hub.cli.chat import chat
+from hub.cli.data import data
 from hub.cli.domains import domains
 from hub.cli.service import run, serve, worker
 from hub.logs import configure_logging
@@ -25,6 +26,7 @@ def main(verbose: bool) -> None:
 
 main.add_command(domains)
 main.add_command(chat)
+main.add_command(data)
 main.add_command(run)
 main.add_command(serve)
 main.add_command(worker)
