@@ -25,6 +25,7 @@ from hub.exceptions import ChatwootAIError, CrewError
 from hub.knowledge.chunking import load_domain_chunks
 from hub.knowledge.lexical import LexicalIndex
 from hub.settings import Settings
+from hub.store.database import get_engine
 
 if TYPE_CHECKING:
     from crewai import Crew
@@ -60,6 +61,8 @@ class CrewFactory:
         self.settings = settings
         self._kits: dict[str, DomainKit] = {}
         self._lock = threading.Lock()
+        # Tools open short transactions on it; connecting is lazy (no I/O here).
+        self.engine = get_engine(settings)
 
     def warm(self) -> dict[str, CrewError]:
         """Prepare and check every domain now, not at its first message; return failures."""
@@ -143,7 +146,7 @@ class CrewFactory:
                     role=agent.role,
                     goal=agent.goal,
                     backstory=agent.backstory,
-                    tools=build_tools(agent.tools, kit, context) if context else [],
+                    tools=build_tools(agent.tools, kit, context, self.engine) if context else [],
                     allow_delegation=agent.allow_delegation,
                     max_iter=agent.max_iter or DEFAULT_MAX_ITER,
                     verbose=agent.verbose,
@@ -159,7 +162,9 @@ class CrewFactory:
                     expected_output=task.expected_output,
                     agent=agents[task.agent],
                     context=[tasks[c] for c in task.context] if task.context else None,
-                    tools=build_tools(task.tools, kit, context) if context and task.tools else None,
+                    tools=build_tools(task.tools, kit, context, self.engine)
+                    if context and task.tools
+                    else None,
                 )
             process = Process.hierarchical if spec.process == "hierarchical" else Process.sequential
             return Crew(

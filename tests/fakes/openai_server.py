@@ -17,7 +17,12 @@ from typing import Any
 
 import pytest
 
-Responder = Callable[[list[dict[str, Any]]], str]
+
+class ToolCall(dict[str, Any]):
+    """A responder's way to answer with a native tool call: `ToolCall(name=…, arguments={…})`."""
+
+
+Responder = Callable[[list[dict[str, Any]]], "str | ToolCall"]
 
 
 def echo_last_user_message(messages: list[dict[str, Any]]) -> str:
@@ -68,7 +73,20 @@ class FakeOpenAI:
                 else:
                     self._complete(body, text)
 
-            def _complete(self, body: dict[str, Any], text: str) -> None:
+            def _complete(self, body: dict[str, Any], text: str | ToolCall) -> None:
+                message: dict[str, Any] = {"role": "assistant", "content": text}
+                finish = "stop"
+                if isinstance(text, ToolCall):
+                    finish = "tool_calls"
+                    call = {
+                        "id": f"call_{len(server.requests)}",
+                        "type": "function",
+                        "function": {
+                            "name": text["name"],
+                            "arguments": json.dumps(text["arguments"]),
+                        },
+                    }
+                    message = {"role": "assistant", "content": None, "tool_calls": [call]}
                 payload = json.dumps(
                     {
                         "id": "chatcmpl-fake",
@@ -78,8 +96,8 @@ class FakeOpenAI:
                         "choices": [
                             {
                                 "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": finish,
+                                "message": message,
                             }
                         ],
                         "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60},
@@ -91,7 +109,7 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def _stream(self, body: dict[str, Any], text: str) -> None:
+            def _stream(self, body: dict[str, Any], text: Any) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crewai.tools import BaseTool
+    from sqlalchemy.engine import Engine
 
     from hub.crews.factory import DomainKit
 
@@ -27,18 +28,35 @@ class TurnContext:
     tool_calls: list[str] = field(default_factory=list)
 
 
-def build_tools(names: list[str], kit: DomainKit, context: TurnContext) -> list[BaseTool]:
+def build_tools(
+    names: list[str], kit: DomainKit, context: TurnContext, engine: Engine
+) -> list[BaseTool]:
     """The tool objects for `names`; names without an implementation yet are skipped."""
+    from hub.crews.tools import business
     from hub.crews.tools.handoff import HandoffTool
     from hub.crews.tools.knowledge import KnowledgeSearchTool
 
+    data = {"engine": engine, "context": context, "timezone": kit.domain.spec.timezone}
     available: dict[str, Any] = {
         "knowledge_search": lambda: KnowledgeSearchTool(index=kit.knowledge, context=context),
         "handoff": lambda: HandoffTool(context=context),
+        "product_search": lambda: business.ProductSearchTool(**data),
+        "product_lookup": lambda: business.ProductLookupTool(**data),
+        "order_status": lambda: business.OrderStatusTool(**data),
+        "appointment_slots": lambda: business.AppointmentSlotsTool(**data),
     }
     return [available[name]() for name in names if name in available]
 
 
-IMPLEMENTED = frozenset({"knowledge_search", "handoff"})
-"""Tools with an implementation; the rest of `vocabulary.TOOLS` need the business
-data store and are skipped (and logged once per domain) until it exists."""
+IMPLEMENTED = frozenset(
+    {
+        "knowledge_search",
+        "handoff",
+        "product_search",
+        "product_lookup",
+        "order_status",
+        "appointment_slots",
+    }
+)
+"""Tools with an implementation; booking and cancelling through the crew are still to
+come (the store already books and cancels), and are skipped with a warning."""

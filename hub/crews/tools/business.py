@@ -1,0 +1,154 @@
+"""Tools over the business database: catalogue, orders and free appointment slots.
+
+Each tool is bound at build time to the turn's domain (and its timezone) and
+opens its own short transaction; the model only chooses the arguments (a search
+phrase, a SKU, an order number, a professional), never whose data it reads.
+Errors a customer can cause (a malformed order number, an unknown professional)
+come back as text the agent can relay, not as exceptions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from crewai.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
+
+from hub.crews.tools import TurnContext
+from hub.exceptions import StoreError
+from hub.store.database import session_scope
+from hub.store.models import Product
+from hub.store.orders import normalize_order_number, order_by_number
+from hub.store.products import product_by_sku, search_products
+from hub.store.schedule import free_slots
+
+ORDER_STATUS_PT = {
+    "awaiting_payment": "aguardando pagamento",
+    "paid": "pago",
+    "out_for_delivery": "saiu para entrega",
+    "delivered": "entregue",
+    "cancelled": "cancelado",
+}
+SLOT_DAYS = 14
+"""How far ahead free slots are offered."""
+SLOTS_SHOWN = 8
+
+
+def reais(value: Decimal) -> str:
+    """69.9 → "R$ 69,90" (Brazilian separators)."""
+    text = f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"R$ {text}"
+
+
+def describe(product: Product) -> str:
+    """One line a customer can read: SKU, name, price, availability."""
+    if product.stock > 0:
+        availability = f"em estoque ({product.stock} unidades)"
+    else:
+        availability = "sem estoque" + (f"; {product.restock_note}" if product.restock_note else "")
+    return f"{product.sku} — {product.name} — {reais(product.price)} — {availability}"
+
+
+class _BusinessTool(BaseTool):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    engine: Engine
+    context: TurnContext
+    timezone: str = "America/Sao_Paulo"
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(description="palavras do produto: nome, tipo, uso")
+
+
+class ProductSearchTool(_BusinessTool):
+    name: str = "product_search"
+    description: str = "Procura produtos do catálogo por palavras; devolve preço e estoque."
+    args_schema: type[BaseModel] = SearchArgs
+
+    def _run(self, query: str, **_: Any) -> str:
+        self.context.tool_calls.append(self.name)
+        with session_scope(self.engine) as session:
+            found = search_products(session, self.context.domain_id, query, limit=5)
+            lines = [describe(product) for product in found]
+        return "\n".join(lines) or "Nenhum produto do catálogo corresponde a essa busca."
+
+
+class SkuArgs(BaseModel):
+    sku: str = Field(description="o código do produto, como BP-002")
+
+
+class ProductLookupTool(_BusinessTool):
+    name: str = "product_lookup"
+    description: str = "Detalhes de um produto pelo código (SKU): preço, estoque, reposição."
+    args_schema: type[BaseModel] = SkuArgs
+
+    def _run(self, sku: str, **_: Any) -> str:
+        self.context.tool_calls.append(self.name)
+        with session_scope(self.engine) as session:
+            product = product_by_sku(session, self.context.domain_id, sku)
+            return describe(product) if product else f"Não há produto com o código {sku}."
+
+
+class OrderArgs(BaseModel):
+    order_number: str = Field(description="o número do pedido informado pelo cliente")
+
+
+class OrderStatusTool(_BusinessTool):
+    name: str = "order_status"
+    description: str = "Status de um pedido pelo número (formato CC-2026-00017)."
+    args_schema: type[BaseModel] = OrderArgs
+
+    def _run(self, order_number: str, **_: Any) -> str:
+        self.context.tool_calls.append(self.name)
+        try:
+            number = normalize_order_number(order_number)
+        except StoreError as error:
+            return f"Número de pedido inválido: {error}. Peça o número completo ao cliente."
+        with session_scope(self.engine) as session:
+            order = order_by_number(session, self.context.domain_id, number)
+            if order is None:
+                return f"Não encontrei o pedido {number}."
+            status = ORDER_STATUS_PT.get(order.status, order.status)
+            return f"Pedido {order.number}: {status}. {order.note}".strip()
+
+
+class SlotArgs(BaseModel):
+    who: str = Field(description="nome do profissional ou especialidade, como dermatologia")
+
+
+class AppointmentSlotsTool(_BusinessTool):
+    name: str = "appointment_slots"
+    description: str = "Horários livres de um profissional ou especialidade nos próximos 14 dias."
+    args_schema: type[BaseModel] = SlotArgs
+
+    def _run(self, who: str, **_: Any) -> str:
+        self.context.tool_calls.append(self.name)
+        now = datetime.now(UTC)
+        today = now.date()
+        with session_scope(self.engine) as session:
+            found = []
+            for key in ("professional", "specialty"):
+                try:
+                    found = free_slots(
+                        session,
+                        self.context.domain_id,
+                        start=today,
+                        end=today + timedelta(days=SLOT_DAYS),
+                        tz=self.timezone,
+                        now=now,
+                        **{key: who},
+                    )
+                except StoreError:
+                    found = []
+                if found:
+                    break
+        if not found:
+            return f"Não há horários livres para {who} nos próximos {SLOT_DAYS} dias."
+        return "\n".join(
+            f"{slot.professional} ({slot.specialty}): {slot.starts_at:%d/%m/%Y %H:%M}"
+            for slot in found[:SLOTS_SHOWN]
+        )

@@ -1,0 +1,77 @@
+"""Agents reach the business database through tools bound to their own domain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.crews.factory import CrewFactory
+from hub.crews.hub_crew import Turn
+from hub.domains.registry import DomainRegistry
+from hub.settings import Settings
+from hub.store.database import create_engine, session_scope
+from hub.store.migrate import upgrade
+from hub.store.seed import seed
+from tests.conftest import SAMPLE_DOMAINS
+from tests.fakes.openai_server import FakeOpenAI, ToolCall
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def factory(tmp_path: Path, fake_openai: FakeOpenAI) -> CrewFactory:
+    url = f"sqlite:///{tmp_path / 'business.sqlite3'}"
+    upgrade(url)
+    registry = DomainRegistry(SAMPLE_DOMAINS)
+    with session_scope(create_engine(url)) as session:
+        for domain_id in ("cosmetics", "retail"):
+            seed(session, registry.get(domain_id))
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        domains_dir=SAMPLE_DOMAINS,
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,
+        llm_api_key="k",
+    )
+    return CrewFactory(registry, settings)
+
+
+def calls(tool: str, arguments: dict[str, str]) -> Any:
+    """A model that calls `tool` once (native tool calling), then answers with its result."""
+
+    def respond(messages: list[dict[str, Any]]) -> str | ToolCall:
+        results = [m for m in messages if m.get("role") == "tool"]
+        if not results:
+            return ToolCall(name=tool, arguments=arguments)
+        return str(results[-1]["content"])
+
+    return respond
+
+
+def test_an_agent_looks_up_a_product_of_its_own_catalogue(
+    factory: CrewFactory, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = calls("product_lookup", {"sku": "CC-102"})
+    result = factory.hub("retail").run(Turn(message="Quanto custa a air fryer 127 V CC-102?"))
+    assert result.route == "sales"
+    assert "product_lookup" in result.tool_calls
+    assert "R$ 349,90" in result.reply and "9 unidades" in result.reply
+
+
+def test_a_tool_never_reads_another_domains_data(
+    factory: CrewFactory, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = calls("product_lookup", {"sku": "BP-002"})  # a cosmetics SKU
+    result = factory.hub("retail").run(Turn(message="Quanto custa o produto BP-002?"))
+    assert "Não há produto com o código BP-002" in result.reply
+    assert "69,90" not in result.reply
+
+
+def test_an_agent_reads_an_order_status(factory: CrewFactory, fake_openai: FakeOpenAI) -> None:
+    fake_openai.responder = calls("order_status", {"order_number": "cc-2026-00020"})
+    result = factory.hub("retail").run(Turn(message="Qual o status do pedido CC-2026-00020?"))
+    assert result.route == "support"
+    assert "cancelado" in result.reply
