@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.conversation.handoff import decide
 from hub.conversation.inbound import InboundMessage
@@ -29,6 +30,8 @@ from hub.conversation.replies import Draft
 from hub.crews.hub_crew import Turn
 from hub.domains.domain import Domain
 from hub.exceptions import ChatwootAPIError, DomainNotFoundError
+from hub.store.conversations import TurnRecord, history, record_turn
+from hub.store.database import session_scope
 from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
@@ -55,15 +58,18 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     domain = _domain(runtime, message)
     draft = runtime.replies.draft(account, message.message_id)
     route: str | None = None
+    usage: dict[str, Any] = {}
     if draft is None:
         decision = decide(domain, message.text)
         if decision is not None:
             draft = Draft(decision.reply, handoff_reason=decision.reason, urgent=decision.urgent)
         else:
-            draft, route = _run_turn(runtime, domain, message)
+            draft, route, usage = _run_turn(runtime, domain, message)
         runtime.replies.save_draft(account, message.message_id, draft)
     if draft.handoff_reason is not None:
-        return hand_off(runtime, domain, message, draft)
+        handled = hand_off(runtime, domain, message, draft)
+        _record(runtime, domain, message, draft, route, usage)
+        return handled
     claim = runtime.replies.claim(account, message.message_id)
     if claim == "posted":
         return Handled("duplicate", reason="reply already posted")
@@ -80,6 +86,7 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
         runtime.replies.release(account, message.message_id)
         raise
     runtime.replies.confirm(account, message.message_id)
+    _record(runtime, domain, message, draft, route, usage)
     return Handled("replied", route=route)
 
 
@@ -91,15 +98,64 @@ def _domain(runtime: WorkerRuntime, message: InboundMessage) -> Domain:
         return runtime.registry.get("default")
 
 
+def _history(
+    runtime: WorkerRuntime, domain: Domain, message: InboundMessage
+) -> tuple[tuple[str, str], ...]:
+    """The conversation's last turns for the prompt; none if the store is unavailable."""
+    try:
+        with session_scope(runtime.factory.engine) as session:
+            return tuple(
+                history(
+                    session,
+                    domain.id,
+                    message.account_id,
+                    message.conversation_id,
+                    turns=domain.spec.conversation.history_turns,
+                )
+            )
+    except SQLAlchemyError as error:
+        log.warning("conversation history unavailable", error=str(error)[:200])
+        return ()
+
+
+def _record(
+    runtime: WorkerRuntime,
+    domain: Domain,
+    message: InboundMessage,
+    draft: Draft,
+    route: str | None,
+    usage: dict[str, Any],
+) -> None:
+    """Keep the turn for the next prompt's history; a store outage never blocks a reply."""
+    record = TurnRecord(
+        domain=domain.id,
+        account_id=message.account_id,
+        conversation_id=message.conversation_id,
+        message_id=message.message_id,
+        customer_text=message.text,
+        reply_text=draft.text,
+        route=route if draft.handoff_reason is None else "handoff",
+        latency_ms=int((time.time() - message.received_at) * 1000),
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+    )
+    try:
+        with session_scope(runtime.factory.engine) as session:
+            record_turn(session, record)
+    except SQLAlchemyError as error:
+        log.warning("turn not recorded", error=str(error)[:200])
+
+
 def _run_turn(
     runtime: WorkerRuntime, domain: Domain, message: InboundMessage
-) -> tuple[Draft, str | None]:
+) -> tuple[Draft, str | None, dict[str, Any]]:
     """The crew's decision; any failure of model, tool or CrewAI becomes a handoff."""
     runtime.telemetry.observe(
         "queue_wait_seconds", domain.id, max(0.0, time.time() - message.received_at)
     )
     turn = Turn(
         message=message.text,
+        history=_history(runtime, domain, message),
         customer_name=message.contact_name or "",
         channel=message.channel or "",
         account_id=message.account_id,
@@ -110,7 +166,7 @@ def _run_turn(
     except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
         log.exception("crew failed; handing off", domain=domain.id)
         reason = f"falha ao gerar resposta: {type(error).__name__}: {str(error)[:300]}"
-        return Draft(domain.spec.messages.fallback, handoff_reason=reason), None
+        return Draft(domain.spec.messages.fallback, handoff_reason=reason), None, {}
     runtime.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
     for kind in ("prompt", "completion"):
         tokens = int(result.usage.get(f"{kind}_tokens") or 0)
@@ -125,7 +181,7 @@ def _run_turn(
         tools=list(result.tool_calls),
         tokens=result.usage.get("total_tokens"),
     )
-    return Draft(result.reply, handoff_reason=result.handoff_reason), result.route
+    return Draft(result.reply, handoff_reason=result.handoff_reason), result.route, result.usage
 
 
 def hand_off(

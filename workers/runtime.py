@@ -47,6 +47,8 @@ class WorkerRuntime:
             settings.domains_dir, reload_interval=settings.reload_interval_seconds
         )
         factory = CrewFactory(registry, settings)
+        if settings.database_url is None:
+            prepare_embedded_database(factory)
         failures = factory.warm()
         log.info("worker runtime ready", domains=sorted(registry.domains), failed=sorted(failures))
         return cls(
@@ -74,3 +76,21 @@ def runtime() -> WorkerRuntime:
             if _runtime is None:
                 _runtime = WorkerRuntime.build()
     return _runtime
+
+
+def prepare_embedded_database(factory: CrewFactory) -> None:
+    """On the embedded SQLite default, create the schema and load the seed data.
+
+    A fresh `make run` then has a catalogue, orders and schedules to answer from.
+    With a real database, migrations and seeding stay explicit operator steps
+    (`chatwootai data migrate`, `chatwootai data seed`).
+    """
+    from hub.store.database import database_url, session_scope
+    from hub.store.migrate import upgrade
+    from hub.store.seed import seed
+
+    upgrade(database_url(factory.settings))
+    with session_scope(factory.engine) as session:
+        for domain in factory.registry.domains.values():
+            seed(session, domain)
+    log.info("embedded database ready", domains=sorted(factory.registry.domains))

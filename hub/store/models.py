@@ -169,3 +169,35 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     professional: Mapped[Professional] = relationship()
+
+
+class ConversationMessage(Base):
+    """One message of a conversation, in (the customer's) or out (our reply or handoff).
+
+    This is the crews' memory: Chatwoot bot tokens cannot read a conversation's
+    history, so the last turns of the prompt come from here. `message_id` is the
+    customer message a row belongs to (the reply of message 42 carries 42), which
+    makes recording idempotent when a message is delivered twice.
+    """
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (
+        UniqueConstraint(
+            "domain", "account_id", "message_id", "direction", name="uq_conversation_messages_once"
+        ),
+        CheckConstraint("direction IN ('in', 'out')", name="ck_conversation_messages_direction"),
+        Index("ix_conversation_messages_thread", "domain", "account_id", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int]
+    conversation_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(3))
+    text: Mapped[str] = mapped_column(Text)
+    route: Mapped[str | None] = mapped_column(String(64))
+    latency_ms: Mapped[int | None]
+    prompt_tokens: Mapped[int | None]
+    completion_tokens: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

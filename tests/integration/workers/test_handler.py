@@ -222,3 +222,22 @@ def test_an_emergency_at_the_clinic_is_handed_off_as_urgent_without_a_model(
     priorities = fake_chatwoot.requests("/conversations/60/toggle_priority")
     assert [r["body"] for r in priorities] == [{"priority": "urgent"}]
     assert priorities[0]["headers"]["api_access_token"] == "token-clinica"
+
+
+def test_the_next_prompt_remembers_the_earlier_turns(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, fake_openai: FakeOpenAI
+) -> None:
+    answers = iter(["Abrimos às 10:00.", "No domingo, das 14:00 às 20:00."])
+    fake_openai.responder = lambda _messages: next(answers)
+    runtime = make_runtime(  # type: ignore[operator]
+        llm="openai/local-model", llm_base_url=fake_openai.url, llm_api_key="sk-local"
+    )
+    assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "replied"
+    assert handle(runtime, inbound("E no domingo, qual o horário?", message_id=2)).status == (
+        "replied"
+    )
+    second_prompt = " ".join(
+        str(m["content"]) for m in fake_openai.requests[-1]["body"]["messages"]
+    )
+    assert "Cliente: Qual o horário de funcionamento?" in second_prompt
+    assert "Atendente: Abrimos às 10:00." in second_prompt
