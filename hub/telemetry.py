@@ -9,6 +9,7 @@ them at scrape time and renders Prometheus counters and cumulative histograms.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -33,26 +34,50 @@ COUNTERS: dict[str, str] = {
 
 
 class Telemetry:
-    """Records observations in Redis; never raises (metrics must not break a reply)."""
+    """Records observations in Redis; never raises (metrics must not break a reply).
+
+    Inside `with telemetry.batch():` (one per message) the increments of the
+    thread wait and go to Redis in one round trip when the block ends.
+    """
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        self._local.pending = []
+        try:
+            yield
+        finally:
+            pending: list[tuple[str, str, float]] = self._local.pending
+            self._local.pending = None
+            self._send(pending)
 
     def observe(self, name: str, domain: str, seconds: float) -> None:
         bucket = next((b for b in SECONDS_BUCKETS if seconds <= b), float("inf"))
         key = f"{PREFIX}:{name}"
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hincrby(key, f"{domain}|le={bucket}", 1)
-        pipe.hincrbyfloat(key, f"{domain}|sum", seconds)
-        self._run(pipe)
+        self._add([(key, f"{domain}|le={bucket}", 1), (key, f"{domain}|sum", seconds)])
 
     def count(self, name: str, domain: str, outcome: str, amount: int = 1) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hincrby(f"{PREFIX}:{name}", f"{domain}|{outcome}", amount)
-        self._run(pipe)
+        self._add([(f"{PREFIX}:{name}", f"{domain}|{outcome}", amount)])
 
-    @staticmethod
-    def _run(pipe: redis.client.Pipeline) -> None:
+    def _add(self, increments: list[tuple[str, str, float]]) -> None:
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            self._send(increments)
+        else:
+            pending.extend(increments)
+
+    def _send(self, increments: list[tuple[str, str, float]]) -> None:
+        if not increments:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for key, field, amount in increments:
+            if isinstance(amount, int):
+                pipe.hincrby(key, field, amount)
+            else:
+                pipe.hincrbyfloat(key, field, amount)
         with contextlib.suppress(redis.RedisError):
             pipe.execute()
 

@@ -44,6 +44,11 @@ def handle_message(self: Task, payload: dict[str, Any]) -> str:
     whatever cannot be answered ends in the dead-letter list, never in silence.
     """
     rt = runtime()
+    with rt.telemetry.batch():  # every metric of this message in one Redis round trip
+        return _handle(self, rt, payload)
+
+
+def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
     try:
         message = InboundMessage.model_validate(payload)
     except ValidationError as error:

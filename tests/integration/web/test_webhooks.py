@@ -169,3 +169,18 @@ def test_metrics_include_what_the_workers_recorded(
     assert 'chatwootai_queue_wait_seconds_bucket{domain="retail",le="+Inf"} 2.0' in text
     assert 'chatwootai_queue_wait_seconds_sum{domain="retail"} 7.3' in text
     assert 'chatwootai_messages_handled_total{domain="retail",outcome="replied"} 1.0' in text
+
+
+def test_a_batch_of_metrics_reaches_redis_when_the_message_is_done(
+    redis_client: redis.Redis,
+) -> None:
+    telemetry = Telemetry(redis_client)
+    with telemetry.batch():
+        telemetry.observe("crew_seconds", "health", 1.5)
+        telemetry.count("messages_handled", "health", "replied")
+        assert redis_client.hgetall("chatwootai:metrics:crew_seconds") == {}
+    assert redis_client.hgetall("chatwootai:metrics:crew_seconds") == {
+        "health|le=2.5": "1",
+        "health|sum": "1.5",
+    }
+    assert redis_client.hget("chatwootai:metrics:messages_handled", "health|replied") == "1"
