@@ -7,9 +7,9 @@
        fails              → the domain's fallback message + handoff to a human
     claim the reply record → post → confirm the record
 
-What the turn decided is saved as a draft before anything is posted, so a
-retry after a Chatwoot error carries out the same decision without running the
-crew again. A handoff is several calls (reply, private note, status, labels);
+What the turn decided is saved as a draft when Chatwoot fails (and before a
+handoff's several calls), so a retry carries out the same decision without
+running the crew again. A handoff is several calls (reply, private note, status, labels);
 each is recorded when done, so a retry resumes where it stopped instead of
 repeating the customer-facing message.
 """
@@ -51,12 +51,12 @@ class Handled:
 def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     """Answer one message; raises ChatwootAPIError when Chatwoot could not be reached."""
     account, conversation = message.account_id, message.conversation_id
-    if runtime.replies.posted(account, message.message_id):
+    posted, draft = runtime.replies.state(account, message.message_id)
+    if posted:
         return Handled("duplicate", reason="reply already posted")
     if runtime.takeover.active(account, conversation):
         return Handled("silent", reason="a human agent has taken over")
     domain = _domain(runtime, message)
-    draft = runtime.replies.draft(account, message.message_id)
     route: str | None = None
     usage: dict[str, Any] = {}
     if draft is None:
@@ -65,7 +65,8 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
             draft = Draft(decision.reply, handoff_reason=decision.reason, urgent=decision.urgent)
         else:
             draft, route, usage = _run_turn(runtime, domain, message)
-        runtime.replies.save_draft(account, message.message_id, draft)
+        if draft.handoff_reason is not None:  # several calls to come: keep the decision
+            runtime.replies.save_draft(account, message.message_id, draft)
     if draft.handoff_reason is not None:
         handled = hand_off(runtime, domain, message, draft)
         _record(runtime, domain, message, draft, route, usage)
@@ -83,6 +84,8 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
             account, conversation, draft.text, token=domain.chatwoot_token(runtime.settings)
         )
     except ChatwootAPIError:
+        # The retry posts this same text instead of running the crew again.
+        runtime.replies.save_draft(account, message.message_id, draft)
         runtime.replies.release(account, message.message_id)
         raise
     runtime.replies.confirm(account, message.message_id)

@@ -79,6 +79,12 @@ class ReplyLedger:
     def posted(self, account_id: int, message_id: int) -> bool:
         return self.redis.get(self.key(account_id, message_id)) == "posted"
 
+    def state(self, account_id: int, message_id: int) -> tuple[bool, Draft | None]:
+        """Whether the reply was posted, and the saved draft: one round trip."""
+        key = self.key(account_id, message_id)
+        record, raw = self.redis.mget([key, f"{key}:draft"])
+        return record == "posted", _draft(raw)
+
     def save_draft(self, account_id: int, message_id: int, draft: Draft) -> None:
         """Keep what the turn decided so a retry carries it out without running the crew again."""
         self.redis.set(
@@ -91,13 +97,7 @@ class ReplyLedger:
         )
 
     def draft(self, account_id: int, message_id: int) -> Draft | None:
-        value = self.redis.get(f"{self.key(account_id, message_id)}:draft")
-        if value is None:
-            return None
-        data = json.loads(str(value))
-        return Draft(
-            text=data["text"], handoff_reason=data.get("handoff"), urgent=bool(data.get("urgent"))
-        )
+        return _draft(self.redis.get(f"{self.key(account_id, message_id)}:draft"))
 
     def step_done(self, account_id: int, message_id: int, step: str) -> bool:
         """Whether one step of a multi-call action (a handoff) already reached Chatwoot."""
@@ -109,3 +109,12 @@ class ReplyLedger:
         pipe.sadd(key, step)
         pipe.expire(key, RECORD_TTL_SECONDS)
         pipe.execute()
+
+
+def _draft(raw: object) -> Draft | None:
+    if raw is None:
+        return None
+    data = json.loads(str(raw))
+    return Draft(
+        text=data["text"], handoff_reason=data.get("handoff"), urgent=bool(data.get("urgent"))
+    )
