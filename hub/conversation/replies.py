@@ -76,9 +76,6 @@ class ReplyLedger:
         """The post failed; a retry may claim again."""
         self.redis.delete(self.key(account_id, message_id))
 
-    def posted(self, account_id: int, message_id: int) -> bool:
-        return self.redis.get(self.key(account_id, message_id)) == "posted"
-
     def state(self, account_id: int, message_id: int) -> tuple[bool, Draft | None]:
         """Whether the reply was posted, and the saved draft: one round trip."""
         key = self.key(account_id, message_id)
@@ -95,9 +92,6 @@ class ReplyLedger:
             ),
             ex=DRAFT_TTL_SECONDS,
         )
-
-    def draft(self, account_id: int, message_id: int) -> Draft | None:
-        return _draft(self.redis.get(f"{self.key(account_id, message_id)}:draft"))
 
     def step_done(self, account_id: int, message_id: int, step: str) -> bool:
         """Whether one step of a multi-call action (a handoff) already reached Chatwoot."""

@@ -42,14 +42,19 @@ class DomainSource:
         return self.id.startswith("_")
 
 
-def discover(domains_dir: Path) -> dict[str, Path]:
-    """Domain id → folder, for every sub-folder holding a `domain.yaml`."""
+def require_domains_dir(domains_dir: Path) -> None:
+    """Raise a ConfigurationError naming the folder when it does not exist."""
     if not domains_dir.is_dir():
         raise ConfigurationError(
             "the domains folder does not exist",
             file=domains_dir,
             expected="a folder with one sub-folder per domain (CHATWOOTAI_DOMAINS_DIR)",
         )
+
+
+def discover(domains_dir: Path) -> dict[str, Path]:
+    """Domain id → folder, for every sub-folder holding a `domain.yaml`."""
+    require_domains_dir(domains_dir)
     return {
         path.name: path
         for path in sorted(domains_dir.iterdir())

@@ -19,7 +19,14 @@ import structlog
 
 from hub import defaults
 from hub.domains.domain import Domain, build_domain
-from hub.domains.loader import DomainSource, discover, fingerprint, inheritance_chain, read_source
+from hub.domains.loader import (
+    DomainSource,
+    discover,
+    fingerprint,
+    inheritance_chain,
+    read_source,
+    require_domains_dir,
+)
 from hub.exceptions import (
     ConfigurationError,
     DomainInvalidError,
@@ -204,12 +211,7 @@ def _mapping(
 
 def _tree_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """(path, mtime, size) of every file: a cheap way to notice any edit."""
-    if not directory.is_dir():
-        raise ConfigurationError(
-            "the domains folder does not exist",
-            file=directory,
-            expected="a folder with one sub-folder per domain (CHATWOOTAI_DOMAINS_DIR)",
-        )
+    require_domains_dir(directory)
     entries = []
     for path in directory.rglob("*"):
         if path.is_file():

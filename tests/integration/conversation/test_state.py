@@ -66,7 +66,7 @@ def test_a_reply_is_claimed_posted_and_never_claimed_again(redis_client: redis.R
     assert ledger.claim(1, 7) == "claimed"
     assert ledger.claim(1, 7) == "in_progress"
     ledger.confirm(1, 7)
-    assert ledger.posted(1, 7)
+    assert ledger.state(1, 7) == (True, None)
     assert ledger.claim(1, 7) == "posted"
 
 
@@ -88,11 +88,11 @@ def test_a_stale_posting_claim_of_a_dead_worker_is_taken_over(
 
 def test_a_draft_survives_for_the_retry(redis_client: redis.Redis) -> None:
     ledger = ReplyLedger(redis_client)
-    assert ledger.draft(1, 10) is None
+    assert ledger.state(1, 10) == (False, None)
     ledger.save_draft(1, 10, Draft("Olá! Abrimos às 10:00."))
-    assert ledger.draft(1, 10) == Draft("Olá! Abrimos às 10:00.")
+    assert ledger.state(1, 10) == (False, Draft("Olá! Abrimos às 10:00."))
     ledger.save_draft(1, 11, Draft("Já chamo alguém.", handoff_reason="pediu atendente"))
-    assert ledger.draft(1, 11) == Draft("Já chamo alguém.", handoff_reason="pediu atendente")
+    assert ledger.state(1, 11)[1] == Draft("Já chamo alguém.", handoff_reason="pediu atendente")
 
 
 def test_steps_of_a_handoff_are_remembered(redis_client: redis.Redis) -> None:
