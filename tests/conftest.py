@@ -53,6 +53,9 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
         if name.startswith("CHATWOOTAI_") and not keep:
             monkeypatch.delenv(name)
     monkeypatch.setenv("CHATWOOTAI_DATA_DIR", str(tmp_path / "var"))
+    # Dense embeddings cost seconds of CPU per fresh index; tests that are about them
+    # (and the tenant-isolation test, in production's hybrid mode) ask for them.
+    monkeypatch.setenv("CHATWOOTAI_EMBEDDINGS", "none")
     monkeypatch.setenv("CHATWOOTAI_DOMAINS_DIR", str(SAMPLE_DOMAINS))
     get_settings.cache_clear()
     yield

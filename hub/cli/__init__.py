@@ -8,6 +8,7 @@ from hub import __version__
 from hub.cli.chat import chat
 from hub.cli.data import data
 from hub.cli.domains import domains
+from hub.cli.kb import kb
 from hub.cli.service import run, serve, worker
 from hub.logs import configure_logging
 from hub.settings import get_settings
@@ -27,6 +28,7 @@ def main(verbose: bool) -> None:
 main.add_command(domains)
 main.add_command(chat)
 main.add_command(data)
+main.add_command(kb)
 main.add_command(run)
 main.add_command(serve)
 main.add_command(worker)

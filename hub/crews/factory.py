@@ -22,7 +22,8 @@ from hub.crews.tools import IMPLEMENTED, TurnContext, build_tools
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAIError, CrewError
-from hub.knowledge.chunking import load_domain_chunks
+from hub.knowledge.base import DomainKnowledge, KnowledgeBase
+from hub.knowledge.chunking import Chunk, load_domain_chunks
 from hub.knowledge.lexical import LexicalIndex
 from hub.settings import Settings
 from hub.store.database import get_engine
@@ -45,11 +46,17 @@ DEFAULT_MAX_ITER = 5
 
 @dataclass(frozen=True)
 class DomainKit:
-    """Everything prepared once per domain version."""
+    """Everything prepared once per domain version.
+
+    `knowledge` is the in-process BM25 index the offline model answers from;
+    `library` is the same chunks in the knowledge base (Qdrant, hybrid search),
+    which the `knowledge_search` tool searches.
+    """
 
     domain: Domain
     router: Router
     knowledge: LexicalIndex
+    library: DomainKnowledge
 
 
 class CrewFactory:
@@ -61,6 +68,7 @@ class CrewFactory:
         self.settings = settings
         self._kits: dict[str, DomainKit] = {}
         self._lock = threading.Lock()
+        self.knowledge_base = KnowledgeBase.from_settings(settings)
         # Tools open short transactions on it; connecting is lazy (no I/O here).
         self.engine = get_engine(settings)
 
@@ -88,10 +96,12 @@ class CrewFactory:
         return kit
 
     def _prepare(self, domain: Domain) -> DomainKit:
+        chunks = load_domain_chunks(domain)
         kit = DomainKit(
             domain=domain,
             router=Router(domain.spec.routing),
-            knowledge=LexicalIndex.build(load_domain_chunks(domain)),
+            knowledge=LexicalIndex.build(chunks),
+            library=self._library(domain, chunks),
         )
         from hub.crews.offline import OfflineLLM
 
@@ -117,8 +127,23 @@ class CrewFactory:
             domain=domain.id,
             crews=sorted(domain.spec.crews),
             chunks=len(kit.knowledge),
+            retrieval=kit.library.mode,
         )
         return kit
+
+    def _library(self, domain: Domain, chunks: list[Chunk]) -> DomainKnowledge:
+        """The domain's knowledge base, synced now; the in-process index if Qdrant fails."""
+        try:
+            library, _report = self.knowledge_base.open(domain.id, chunks)
+        except Exception as error:  # an unreachable server, a broken local folder
+            log.error(
+                "knowledge base unavailable; knowledge_search uses the in-process index",
+                domain=domain.id,
+                location=self.knowledge_base.location,
+                error=f"{type(error).__name__}: {str(error)[:300]}",
+            )
+            return DomainKnowledge.unavailable(domain.id, chunks)
+        return library
 
     def build(
         self,

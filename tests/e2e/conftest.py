@@ -88,6 +88,9 @@ def service_env(
             "CHATWOOTAI_DOMAINS_DIR": str(SAMPLE_DOMAINS),
             "CHATWOOTAI_DATA_DIR": str(tmp_path / "var"),
             "CHATWOOTAI_LOG_FORMAT": "json",
+            # A fresh dense index costs each new worker seconds of CPU; hybrid search
+            # is tested in-process (tests/integration/crews/test_tenant_isolation.py).
+            "CHATWOOTAI_EMBEDDINGS": "none",
             "CHATWOOTAI_COSMETICS_TOKEN": TOKENS["cosmetics"],
             "CHATWOOTAI_HEALTH_TOKEN": TOKENS["health"],
             "CHATWOOTAI_RETAIL_TOKEN": TOKENS["retail"],

@@ -8,6 +8,8 @@ Writes var/bench/pipeline.json with:
   crew outside the pipeline as the reference;
 - end-to-end replies per second with a model that takes 2 s per call (a local
   OpenAI-compatible server).
+And var/bench/retrieval.json: retrieval quality (hit rate at 3 over the
+conversation tests' questions), ingest time and index size (`tests.perf.retrieval`).
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
 an embedded one when that does not answer, so a fresh machine can run it too.
 """
@@ -304,7 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--only", choices=["ack", "offline", "slow"], action="append")
+    parser.add_argument("--only", choices=["ack", "offline", "slow", "retrieval"], action="append")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the offline comparison")
     args = parser.parse_args()
     global REDIS_URL
@@ -314,7 +316,7 @@ def main() -> None:
         from hub.kvstore import embedded_redis_url
 
         REDIS_URL = embedded_redis_url(OUT / "redis" / "bench.rdb")
-    wanted = set(args.only or ["ack", "offline", "slow"])
+    wanted = set(args.only or ["ack", "offline", "slow", "retrieval"])
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = OUT / "tmp"
     path = OUT / "pipeline.json"
@@ -379,6 +381,20 @@ def main() -> None:
         print(results["slow_model_end_to_end"], flush=True)
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"written to {path}")
+    if "retrieval" in wanted:
+        from tests.perf.retrieval import bench_retrieval
+
+        print("retrieval quality…", flush=True)
+        retrieval = bench_retrieval(tmp, SAMPLE_DOMAINS)
+        (OUT / "retrieval.json").write_text(json.dumps(retrieval, indent=2), encoding="utf-8")
+        print(json.dumps({k: v for k, v in retrieval.items() if not isinstance(v, dict)}))
+        for name, figures in retrieval.items():
+            if isinstance(figures, dict) and "hit_rate_at_3" in figures:
+                print(
+                    f"{name}: hit@3 {figures['hit_rate_at_3']} ({figures['hits']}/"
+                    f"{retrieval['questions']}), {figures['query_ms_p50']} ms"
+                )
+        print(f"written to {OUT / 'retrieval.json'}")
 
 
 if __name__ == "__main__":

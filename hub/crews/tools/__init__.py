@@ -38,7 +38,7 @@ def build_tools(
 
     data = {"engine": engine, "context": context, "timezone": kit.domain.spec.timezone}
     available: dict[str, Any] = {
-        "knowledge_search": lambda: KnowledgeSearchTool(index=kit.knowledge, context=context),
+        "knowledge_search": lambda: KnowledgeSearchTool(index=kit.library, context=context),
         "handoff": lambda: HandoffTool(context=context),
         "product_search": lambda: business.ProductSearchTool(**data),
         "product_lookup": lambda: business.ProductLookupTool(**data),

@@ -1,4 +1,5 @@
-"""`knowledge_search`: passages of the domain's own knowledge documents."""
+"""`knowledge_search`: passages of the domain's own knowledge documents (hybrid search in
+the knowledge base, `hub.knowledge.base`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.crews.tools import TurnContext
-from hub.knowledge.lexical import LexicalIndex
+from hub.knowledge.base import DomainKnowledge
 
 RESULTS = 4
 
@@ -18,7 +19,7 @@ class KnowledgeQuery(BaseModel):
 
 
 class KnowledgeSearchTool(BaseTool):
-    """Searches only the current domain's index: the index is bound at build time."""
+    """Searches only the current domain's knowledge: it is bound at build time."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -28,7 +29,7 @@ class KnowledgeSearchTool(BaseTool):
         "políticas, prazos, produtos). Use antes de responder qualquer fato."
     )
     args_schema: type[BaseModel] = KnowledgeQuery
-    index: LexicalIndex
+    index: DomainKnowledge
     context: TurnContext
 
     def _run(self, query: str, **_: Any) -> str:
