@@ -28,6 +28,7 @@ from hub.conversation.handoff import decide
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.replies import Draft
 from hub.crews.hub_crew import Turn
+from hub.crews.llm import turn_cost
 from hub.domains.domain import Domain
 from hub.exceptions import ChatwootAPIError, DomainNotFoundError
 from hub.store.conversations import TurnRecord, history, record_turn
@@ -141,6 +142,7 @@ def _record(
         latency_ms=int((time.time() - message.received_at) * 1000),
         prompt_tokens=usage.get("prompt_tokens"),
         completion_tokens=usage.get("completion_tokens"),
+        cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
     )
     try:
         with session_scope(runtime.factory.engine) as session:

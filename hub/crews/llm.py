@@ -10,6 +10,8 @@ them one call can hang for minutes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hub.domains.domain import Domain
@@ -31,6 +33,30 @@ def model_name(domain: Domain, settings: Settings) -> str:
 
 def is_offline(domain: Domain, settings: Settings) -> bool:
     return model_name(domain, settings) == OFFLINE
+
+
+MILLION = Decimal(1_000_000)
+
+
+def turn_cost(domain: Domain, settings: Settings, usage: Mapping[str, Any]) -> Decimal | None:
+    """What a turn's model calls cost in USD: nothing for the offline model, the tokens
+    at the configured prices (CHATWOOTAI_LLM_PRICE_INPUT/OUTPUT, per million) for a real
+    one, None when no price is configured (OpenAI-compatible servers report tokens, not
+    money)."""
+    if is_offline(domain, settings):
+        return Decimal(0)
+    prices = (settings.llm_price_input, settings.llm_price_output)
+    if prices == (None, None):
+        return None
+    tokens = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    cost = sum(
+        (
+            Decimal(count) * (price or Decimal(0)) / MILLION
+            for count, price in zip(tokens, prices, strict=True)
+        ),
+        Decimal(0),
+    )
+    return cost.quantize(Decimal("0.000001"))
 
 
 def build_llm(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +34,7 @@ class TurnRecord:
     latency_ms: int | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cost_usd: Decimal | None = None
 
 
 def record_turn(session: Session, turn: TurnRecord, now: datetime | None = None) -> None:
@@ -55,6 +57,7 @@ def record_turn(session: Session, turn: TurnRecord, now: datetime | None = None)
             "latency_ms": turn.latency_ms,
             "prompt_tokens": turn.prompt_tokens,
             "completion_tokens": turn.completion_tokens,
+            "cost_usd": turn.cost_usd,
         },
     ]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite

@@ -200,4 +200,6 @@ class ConversationMessage(Base):
     latency_ms: Mapped[int | None]
     prompt_tokens: Mapped[int | None]
     completion_tokens: Mapped[int | None]
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    """What the turn's model calls cost, from the configured prices; None when unknown."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -71,3 +71,22 @@ def test_memory_never_crosses_domains_accounts_or_conversations(engine: Engine) 
             ("customer", "retail question"),
             ("bot", "retail answer"),
         ]
+
+
+def test_a_turn_s_cost_is_kept_with_its_reply_to_the_millionth_of_a_dollar(engine: Engine) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from hub.store.models import ConversationMessage
+
+    with session_scope(engine) as session:
+        record_turn(session, turn(1, "oi", "Olá!", cost_usd=Decimal("0.000123")))
+        record_turn(session, turn(2, "e aí", "Oi!", cost_usd=None))
+    with session_scope(engine) as session:
+        costs = session.execute(
+            select(ConversationMessage.message_id, ConversationMessage.cost_usd).where(
+                ConversationMessage.direction == "out"
+            )
+        ).all()
+    assert sorted(costs) == [(1, Decimal("0.000123")), (2, None)]

@@ -1,0 +1,28 @@
+"""The cost of a turn's model calls, next to its tokens.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("conversation_messages") as batch:
+        batch.add_column(sa.Column("cost_usd", sa.Numeric(12, 6), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("conversation_messages") as batch:
+        batch.drop_column("cost_usd")
