@@ -10,6 +10,7 @@ from hub.cli.data import data
 from hub.cli.domains import domains
 from hub.cli.kb import kb
 from hub.cli.service import run, serve, worker
+from hub.cli.stories import test
 from hub.logs import configure_logging
 from hub.settings import get_settings
 
@@ -32,3 +33,4 @@ main.add_command(kb)
 main.add_command(run)
 main.add_command(serve)
 main.add_command(worker)
+main.add_command(test)
