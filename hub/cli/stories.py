@@ -37,6 +37,7 @@ def _cannot_start(message: str) -> NoReturn:
 
 
 @click.command("test")
+@click.argument("positional_ids", metavar="[ID]...", nargs=-1)
 @click.option("--domain", "domain_ids", multiple=True, help="only this domain (repeatable)")
 @click.option(
     "--story",
@@ -50,9 +51,15 @@ def _cannot_start(message: str) -> NoReturn:
     "it will write bookings there",
 )
 def test(
-    domain_ids: tuple[str, ...], match: str | None, verbose: bool, database_url: str | None
+    positional_ids: tuple[str, ...],
+    domain_ids: tuple[str, ...],
+    match: str | None,
+    verbose: bool,
+    database_url: str | None,
 ) -> None:
-    """Run the conversation tests of every domain (or the selected ones); exit 1 if any fails."""
+    """Run the conversation tests of every domain (or of the IDs given, as arguments or
+    with --domain); exit 1 if any fails."""
+    domain_ids = tuple(dict.fromkeys(positional_ids + domain_ids))
     settings = get_settings()
     try:
         registry = DomainRegistry(

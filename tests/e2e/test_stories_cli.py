@@ -35,7 +35,7 @@ def chatwootai_test(
 def test_the_retail_stories_pass_offline_without_touching_the_configured_database(
     tmp_path: Path,
 ) -> None:
-    result = chatwootai_test(tmp_path, "--domain", "retail")
+    result = chatwootai_test(tmp_path, "retail")  # the contract's form: `chatwootai test [ID...]`
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS  retail  vendas.yaml:11  parcelamento no cartão" in result.stdout
     assert "FAIL" not in result.stdout
