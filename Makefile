@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve worker migrate test lint typecheck check validate bench lock clean
+.PHONY: help install run serve worker flower migrate test lint typecheck check validate bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ serve: $(STAMP) ## the receiver alone under gunicorn (needs CHATWOOTAI_REDIS_URL
 
 worker: $(STAMP) ## a worker for every domain (DOMAINS=a,b for some; needs CHATWOOTAI_REDIS_URL)
 	$(BIN)/chatwootai worker $(if $(DOMAINS),--domains $(DOMAINS))
+
+flower: $(STAMP) ## Flower, the Celery dashboard, on http://127.0.0.1:5555 (PORT=…)
+	$(BIN)/chatwootai flower $(if $(PORT),--port $(PORT))
 
 migrate: $(STAMP) ## create/upgrade the database schema and load every domain's seed data
 	$(BIN)/chatwootai data migrate

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     llm_price_output: Decimal | None = Field(
         default=None, ge=0, description="USD per million completion tokens"
     )
+    flower_basic_auth: SecretStr | None = Field(
+        default=None,
+        description="user:password for `chatwootai flower` (several pairs separated by commas)",
+    )
 
     @property
     def embedded_redis_path(self) -> Path:

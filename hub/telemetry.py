@@ -2,8 +2,9 @@
 
 Workers run in other processes (and hosts) than the receiver, so their
 measurements go to Redis: one hash per metric, fields `domain|…`, incremented
-with one pipelined round trip per observation. The receiver's collector reads
-them at scrape time and renders Prometheus counters and cumulative histograms.
+with one pipelined round trip per message (`Telemetry.batch()`). The receiver's
+collector reads them at scrape time and renders Prometheus counters and
+cumulative histograms, so every receiver process answers a scrape alike.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -23,14 +24,53 @@ from hub import defaults
 PREFIX = f"{defaults.REDIS_KEY_PREFIX}:metrics"
 SECONDS_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
+
+class CounterSpec(NamedTuple):
+    """A worker counter: the label beside `domain`, and its HELP text."""
+
+    label: str
+    documentation: str
+
+
 HISTOGRAMS: dict[str, str] = {
     "queue_wait_seconds": "Time from the receiver accepting a message to a worker starting it",
     "crew_seconds": "Time the HubCrew took to produce a reply (routing included)",
+    "reply_seconds": (
+        "Time from the receiver accepting a message to the customer-facing answer "
+        "(a reply or a handoff notice) reaching Chatwoot"
+    ),
 }
-COUNTERS: dict[str, str] = {
-    "messages_handled": "Messages handled by workers, by domain and outcome",
-    "model_tokens": "Model tokens spent, by domain and kind (prompt, completion)",
+COUNTERS: dict[str, CounterSpec] = {
+    "messages_handled": CounterSpec(
+        "outcome",
+        "Messages handled by workers, by domain and outcome "
+        "(replied, handed_off, duplicate, silent, in_progress, dead_letter)",
+    ),
+    "replies": CounterSpec(
+        "kind",
+        "Customer-facing messages workers posted to Chatwoot, by domain and kind "
+        "(answer: the crew's reply; handoff: the notice that a person takes over)",
+    ),
+    "handoffs": CounterSpec(
+        "reason",
+        "Conversations handed to a person, by domain and why (rule: a domain rule matched; "
+        "customer_asked: the customer asked for a person; crew: an agent chose to; "
+        "failure: the crew failed and the fallback message was sent)",
+    ),
+    "failures": CounterSpec(
+        "reason",
+        "Failures met while handling messages, by domain and reason: model_timeout, "
+        "model_error and crew_error (each answered with the fallback and a handoff), "
+        "chatwoot_error and redis_error (per failed attempt; the task retries), "
+        "dead_lettered (messages given up on, kept in the dead-letter list)",
+    ),
+    "model_tokens": CounterSpec(
+        "kind", "Model tokens spent, by domain and kind (prompt, completion)"
+    ),
 }
+DERIVED_FAILURES = {"dead_letter": "dead_lettered"}
+"""`failures` reasons read from `messages_handled` outcomes at scrape time: the task
+counts a dead letter once, as an outcome, and both series show it."""
 
 
 class Telemetry:
@@ -46,6 +86,11 @@ class Telemetry:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
+        """Hold this thread's increments until the block ends; a nested block joins the
+        outer one (an eager Celery retry runs the task again inside the first run)."""
+        if getattr(self._local, "pending", None) is not None:
+            yield
+            return
         self._local.pending = []
         try:
             yield
@@ -60,6 +105,7 @@ class Telemetry:
         self._add([(key, f"{domain}|le={bucket}", 1), (key, f"{domain}|sum", seconds)])
 
     def count(self, name: str, domain: str, outcome: str, amount: int = 1) -> None:
+        """Add `amount` to counter `name` for `domain` and the value of its second label."""
         self._add([(f"{PREFIX}:{name}", f"{domain}|{outcome}", amount)])
 
     def _add(self, increments: list[tuple[str, str, float]]) -> None:
@@ -83,28 +129,40 @@ class Telemetry:
 
 
 class RedisMetricsCollector(Collector):
-    """Prometheus collector over the hashes `Telemetry` writes."""
+    """Prometheus collector over the hashes `Telemetry` writes (one round trip a scrape)."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
     def collect(self) -> Iterator[Metric]:
+        names = (*HISTOGRAMS, *COUNTERS)
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(f"{PREFIX}:{name}")
         try:
-            raw = {
-                name: self.redis.hgetall(f"{PREFIX}:{name}") for name in (*HISTOGRAMS, *COUNTERS)
-            }
+            raw: dict[str, dict[Any, Any]] = dict(zip(names, pipe.execute(), strict=True))
         except redis.RedisError:
             return
+        raw["failures"] = {**raw["failures"], **_derived_failures(raw["messages_handled"])}
         for name, documentation in HISTOGRAMS.items():
             yield _histogram(name, documentation, raw[name])
-        for name, documentation in COUNTERS.items():
+        for name, spec in COUNTERS.items():
             counter = CounterMetricFamily(
-                f"chatwootai_{name}", documentation, labels=["domain", "outcome"]
+                f"chatwootai_{name}", spec.documentation, labels=["domain", spec.label]
             )
             for field, value in sorted(raw[name].items()):
-                domain, outcome = str(field).split("|", 1)
-                counter.add_metric([domain, outcome], float(value))
+                domain, label = str(field).split("|", 1)
+                counter.add_metric([domain, label], float(value))
             yield counter
+
+
+def _derived_failures(handled: Mapping[Any, Any]) -> dict[str, Any]:
+    derived: dict[str, Any] = {}
+    for field, value in handled.items():
+        domain, outcome = str(field).split("|", 1)
+        if outcome in DERIVED_FAILURES:
+            derived[f"{domain}|{DERIVED_FAILURES[outcome]}"] = value
+    return derived
 
 
 def _histogram(name: str, documentation: str, fields: Mapping[Any, Any]) -> HistogramMetricFamily:

@@ -12,6 +12,10 @@ handoff's several calls), so a retry carries out the same decision without
 running the crew again. A handoff is several calls (reply, private note, status, labels);
 each is recorded when done, so a retry resumes where it stopped instead of
 repeating the customer-facing message.
+
+Metrics (`hub.telemetry`) are recorded where each thing happens and reach Redis
+in the task's one batched round trip: replies and handoffs once, when Chatwoot
+took them; failures per attempt, by reason.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import redis
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,7 +35,13 @@ from hub.conversation.replies import Draft
 from hub.crews.hub_crew import Turn
 from hub.crews.llm import turn_cost
 from hub.domains.domain import Domain
-from hub.exceptions import ChatwootAPIError, DomainNotFoundError
+from hub.exceptions import (
+    ChatwootAIError,
+    ChatwootAPIError,
+    DomainNotFoundError,
+    ModelError,
+    ModelTimeoutError,
+)
 from hub.store.conversations import TurnRecord, history, record_turn
 from hub.store.database import session_scope
 from workers.runtime import WorkerRuntime
@@ -38,6 +49,16 @@ from workers.runtime import WorkerRuntime
 log = structlog.get_logger(__name__)
 
 Status = Literal["replied", "handed_off", "duplicate", "silent", "in_progress"]
+
+FAILURE_REASON = "falha ao gerar resposta"
+"""How a handoff caused by a crew failure starts its reason (and how metrics know it)."""
+HANDOFF_KINDS = (
+    ("regra ", "rule"),  # hub.conversation.handoff.decide: a domain rule
+    ("o cliente pediu atendimento humano", "customer_asked"),  # ...: a handoff keyword
+    (FAILURE_REASON, "failure"),
+)
+"""Reason prefixes → the `reason` label of `chatwootai_handoffs_total`; any other is `crew`.
+The reason is all a saved draft keeps, so a retried handoff is counted by it too."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,17 @@ class Handled:
 
 def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     """Answer one message; raises ChatwootAPIError when Chatwoot could not be reached."""
+    try:
+        return _handle(runtime, message)
+    except ChatwootAPIError:
+        runtime.telemetry.count("failures", message.domain, "chatwoot_error")
+        raise
+    except redis.RedisError:
+        runtime.telemetry.count("failures", message.domain, "redis_error")
+        raise
+
+
+def _handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     account, conversation = message.account_id, message.conversation_id
     posted, draft = runtime.replies.state(account, message.message_id)
     if posted:
@@ -60,7 +92,10 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     domain = _domain(runtime, message)
     route: str | None = None
     usage: dict[str, Any] = {}
-    if draft is None:
+    if draft is None:  # the first attempt: a retry carries out a saved draft
+        runtime.telemetry.observe(
+            "queue_wait_seconds", domain.id, max(0.0, time.time() - message.received_at)
+        )
         decision = decide(domain, message.text)
         if decision is not None:
             draft = Draft(decision.reply, handoff_reason=decision.reason, urgent=decision.urgent)
@@ -90,8 +125,40 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
         runtime.replies.release(account, message.message_id)
         raise
     runtime.replies.confirm(account, message.message_id)
+    _replied(runtime, domain, message, "answer")
     _record(runtime, domain, message, draft, route, usage)
     return Handled("replied", route=route)
+
+
+def _replied(runtime: WorkerRuntime, domain: Domain, message: InboundMessage, kind: str) -> None:
+    """Count a customer-facing message that reached Chatwoot, and how long it took."""
+    runtime.telemetry.count("replies", domain.id, kind)
+    runtime.telemetry.observe(
+        "reply_seconds", domain.id, max(0.0, time.time() - message.received_at)
+    )
+
+
+def handoff_kind(reason: str) -> str:
+    """The `reason` label of a handoff: rule, customer_asked, failure or crew."""
+    return next((kind for prefix, kind in HANDOFF_KINDS if reason.startswith(prefix)), "crew")
+
+
+def failure_kind(error: BaseException) -> str:
+    """The `reason` label of a crew failure: model_timeout, model_error or crew_error.
+
+    CrewAI wraps provider errors (openai.APITimeoutError inside a ConnectionError,
+    httpx.ReadTimeout under that), so the whole cause chain is searched for a timeout.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, TimeoutError | ModelTimeoutError) or "Timeout" in type(link).__name__:
+            return "model_timeout"
+        link = link.__cause__ or link.__context__
+    if isinstance(error, ChatwootAIError) and not isinstance(error, ModelError):
+        return "crew_error"
+    return "model_error"
 
 
 def _domain(runtime: WorkerRuntime, message: InboundMessage) -> Domain:
@@ -155,9 +222,6 @@ def _run_turn(
     runtime: WorkerRuntime, domain: Domain, message: InboundMessage
 ) -> tuple[Draft, str | None, dict[str, Any]]:
     """The crew's decision; any failure of model, tool or CrewAI becomes a handoff."""
-    runtime.telemetry.observe(
-        "queue_wait_seconds", domain.id, max(0.0, time.time() - message.received_at)
-    )
     turn = Turn(
         message=message.text,
         history=_history(runtime, domain, message),
@@ -170,7 +234,8 @@ def _run_turn(
         result = runtime.factory.hub(domain.id).run(turn)
     except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
         log.exception("crew failed; handing off", domain=domain.id)
-        reason = f"falha ao gerar resposta: {type(error).__name__}: {str(error)[:300]}"
+        runtime.telemetry.count("failures", domain.id, failure_kind(error))
+        reason = f"{FAILURE_REASON}: {type(error).__name__}: {str(error)[:300]}"
         return Draft(domain.spec.messages.fallback, handoff_reason=reason), None, {}
     runtime.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
     for kind in ("prompt", "completion"):
@@ -243,6 +308,9 @@ def hand_off(
         if not runtime.replies.step_done(account, message.message_id, name):
             call()  # ChatwootAPIError propagates: the task retries from this step
             runtime.replies.mark_step(account, message.message_id, name)
+            if name == "reply":
+                _replied(runtime, domain, message, "handoff")
     runtime.replies.confirm(account, message.message_id)
     runtime.takeover.mark(account, conversation, reason)
+    runtime.telemetry.count("handoffs", domain.id, handoff_kind(reason))
     return Handled("handed_off", reason=reason)

@@ -20,6 +20,7 @@ from hub.crews.factory import CrewFactory
 from hub.domains.registry import DomainRegistry
 from hub.kvstore import connect, redis_url
 from hub.settings import Settings, get_settings
+from hub.store.embedded import prepare_embedded_store
 from hub.telemetry import Telemetry
 
 log = structlog.get_logger(__name__)
@@ -47,8 +48,7 @@ class WorkerRuntime:
             settings.domains_dir, reload_interval=settings.reload_interval_seconds
         )
         factory = CrewFactory(registry, settings)
-        if settings.database_url is None:
-            prepare_embedded_database(factory)
+        prepare_embedded_store(settings, registry.domains.values(), factory.engine)
         failures = factory.warm()
         log.info("worker runtime ready", domains=sorted(registry.domains), failed=sorted(failures))
         return cls(
@@ -76,21 +76,3 @@ def runtime() -> WorkerRuntime:
             if _runtime is None:
                 _runtime = WorkerRuntime.build()
     return _runtime
-
-
-def prepare_embedded_database(factory: CrewFactory) -> None:
-    """On the embedded SQLite default, create the schema and load the seed data.
-
-    A fresh `make run` then has a catalogue, orders and schedules to answer from.
-    With a real database, migrations and seeding stay explicit operator steps
-    (`chatwootai data migrate`, `chatwootai data seed`).
-    """
-    from hub.store.database import database_url, session_scope
-    from hub.store.migrate import upgrade
-    from hub.store.seed import seed
-
-    upgrade(database_url(factory.settings))
-    with session_scope(factory.engine) as session:
-        for domain in factory.registry.domains.values():
-            seed(session, domain)
-    log.info("embedded database ready", domains=sorted(factory.registry.domains))

@@ -71,7 +71,14 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
                     attempt=self.request.retries + 1,
                     error=str(error),
                 )
-                raise self.retry(exc=error, countdown=delay) from error
+                # Celery rebuilds a retry's argsrepr from the args (customer text and
+                # name) unless told: keep the ids-only one the receiver set for Flower.
+                raise self.retry(
+                    exc=error,
+                    countdown=delay,
+                    argsrepr=message.safe_repr,
+                    kwargsrepr="{}",
+                ) from error
             return _dead_letter(rt, payload, type(error).__name__, str(error))
         except Exception as error:  # a bug: keep the message for an operator
             log.exception("unexpected failure")

@@ -9,7 +9,7 @@ from hub.cli.chat import chat
 from hub.cli.data import data
 from hub.cli.domains import domains
 from hub.cli.kb import kb
-from hub.cli.service import run, serve, worker
+from hub.cli.service import flower, run, serve, worker
 from hub.cli.stories import test
 from hub.logs import configure_logging
 from hub.settings import get_settings
@@ -33,4 +33,5 @@ main.add_command(kb)
 main.add_command(run)
 main.add_command(serve)
 main.add_command(worker)
+main.add_command(flower)
 main.add_command(test)

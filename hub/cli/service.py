@@ -1,10 +1,16 @@
-"""`chatwootai run|serve|worker`: the long-running processes.
+"""`chatwootai run|serve|worker|flower`: the long-running processes.
 
 `run` is the embedded all-in-one: it starts an embedded Redis when
 CHATWOOTAI_REDIS_URL is unset, then the receiver (gunicorn) and a worker as
 child processes sharing it, prints the webhook URL, and on Ctrl-C or SIGTERM
 stops the receiver first, lets the worker finish its current messages, and
 shuts Redis down last.
+
+`flower` is Celery's dashboard on the same broker. Task events are off in our
+Celery config (they cost Redis PUBLISHes per message); Flower broadcasts
+`enable_events` every few seconds, so workers report tasks only while a Flower
+watches, including workers started after it. Tasks show ids only: the receiver
+sends an `argsrepr` without customer text.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ import click
 from hub.domains.registry import DomainRegistry
 from hub.kvstore import redis_url
 from hub.logs import configure_logging
-from hub.queue import queue_name
+from hub.queue import create_celery, queue_name
 from hub.settings import get_settings
 
 STOP_TIMEOUT_SECONDS = 30
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
@@ -64,6 +71,13 @@ def serve(host: str, port: int, workers: int) -> None:
     os.execv(argv[0], argv)
 
 
+def node_name(domain_ids: list[str] | None) -> str:
+    """A worker's Celery node name: the domains it serves, so Flower and `celery inspect`
+    show which business a worker is for (`chatwootai-health@host`, `chatwootai-all@host`)."""
+    label = "all" if domain_ids is None else "-".join(domain_ids)
+    return f"chatwootai-{label}@%h"
+
+
 @click.command()
 @click.option("--domains", help="comma-separated domain ids (default: every domain)")
 @click.option("--concurrency", type=int, help="threads (default CHATWOOTAI_WORKER_CONCURRENCY)")
@@ -80,7 +94,6 @@ def worker(domains: str | None, concurrency: int | None, name: str | None) -> No
         raise click.ClickException(f"unknown domains: {', '.join(unknown)}")
     from workers import app
 
-    label = "all" if wanted is None else "-".join(ids)
     app.worker_main(
         argv=[
             "worker",
@@ -91,13 +104,46 @@ def worker(domains: str | None, concurrency: int | None, name: str | None) -> No
             "--queues",
             ",".join(queue_name(d) for d in ids),
             "--hostname",
-            name or f"chatwootai-{label}@%h",
+            name or node_name(wanted),
             "--loglevel",
             settings.log_level,
             "--without-mingle",
             "--without-gossip",
         ]
     )
+
+
+@click.command()
+@click.option("--port", default=5555, show_default=True, type=int)
+@click.option("--address", default="127.0.0.1", show_default=True, help="interface to listen on")
+def flower(port: int, address: str) -> None:
+    """Flower, Celery's dashboard: workers, tasks (ids only) and queues, on the broker.
+
+    Basic auth comes from CHATWOOTAI_FLOWER_BASIC_AUTH (user:password). Without it
+    Flower's dashboard can shut workers down and its API is off, so it is refused
+    on any address but loopback.
+    """
+    settings = get_settings()
+    configure_logging(settings)
+    auth = settings.flower_basic_auth.get_secret_value() if settings.flower_basic_auth else ""
+    if not auth and address not in LOOPBACK:
+        raise click.ClickException(
+            f"refusing to serve Flower on {address} without a password: "
+            "set CHATWOOTAI_FLOWER_BASIC_AUTH=user:password"
+        )
+    pairs = [pair.partition(":") for pair in auth.split(",")] if auth else []
+    if not all(user and password for user, _, password in pairs):
+        raise click.ClickException(
+            "CHATWOOTAI_FLOWER_BASIC_AUTH must be user:password[,user:password]"
+        )
+    # The receiver's app (no task code): Flower learns task names from the events.
+    # Its broker URL is ours, embedded Redis and unix socket included.
+    app = create_celery(settings)
+    argv = ["flower", f"--port={port}", f"--address={address}"]
+    if auth:
+        # Parsed in this process, never exec'd: the password stays out of `ps`.
+        argv.append(f"--basic_auth={auth}")
+    app.start(argv=argv)
 
 
 @click.command()

@@ -79,6 +79,7 @@ class HubCrew:
             domain_id=self.domain.id,
             account_id=turn.account_id,
             conversation_id=turn.conversation_id,
+            customer_name=turn.customer_name,
         )
         with self.models(turn) as models:
             output = kickoff(self.factory.build(self.kit, crew_name, models, context), inputs)

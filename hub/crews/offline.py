@@ -1,14 +1,19 @@
-"""The built-in offline model: answers from the domain's own documents, with no network.
+"""The built-in offline model: answers from the domain's documents and tools, no network.
 
 `CHATWOOTAI_LLM=offline` (the default) makes every agent use `OfflineLLM`, a
 CrewAI `BaseLLM` that needs no key and no download. It does not generate: the
 reply is `hub.knowledge.answers.answer`, lines of the domain's documents verbatim
 under a short lead-in, or the domain's `messages.unknown`, which offers a human.
-Every fact in a reply is therefore a fact of this domain's documents.
+When the agent has tools and one of them answers the question better (an order
+number and `order_status`, a booking request and `appointment_slots`…), it calls
+the tool first through CrewAI's text ReAct loop (`hub.crews.planner` decides) and
+answers from the tool's observation (`hub.crews.observations`). Every fact in a
+reply is therefore a fact of this domain's documents or of its business data.
 
 This module is the CrewAI side only: it reads the customer's question out of
-CrewAI's templated prompt, wraps the reply in the "Final Answer:" format CrewAI's
-text ReAct loop parses, and emits the call events and token usage CrewAI expects.
+CrewAI's templated prompt, writes "Action:" or "Final Answer:" in the format
+CrewAI's text ReAct loop parses, and emits the call events and token usage
+CrewAI expects.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from crewai.events.types.llm_events import LLMCallType
 from crewai.llms.base_llm import BaseLLM, llm_call_context
 from pydantic import BaseModel
 
+from hub.crews.observations import ask_for, final_answer, which
+from hub.crews.planner import Action, Missing, decide, read_prompt
 from hub.knowledge.answers import answer
 from hub.knowledge.lexical import LexicalIndex
 
@@ -37,15 +44,18 @@ FINAL_ANSWER = "Final Answer:"
 """CrewAI's text ReAct marker (crewai.agents.parser): what follows it is the task's result."""
 
 _QUESTION_LINES = (
-    re.compile(r"^[ \t]*(?:mensagem d[oa] client[ea]|customer message)[ \t]*:", re.I | re.M),
+    re.compile(
+        r"^[ \t]*(?:mensagem(?: atual)? d[oa] (?:client[ea]|paciente)|customer message)[ \t]*:",
+        re.I | re.M,
+    ),
     re.compile(r"^[ \t]*(?:client[ea]|customer)[ \t]*:", re.I | re.M),
 )
 
 
 def question_from_messages(messages: str | Sequence[Mapping[str, Any]]) -> str:
     """The customer's words inside a CrewAI prompt: the text after the last
-    "Mensagem do cliente:" (or "Cliente:") line of the last user message, up to
-    a blank line; the whole message when there is no such line."""
+    "Mensagem do cliente:" ("do paciente:"; else "Cliente:") line of the last user
+    message, up to a blank line; the whole message when there is no such line."""
     if isinstance(messages, str):
         text = messages
     else:
@@ -163,11 +173,36 @@ class OfflineLLM(BaseLLM):
         )
 
     def respond(self, messages: str | Sequence[Mapping[str, Any]]) -> str:
-        """The raw model output for `messages`: the reply, or Thought/Final Answer around it."""
+        """The raw model output for `messages`: the reply, or ReAct text around it.
+
+        In CrewAI's ReAct loop: the final answer from a tool's observation when a
+        tool ran; else a tool call when one of the agent's tools answers better
+        than the documents; else the documents' answer.
+        """
         question = self.question.strip() or question_from_messages(messages)
-        reply = self.reply(question)
         if not _wants_react(messages):
-            return reply
+            return self.reply(question)
+        prompt = read_prompt(messages)
+        if prompt.steps:
+            step = prompt.steps[-1]
+            reply = final_answer(
+                question,
+                step,
+                self.knowledge,
+                unknown_reply=self.unknown_reply,
+                language=self.language,
+            )
+            return f"Thought: I answer from what {step.tool} returned.\n{FINAL_ANSWER} {reply}"
+        decision = decide(question, prompt)
+        if isinstance(decision, Action):
+            return decision.text()
+        if isinstance(decision, Missing):
+            reply = ask_for(decision.needed, self.knowledge, language=self.language)
+            return f"Thought: {decision.thought}\n{FINAL_ANSWER} {reply}"
+        if decision is not None:
+            reply = which(decision.options, language=self.language)
+            return f"Thought: {decision.thought}\n{FINAL_ANSWER} {reply}"
+        reply = self.reply(question)
         thought = (
             "The unknown reply fits: the documents do not answer this."
             if reply == self.unknown_reply

@@ -7,17 +7,24 @@ with those lines under a short lead-in, or with the domain's `messages.unknown`
 when the documents do not cover the question well enough.
 
 How it decides, in short:
-- terms: the question's own words, weaker synonyms ("custa" → "preço"), words that
-  only ask for a kind of fact ("quanto custa") weakened, and a Brazilian place the
-  documents never name turned into "other states/capitals, outside";
+- terms: the question's own words, weaker synonyms ("custa" → "preço"), words
+  that only ask for a kind of fact ("quanto custa", "prazo") weakened, a clause telling what
+  the customer did ("comprei umas toalhas") weakened as the setting, a diminutive the
+  documents never use read as its base ("manchinhas" → "manchas"), and a Brazilian
+  place the documents never name turned into "other states/capitals, outside";
 - unknown when the retrieved passages, or the lines chosen from them, cover too
   little of the question (IDF-weighted share: MIN_COVERAGE, MIN_ANSWER_COVERAGE);
+  a line that gives the kind of fact asked covers the words that asked for it
+  ("30 dias" answers "prazo");
 - lines (sentences, bullet items) scored by their overlap with the question, a
   heading lending its words to its lines, boosted when they hold the kind of fact
   asked: a price, a time, a duration, an address;
 - up to MAX_LINES lines, best passage first, each passage's lines in document
-  order, at most MAX_REPLY_CHARS; a message of several questions that cannot be
-  answered as a whole is answered question by question.
+  order, at most MAX_REPLY_CHARS; a message of several questions (sentences, or
+  clauses that each ask: "qual o endereço e até que horas abre?") that cannot be
+  answered as a whole, or whose whole answer leaves a kind of fact asked out, is
+  answered question by question. The lead-in names the kind of fact ("Sobre
+  valores:") only when one kind was answered.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from dataclasses import dataclass
 from hub.knowledge.chunking import Chunk, Sentence, sentences
 from hub.knowledge.lexical import Hit, LexicalIndex
 from hub.knowledge.places import generic_places
-from hub.knowledge.text import normalize, synonyms, tokenize
+from hub.knowledge.text import diminutive_bases, normalize, synonyms, tokenize
 
 CANDIDATES = 6
 """Passages retrieved per question; lines are chosen among them."""
@@ -51,6 +58,16 @@ PLACE_WEIGHT = 0.6
 NUMBER_WEIGHT = 0.5
 FRAMING_WEIGHT = 0.3
 """Weight of the words that only ask for a kind of fact ("custa", "que horas")."""
+
+NARRATIVE_WEIGHT = 0.3
+"""Weight of the words of a clause telling what the customer did ("Comprei umas toalhas").
+
+That clause is the setting, not what is asked ("e quero trocar, qual o prazo?"): at
+full weight its product would outweigh the exchange policy the question is about,
+and "comprei" would rank any passage saying "compra" first. Words the documents
+never use keep their full weight: "Comprei um carro…" must stay unknown, and a noun
+that only looks like such a verb ("vôlei") is not weakened.
+"""
 
 SYNONYM_CREDIT = 0.8
 """A question word counts as this much covered when only a synonym of it was found."""
@@ -93,14 +110,37 @@ _KIND_ANSWER: dict[str, re.Pattern[str]] = {
     ),
     "place": re.compile(r"\b(rua|avenida|av\.|alameda|praca|rodovia|estrada|travessa)\b"),
 }
+_KIND_WORDS: dict[str, frozenset[str]] = {
+    kind: frozenset(tokenize(words))
+    for kind, words in {
+        "price": "preço valor custa custo cobra",
+        "hours": "horário funcionamento",
+        "duration": "prazo demora",
+        "place": "endereço localização",
+    }.items()
+}
+"""Words that only name the kind of fact asked: weak terms, and said by a line giving the fact.
+
+"Qual o prazo?" is answered by "em até 30 dias", which never says "prazo"; at full
+weight, "prazo" would also outweigh what the question is about ("…devolver um aquário?").
+"""
 _ASKING = re.compile(_KIND_QUESTION["price"].pattern + r"|\bque horas\b")
 """Words that only ask for a kind of fact ("quanto custa", "que horas"): weak terms."""
 _FRAMING = re.compile(
     r"\bcomo (funciona|faco|faz|que)\b|\b(bom dia|boa tarde|boa noite|tudo (bem|bom))\b"
 )
 """Ways of asking and greeting that are not the subject ("como funciona a avaliação?")."""
+_NARRATIVE = re.compile(r"\b[a-z]{3,}ei\b")
+"""First-person past verbs ("comprei", "troquei", "marquei"): what the customer did."""
 _PARTS = re.compile(r"[?!;\n]+|\.\s+")
 """Where one question of a message ends and the next begins."""
+_CONJUNCTION = re.compile(r"(\s*,?\s+(?:e|and)\s+|\s*,\s+)", re.IGNORECASE)
+"""Where a sentence may join two questions ("qual o endereço e até que horas abre")."""
+_INTERROGATIVE = re.compile(
+    r"^(?:e |ate |and )?(?:qual|quais|quanto|quanta|quantos|quantas|quando|onde|como"
+    r"|por ?que|o que|que|what|when|where|how|which)\b"
+)
+"""A clause that opens with a question word asks something of its own."""
 _GREETING = re.compile(r"^\W*(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|e ai)\b")
 _THANKS = re.compile(r"\b(obrigad[oa]|valeu|agradec|thanks|thank you)")
 
@@ -166,20 +206,24 @@ def answer(
 ) -> str:
     """The reply to `question` from the indexed documents, or `unknown_reply`.
 
-    A message of several questions that is not answerable as a whole is answered
-    question by question; the ones the documents do not answer end the reply with
-    `unknown_reply` instead of the closing question.
+    A message of several questions that is not answerable as a whole, or whose whole
+    answer leaves out a kind of fact it asks for (the hours of "the address and until
+    when are you open?"), is answered question by question when that answers more;
+    the questions the documents do not answer end the reply with `unknown_reply`
+    instead of the closing question.
     """
     phrases = _phrases(language)
-    finding = find(index, question)
-    if finding is not None:
-        return _compose([finding], phrases, ending=phrases["closing"])
-    parts = [part for part in _PARTS.split(question) if tokenize(part)]
+    whole = find(index, question)
+    if whole is not None and _answered([whole]) >= whole.query.kinds:
+        return _compose([whole], phrases, ending=phrases["closing"])
+    parts = questions(question)
     findings = [find(index, part) for part in parts] if len(parts) > 1 else []
     found = [finding for finding in findings if finding is not None]
-    if found:
+    if found and (whole is None or len(_answered(found)) > len(_answered([whole]))):
         ending = phrases["closing"] if len(found) == len(findings) else unknown_reply
         return _compose(found, phrases, ending=ending)
+    if whole is not None:
+        return _compose([whole], phrases, ending=phrases["closing"])
     if not understand(index, question).core:
         text = normalize(question)
         if _GREETING.search(text):
@@ -189,6 +233,40 @@ def answer(
     return unknown_reply
 
 
+def questions(message: str) -> list[str]:
+    """The questions of a message: its sentences, and the clauses of a sentence that
+    each ask something ("Qual o endereço da loja e até que horas abre no sábado?").
+
+    A clause starts a new question only when it and the clause before it both ask
+    (a question word, or a kind of fact: price, hours, time frame, place); "o sérum
+    e o protetor" stays one question.
+    """
+    found: list[str] = []
+    for sentence in _PARTS.split(message):
+        first, *rest = _CONJUNCTION.split(sentence.strip())
+        current = first
+        for joiner, clause in zip(rest[::2], rest[1::2], strict=True):
+            if _asks(current) and _asks(clause):
+                found.append(current)
+                current = clause
+            else:
+                current += joiner + clause
+        found.append(current)
+    return [question for question in found if tokenize(question)]
+
+
+def _asks(clause: str) -> bool:
+    text = normalize(clause)
+    return bool(_INTERROGATIVE.search(text)) or any(
+        pattern.search(text) for pattern in _KIND_QUESTION.values()
+    )
+
+
+def _answered(findings: Sequence[Finding]) -> set[str]:
+    """The kinds of fact asked (price, hours…) that the findings' lines give."""
+    return set().union(*(_kinds_answered(f.query, f.lines) for f in findings))
+
+
 def find(index: LexicalIndex, question: str) -> Finding | None:
     """The lines that answer `question`, or None when the documents do not answer it."""
     query = understand(index, question)
@@ -196,30 +274,39 @@ def find(index: LexicalIndex, question: str) -> Finding | None:
         return None
     hits = index.search_terms(query.terms, k=CANDIDATES)
     hits = [hit for hit in hits if hit.score >= RELATIVE_SCORE * hits[0].score]
-    if not hits or _coverage(index, query, set().union(*(h.matched for h in hits))) < MIN_COVERAGE:
+    spoken = set().union(*(h.matched for h in hits)) | _kind_words(query, [h.chunk for h in hits])
+    if not hits or _coverage(index, query, spoken) < MIN_COVERAGE:
         return None
     lines = _score_lines(index, query, hits)
     if not lines or max(line.relevance for line in lines) < MIN_LINE_SCORE:
         return None
     chosen = _choose(index, query, lines)
     said = set().union(*(line.covered for line in chosen))
+    said |= _kind_words(query, [line.sentence for line in chosen])
     if _coverage(index, query, said) < MIN_ANSWER_COVERAGE:
         return None  # the passages speak to the question, but none of their lines does
-    kind = next((k for k in _KIND_QUESTION if k in _kinds_answered(query, chosen)), "default")
+    answered = _kinds_answered(query, chosen)
+    kind = answered.pop() if len(answered) == 1 else "default"  # one lead-in for one kind only
     return Finding(query=query, lines=tuple(chosen), kind=kind)
 
 
 def understand(index: LexicalIndex, question: str) -> Query:
-    """Terms of the question: its own (numbers and "what kind" words weaker), synonyms,
-    and places the documents never name made generic."""
+    """Terms of the question: its own (numbers, "what kind" words and the setting a
+    customer tells weaker, diminutives as their base), synonyms, and places the
+    documents never name made generic."""
     text = normalize(question)
     kinds = frozenset(kind for kind, pattern in _KIND_QUESTION.items() if pattern.search(text))
     text, place_terms = generic_places(index, _FRAMING.sub(" ", text))
     framing = {token for match in _ASKING.finditer(text) for token in tokenize(match[0])}
+    framing |= {word for kind in kinds for word in _KIND_WORDS[kind]}
+    verbs = {token for match in _NARRATIVE.finditer(text) for token in _terms(index, match[0])}
+    setting = set(_terms(index, _setting(text)))
     core: dict[str, float] = {}
-    for token in tokenize(text):
+    for token in _terms(index, text):
         if token in framing:
             core[token] = FRAMING_WEIGHT
+        elif (token in verbs or token in setting) and index.knows(token):
+            core[token] = NARRATIVE_WEIGHT
         else:
             core[token] = NUMBER_WEIGHT if token[:1].isdigit() else 1.0
     terms = dict(core)
@@ -228,6 +315,34 @@ def understand(index: LexicalIndex, question: str) -> Query:
     for token in place_terms:
         terms.setdefault(token, PLACE_WEIGHT)
     return Query(terms=terms, core=core, kinds=kinds)
+
+
+def _setting(text: str) -> str:
+    """The clauses of `text` that tell what the customer did and ask nothing
+    ("comprei umas toalhas"), when some other clause is left to say what is asked."""
+    clauses = [
+        clause
+        for sentence in _PARTS.split(text)
+        for clause in _CONJUNCTION.split(sentence)[::2]
+        if tokenize(clause)
+    ]
+    told = [clause for clause in clauses if _NARRATIVE.search(clause) and not _asks(clause)]
+    return " ".join(told) if len(told) < len(clauses) else ""
+
+
+def _terms(index: LexicalIndex, text: str) -> list[str]:
+    return [_known_base(index, token) for token in tokenize(text)]
+
+
+def _known_base(index: LexicalIndex, token: str) -> str:
+    """`token`, or the word it is a diminutive of when only that one is in the documents.
+
+    "manchinhas" asks about "manchas": an unknown word weighs the most in coverage,
+    so reading a diminutive as itself would make a covered question look unknown.
+    """
+    if index.knows(token):
+        return token
+    return next((base for base in diminutive_bases(token) if index.knows(base)), token)
 
 
 def _coverage(index: LexicalIndex, query: Query, found: Collection[str]) -> float:
@@ -328,6 +443,17 @@ def _choose(index: LexicalIndex, query: Query, ranked: Sequence[Line]) -> list[L
 def _redundant(line: Line, said: set[str]) -> bool:
     """Whether most of the line's words were said already (the same fact, told twice)."""
     return bool(line.terms) and len(line.terms & said) >= REDUNDANT_SHARE * len(line.terms)
+
+
+def _kind_words(query: Query, texts: Sequence[Chunk | Sentence]) -> set[str]:
+    """The words naming a kind of fact asked ("prazo") that one of `texts` gives ("15 dias")."""
+    folded = [normalize(text.text) for text in texts]
+    return {
+        word
+        for kind in query.kinds
+        if any(_KIND_ANSWER[kind].search(text) for text in folded)
+        for word in _KIND_WORDS[kind]
+    }
 
 
 def _kinds_answered(query: Query, lines: Sequence[Line]) -> set[str]:

@@ -7,7 +7,9 @@ through `tokenize`, so a question and a document meet on the same terms:
 lowercase, accents folded, stopwords dropped, and words reduced by a small,
 deterministic suffix stripper in the spirit of RSLP (Orengo & Huyck, 2001).
 Codes ("cc-2026-00020", "bp-002"), money ("r$", "69,90") and times ("10:00")
-survive as single tokens, written one canonical way.
+survive as single tokens, written one canonical way. Diminutives ("manchinhas")
+are not stemmed away, because documents have words of their own that end alike
+("cozinha"); `diminutive_bases` offers their bases to a caller that needs them.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ STOPWORDS = frozenset((
     "gostaria", "queria", "quero", "preciso", "precisa", "precisam", "precisava", "saber",
     "sabe", "pode", "podem", "poderia", "poderiam", "consigo", "posso", "seria", "tb", "tbm",
     "ok", "sim", "ne", "tipo", "dizer", "diga", "informar", "informa", "alguem", "coisa",
-    "coisas", "tempo", "sai", "vai", "vou", "faz", "fazem", "fazer", "faco", "faca",
+    "coisas", "tempo", "sai", "vai", "vou", "faz", "fazem", "fazer", "faco", "faca", "fiz", "fez",
+    "fui", "tive", "teve", "ontem",
     # English
     "the", "an", "of", "to", "is", "are", "was", "and", "or", "in", "on", "at", "for", "with",
     "do", "does", "you", "your", "what", "how", "when", "where", "which", "who", "we", "it",
@@ -71,7 +74,7 @@ _VERB_SUFFIXES: tuple[str, ...] = (
     "ariam", "eriam", "iriam", "assem", "essem", "issem", "aram", "eram", "iram", "avam",
     "arao", "erao", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "amos", "emos",
     "imos", "arem", "erem", "irem", "aria", "eria", "iria", "ado", "ada", "ido", "ida", "ava",
-    "ar", "er", "ir", "am", "em", "ou", "iu",
+    "ar", "er", "ir", "am", "em", "ou", "iu", "ei",
 )  # fmt: skip
 """RSLP-like rules, longest first: (plural, singular) pairs, noun and verb suffixes."""
 
@@ -82,7 +85,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("preço", "valor", "custa", "custo", "cobram", "pagar"),
     ("horário", "funcionamento", "abre", "fecha", "aberto"),
     ("endereço", "localização", "fica"),
-    ("entrega", "frete", "envio", "enviam", "entregam", "receber", "chega"),
+    ("entrega", "frete", "envio", "enviam", "entregam", "receber", "chega", "mandar", "mandam"),
+    ("disponível", "saiu", "sair", "liberado"),
     ("parcelar", "parcelas", "vezes"),
     ("convênio", "plano"),
     ("troca", "devolução", "devolver"),
@@ -151,7 +155,8 @@ def stem(word: str) -> str:
 
     Steps, in order: plural to singular ("protetores" → "protetor", "paes" →
     "pao"); then one noun/adverb suffix ("funcionamento" → "funcion") or, if none,
-    one verb ending ("entregam" → "entreg"); if neither applied, the final vowel
+    one verb ending ("entregam" → "entreg"; "troquei" → "troc", as "troca": a customer
+    tells what they did in the first person); if neither applied, the final vowel
     ("funciona" → "funcion", "horario" → "horari"). Each rule keeps at least
     MIN_STEM letters, so short words pass unchanged.
     """
@@ -163,12 +168,47 @@ def stem(word: str) -> str:
             return word[: -len(suffix)]
     for suffix in _VERB_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-            return word[: -len(suffix)]
+            root = word[: -len(suffix)]
+            return _hard_consonant(root) if suffix == "ei" else root
     if word.endswith(("gue", "que")) and len(word) - 2 >= MIN_STEM:
         return word[:-2]
     if word[-1] in "aeo" and len(word) - 1 >= MIN_STEM:
         return word[:-1]
     return word
+
+
+def _hard_consonant(root: str) -> str:
+    """The spelling a root has before "a"/"o": "troqu" (troquei) → "troc" (troca)."""
+    if root.endswith("qu"):
+        return root[:-2] + "c"
+    if root.endswith("gu"):
+        return root[:-1]
+    return root
+
+
+_DIMINUTIVES = ("zinh", "inh")
+"""Stem endings of a diminutive: "manchinhas" → "manchinh", "florzinha" → "florzinh"."""
+
+
+def diminutive_bases(token: str) -> list[str]:
+    """The stems `token` may be a diminutive of, most likely first ("manchinh" → "manch").
+
+    Not part of `stem`: documents say "cozinha", "caminho" and "carteirinha", which
+    are words of their own, so only a caller that finds a customer's word unknown
+    should try its bases ("rostinho" → "rosto", "cafezinho" → "café").
+    """
+    bases: list[str] = []
+    for suffix in _DIMINUTIVES:
+        root = _hard_consonant(token[: -len(suffix)]) if token.endswith(suffix) else ""
+        if len(root) < MIN_STEM:
+            continue
+        # "-zinho" follows the whole word (flor-zinha); "-inho" replaces its vowel (mesa → mesinha)
+        words = (root,) if suffix == "zinh" else (root + "a", root + "o", root)
+        for word in words:
+            base = stem(word)
+            if base != token and base not in bases:
+                bases.append(base)
+    return bases
 
 
 def _singular(word: str) -> str:

@@ -2,6 +2,8 @@
 
 Weekly windows are wall-clock times in the domain's time zone (passed in, as an
 IANA name or a ZoneInfo); slots come back as aware datetimes in that zone.
+Customers name a professional loosely ("a dermatologista", "Dra. Carla",
+"carla mendes"): `match_professionals` finds who they mean by name or specialty.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from hub.exceptions import RecordNotFoundError
-from hub.knowledge.text import normalize
+from hub.knowledge.text import normalize, tokenize
 from hub.store.models import CANCELLED, Appointment, Professional
 
 
@@ -49,6 +51,56 @@ def professionals(
         if (name is None or normalize(row.name) == normalize(name))
         and (specialty is None or normalize(specialty) in normalize(row.specialty))
     ]
+
+
+TITLES = frozenset({"dr", "dra", "doutor", "doutora", "drs", "dras"})
+"""Forms of address that name no one in particular."""
+
+GENERIC_WORDS = frozenset(
+    tokenize(
+        "consulta consultas profissional profissionais especialista especialidade "
+        "medico medica medicos medicas horario horarios agenda atendimento"
+    )
+)
+"""Words a customer puts around a name or specialty that identify nobody."""
+
+MIN_PREFIX = 4
+"""Shortest stem that may match as a prefix ("cardio" → cardiologia); shorter must be equal."""
+
+
+def match_professionals(session: Session, domain: str, who: str) -> list[Professional]:
+    """The domain's professionals a customer means by `who`, best matches only.
+
+    The exact name wins. Otherwise each person scores one point per word of
+    `who` that is a word of their name or specialty ("Dra. Carla", "carla
+    mendes", "dermatologista", "a pediatra", "cardio"), and the top scorers
+    are returned. Words are compared as `tokenize` writes them (accents folded,
+    stemmed), one a prefix of the other; titles and generic words don't count.
+    """
+    people = professionals(session, domain)
+    exact = [row for row in people if normalize(row.name) == normalize(who)]
+    if exact:
+        return exact
+    words = [word for word in tokenize(who) if word not in TITLES | GENERIC_WORDS]
+    scored = [
+        (sum(_matches(word, f"{row.name} {row.specialty}") for word in words), row)
+        for row in people
+    ]
+    best = max((score for score, _ in scored), default=0)
+    return [row for score, row in scored if best and score == best]
+
+
+def _matches(word: str, text: str) -> bool:
+    """Whether `word` (a stem) is one of the words of `text`, or a prefix either way."""
+    for other in tokenize(text):
+        if other in TITLES:
+            continue
+        if word == other:
+            return True
+        short, long = sorted((word, other), key=len)
+        if len(short) >= MIN_PREFIX and long.startswith(short):
+            return True
+    return False
 
 
 def find_professional(session: Session, domain: str, name: str) -> Professional:
@@ -87,15 +139,20 @@ def free_slots(
     now: datetime,
     professional: str | None = None,
     specialty: str | None = None,
+    who: str | None = None,
 ) -> list[Slot]:
     """Slots from local day `start` to `end` (inclusive) that begin after `now` and are free.
 
     Free means: inside a weekly window of the professional (or of everyone with
-    the specialty; of everyone when neither is given) and not taken by an
-    appointment that is not cancelled. Sorted by time, then professional.
+    the specialty, or of everyone `who` loosely names, see `match_professionals`;
+    of everyone when none is given) and not taken by an appointment that is not
+    cancelled. Sorted by time, then professional.
     """
     tzinfo = zone(tz)
-    chosen = professionals(session, domain, name=professional, specialty=specialty)
+    if who is not None:
+        chosen = match_professionals(session, domain, who)
+    else:
+        chosen = professionals(session, domain, name=professional, specialty=specialty)
     if not chosen or end < start:
         return []
     taken = _taken(session, domain, chosen, start, end, tzinfo)

@@ -32,7 +32,9 @@ from hub.exceptions import ChatwootAIError, QueueError, ServiceUnavailableError,
 from hub.kvstore import connect, redis_url
 from hub.queue import HANDLE_MESSAGE, create_celery
 from hub.settings import Settings, get_settings
+from hub.store.database import database_url
 from hub.telemetry import RedisMetricsCollector
+from hub.web.health import DatabaseProbe
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +80,7 @@ class Receiver:
         celery: Celery,
         *,
         clock: Any = time.time,
+        database: DatabaseProbe | None = None,
     ) -> None:
         self.settings = settings
         self.redis = client
@@ -91,6 +94,8 @@ class Receiver:
         self.clock = clock
         self.worker_metrics = CollectorRegistry(auto_describe=False)
         self.worker_metrics.register(RedisMetricsCollector(client))
+        # Readiness only: the webhook path never queries the database.
+        self.database = database or DatabaseProbe(database_url(settings))
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Receiver:
@@ -104,12 +109,16 @@ class Receiver:
         )
 
     def readiness_problems(self) -> dict[str, str]:
-        """What keeps the receiver from accepting messages right now."""
+        """What keeps the service from answering messages right now: Redis (broker and
+        state), the database the workers need (checked at most every ~1.5 s), domains."""
         problems: dict[str, str] = {}
         try:
             self.redis.ping()
         except redis.RedisError as error:
             problems["redis"] = str(error)
+        database = self.database.problem()
+        if database is not None:
+            problems["database"] = database
         if not self.registry.domains:
             problems["domains"] = "no valid domain loaded"
         return problems

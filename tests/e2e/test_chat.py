@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from hub.crews.planner import offers_in
 from tests.conftest import ROOT
+
+CLINIC = ZoneInfo("America/Sao_Paulo")
 
 pytestmark = pytest.mark.slow
 
@@ -54,3 +60,70 @@ def test_an_unknown_domain_fails_with_the_known_ones(tmp_path: Path) -> None:
     result = chat(tmp_path, "--domain", "padaria", "--message", "oi")
     assert result.returncode == 1
     assert "no domain 'padaria'" in result.stderr
+
+
+def test_a_product_question_is_answered_with_the_catalogue_s_product_and_price(
+    tmp_path: Path,
+) -> None:
+    result = chat(
+        tmp_path,
+        "--domain",
+        "cosmetics",
+        "--message",
+        "Vocês têm protetor solar para pele oleosa? Quanto custa?",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "BP-002" in result.stdout and "Protetor Solar Facial FPS 50" in result.stdout
+    assert "R$ 69,90" in result.stdout
+
+
+def test_an_order_number_gets_the_order_s_status_and_refund_term(tmp_path: Path) -> None:
+    result = chat(
+        tmp_path, "--domain", "retail", "--message", "Qual o status do pedido CC-2026-00020?"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "cancelado" in result.stdout
+    assert "reembolso será feito em até 7 dias úteis" in result.stdout
+
+
+def test_the_clinic_offers_free_slots_and_books_the_one_picked_in_the_embedded_database(
+    tmp_path: Path,
+) -> None:
+    result = chat(
+        tmp_path,
+        "--domain",
+        "health",
+        "--name",
+        "Maria Silva",
+        "--message",
+        "Quero marcar consulta com a dermatologista",
+        "--message",
+        "Pode marcar o primeiro horário",
+    )
+    assert result.returncode == 0, result.stderr
+    offer, confirmation = result.stdout.split("Pronto, sua consulta está marcada!")
+    offered = offers_in(offer)
+    assert 1 <= len(offered) <= 3
+    assert all(o.weekday == "sexta" and o.professional == "Dra. Carla Mendes" for o in offered)
+    first = offered[0]
+    assert f"Dra. Carla Mendes (Dermatologia), {first.line.split(' — ')[0]}" in confirmation
+    assert "15 minutos antes" in confirmation and "documento de identidade" in confirmation
+    assert "carteirinha do convênio" in confirmation
+
+    database = sqlite3.connect(tmp_path / "chatwootai.sqlite3")
+    try:
+        rows = database.execute(
+            "SELECT a.domain, p.name, a.starts_at, a.customer_name, a.status"
+            " FROM appointments a JOIN professionals p ON p.id = a.professional_id"
+        ).fetchall()
+    finally:
+        database.close()
+    ((domain, name, starts_at, customer, status),) = rows
+    local = datetime.fromisoformat(starts_at).replace(tzinfo=UTC).astimezone(CLINIC)
+    assert (domain, name, customer, status) == (
+        "health",
+        "Dra. Carla Mendes",
+        "Maria Silva",
+        "booked",
+    )
+    assert f"{local:%d/%m/%Y %H:%M}" == first.starts_at

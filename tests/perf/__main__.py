@@ -9,7 +9,9 @@ Writes var/bench/pipeline.json with:
 - end-to-end replies per second with a model that takes 2 s per call (a local
   OpenAI-compatible server).
 And var/bench/retrieval.json: retrieval quality (hit rate at 3 over the
-conversation tests' questions), ingest time and index size (`tests.perf.retrieval`).
+conversation tests' questions), ingest time and index size (`tests.perf.retrieval`);
+var/bench/neighbours.json: one domain's reply latency alone and beside another
+domain's flood, each on its own worker (`tests.perf.neighbours`).
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
 an embedded one when that does not answer, so a fresh machine can run it too.
 """
@@ -306,8 +308,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--only", choices=["ack", "offline", "slow", "retrieval"], action="append")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the offline comparison")
+    benches = ["ack", "offline", "slow", "retrieval", "neighbours"]
+    parser.add_argument("--only", choices=benches, action="append")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the offline and neighbours comparisons"
+    )
+    parser.add_argument(
+        "--phase-seconds", type=float, default=40, help="length of each neighbours phase"
+    )
     args = parser.parse_args()
     global REDIS_URL
     try:
@@ -316,7 +324,7 @@ def main() -> None:
         from hub.kvstore import embedded_redis_url
 
         REDIS_URL = embedded_redis_url(OUT / "redis" / "bench.rdb")
-    wanted = set(args.only or ["ack", "offline", "slow", "retrieval"])
+    wanted = set(args.only or benches)
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = OUT / "tmp"
     path = OUT / "pipeline.json"
@@ -395,6 +403,21 @@ def main() -> None:
                     f"{retrieval['questions']}), {figures['query_ms_p50']} ms"
                 )
         print(f"written to {OUT / 'retrieval.json'}")
+    if "neighbours" in wanted:
+        from tests.perf.neighbours import bench_neighbours
+
+        print("noisy neighbours…", flush=True)
+        neighbours = bench_neighbours(tmp, 8934, REDIS_URL, args.rounds, args.phase_seconds)
+        neighbours["machine"], neighbours["at"] = results["machine"], results["at"]
+        (OUT / "neighbours.json").write_text(json.dumps(neighbours, indent=2), encoding="utf-8")
+        print(
+            f"{neighbours['setup']['quiet_domain']} p95: alone "
+            f"{neighbours['median_alone_p95_ms']} ms, beside the flood "
+            f"{neighbours['median_beside_flood_p95_ms']} ms; ratio "
+            f"{neighbours['median_p95_ratio']} (rounds {neighbours['p95_ratio_spread']}), "
+            f"budget {neighbours['budget_ratio']}"
+        )
+        print(f"written to {OUT / 'neighbours.json'}")
 
 
 if __name__ == "__main__":

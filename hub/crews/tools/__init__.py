@@ -24,6 +24,8 @@ class TurnContext:
     domain_id: str
     account_id: int | None = None
     conversation_id: int | None = None
+    customer_name: str = ""
+    """The contact's name, as Chatwoot gives it: whom a booking is for unless told otherwise."""
     handoff_reason: str | None = None
     tool_calls: list[str] = field(default_factory=list)
 
@@ -32,7 +34,7 @@ def build_tools(
     names: list[str], kit: DomainKit, context: TurnContext, engine: Engine
 ) -> list[BaseTool]:
     """The tool objects for `names`; names without an implementation yet are skipped."""
-    from hub.crews.tools import business
+    from hub.crews.tools import appointments, business
     from hub.crews.tools.handoff import HandoffTool
     from hub.crews.tools.knowledge import KnowledgeSearchTool
 
@@ -43,7 +45,9 @@ def build_tools(
         "product_search": lambda: business.ProductSearchTool(**data),
         "product_lookup": lambda: business.ProductLookupTool(**data),
         "order_status": lambda: business.OrderStatusTool(**data),
-        "appointment_slots": lambda: business.AppointmentSlotsTool(**data),
+        "appointment_slots": lambda: appointments.AppointmentSlotsTool(**data),
+        "book_appointment": lambda: appointments.BookAppointmentTool(**data),
+        "cancel_appointment": lambda: appointments.CancelAppointmentTool(**data),
     }
     return [available[name]() for name in names if name in available]
 
@@ -56,7 +60,9 @@ IMPLEMENTED = frozenset(
         "product_lookup",
         "order_status",
         "appointment_slots",
+        "book_appointment",
+        "cancel_appointment",
     }
 )
-"""Tools with an implementation; booking and cancelling through the crew are still to
-come (the store already books and cancels), and are skipped with a warning."""
+"""Tools with an implementation; a domain naming any other tool gets a warning and
+its agents run without it."""

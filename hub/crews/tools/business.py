@@ -1,15 +1,14 @@
-"""Tools over the business database: catalogue, orders and free appointment slots.
+"""Tools over the business database: catalogue and orders (the agenda: `appointments`).
 
 Each tool is bound at build time to the turn's domain (and its timezone) and
 opens its own short transaction; the model only chooses the arguments (a search
 phrase, a SKU, an order number, a professional), never whose data it reads.
-Errors a customer can cause (a malformed order number, an unknown professional)
+Errors a customer can cause (a malformed order number, an unknown SKU)
 come back as text the agent can relay, not as exceptions.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +22,6 @@ from hub.store.database import session_scope
 from hub.store.models import Product
 from hub.store.orders import normalize_order_number, order_by_number
 from hub.store.products import product_by_sku, search_products
-from hub.store.schedule import free_slots
 
 ORDER_STATUS_PT = {
     "awaiting_payment": "aguardando pagamento",
@@ -32,9 +30,6 @@ ORDER_STATUS_PT = {
     "delivered": "entregue",
     "cancelled": "cancelado",
 }
-SLOT_DAYS = 14
-"""How far ahead free slots are offered."""
-SLOTS_SHOWN = 8
 
 
 def reais(value: Decimal) -> str:
@@ -52,7 +47,9 @@ def describe(product: Product) -> str:
     return f"{product.sku} — {product.name} — {reais(product.price)} — {availability}"
 
 
-class _BusinessTool(BaseTool):
+class BusinessTool(BaseTool):
+    """A tool over the business database, bound to one turn's domain and its time zone."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     engine: Engine
@@ -64,7 +61,7 @@ class SearchArgs(BaseModel):
     query: str = Field(description="palavras do produto: nome, tipo, uso")
 
 
-class ProductSearchTool(_BusinessTool):
+class ProductSearchTool(BusinessTool):
     name: str = "product_search"
     description: str = "Procura produtos do catálogo por palavras; devolve preço e estoque."
     args_schema: type[BaseModel] = SearchArgs
@@ -81,7 +78,7 @@ class SkuArgs(BaseModel):
     sku: str = Field(description="o código do produto, como BP-002")
 
 
-class ProductLookupTool(_BusinessTool):
+class ProductLookupTool(BusinessTool):
     name: str = "product_lookup"
     description: str = "Detalhes de um produto pelo código (SKU): preço, estoque, reposição."
     args_schema: type[BaseModel] = SkuArgs
@@ -97,7 +94,7 @@ class OrderArgs(BaseModel):
     order_number: str = Field(description="o número do pedido informado pelo cliente")
 
 
-class OrderStatusTool(_BusinessTool):
+class OrderStatusTool(BusinessTool):
     name: str = "order_status"
     description: str = "Status de um pedido pelo número (formato CC-2026-00017)."
     args_schema: type[BaseModel] = OrderArgs
@@ -114,41 +111,3 @@ class OrderStatusTool(_BusinessTool):
                 return f"Não encontrei o pedido {number}."
             status = ORDER_STATUS_PT.get(order.status, order.status)
             return f"Pedido {order.number}: {status}. {order.note}".strip()
-
-
-class SlotArgs(BaseModel):
-    who: str = Field(description="nome do profissional ou especialidade, como dermatologia")
-
-
-class AppointmentSlotsTool(_BusinessTool):
-    name: str = "appointment_slots"
-    description: str = "Horários livres de um profissional ou especialidade nos próximos 14 dias."
-    args_schema: type[BaseModel] = SlotArgs
-
-    def _run(self, who: str, **_: Any) -> str:
-        self.context.tool_calls.append(self.name)
-        now = datetime.now(UTC)
-        today = now.date()
-        with session_scope(self.engine) as session:
-            found = []
-            for key in ("professional", "specialty"):
-                try:
-                    found = free_slots(
-                        session,
-                        self.context.domain_id,
-                        start=today,
-                        end=today + timedelta(days=SLOT_DAYS),
-                        tz=self.timezone,
-                        now=now,
-                        **{key: who},
-                    )
-                except StoreError:
-                    found = []
-                if found:
-                    break
-        if not found:
-            return f"Não há horários livres para {who} nos próximos {SLOT_DAYS} dias."
-        return "\n".join(
-            f"{slot.professional} ({slot.specialty}): {slot.starts_at:%d/%m/%Y %H:%M}"
-            for slot in found[:SLOTS_SHOWN]
-        )

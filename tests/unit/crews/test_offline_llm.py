@@ -95,6 +95,20 @@ def reply(domains: dict[str, Domain], indexes: dict[str, LexicalIndex], key: str
         ("retail", "Qual o endereço da loja de Moema?", ["Avenida Ibirapuera, 2100"]),
         ("retail", "O desconto do cartão da loja vale na Black Friday?", ["não"]),
         ("retail", "Qual o prazo para troca?", ["30 dias"]),
+        # two questions in one sentence, everyday words, diminutives, a told setting
+        ("cosmetics", "Qual o horário da loja e onde ela fica?", ["19:00", "XV de Novembro"]),
+        ("health", "Qual o endereço da clínica e até que horas abre no sábado?", ["3500", "12:00"]),
+        ("cosmetics", "Tenho a pele sequinha, o que vocês indicam?", ["74,90"]),
+        ("health", "O resultado do meu exame de sangue já saiu?", ["3 dias úteis"]),
+        ("health", "Fiz o exame ontem, quando sai o resultado?", ["3 dias úteis"]),
+        ("cosmetics", "Vocês mandam para Manaus?", ["3 a 5 dias úteis"]),
+        ("cosmetics", "Comprei um sérum e quero devolver, qual o prazo?", ["7 dias"]),
+        ("retail", "Comprei uma panela e quero trocar, qual o prazo?", ["30 dias"]),
+        (
+            "health",
+            "Marquei uma consulta e preciso cancelar, até quando posso sem pagar?",
+            ["24 horas"],
+        ),
     ],
 )
 def test_the_offline_model_answers_the_sample_facts(
@@ -141,6 +155,40 @@ def test_another_business_s_question_gets_the_unknown_reply(
     domains: dict[str, Domain], indexes: dict[str, LexicalIndex], domain_id: str, question: str
 ) -> None:
     assert reply(domains, indexes, domain_id, question) == domains[domain_id].spec.messages.unknown
+
+
+@pytest.mark.parametrize(
+    ("domain_id", "question"),
+    [
+        ("cosmetics", "Comprei um carro e quero trocar, qual o prazo?"),
+        ("cosmetics", "Qual o preço do batonzinho?"),
+        ("cosmetics", "Vocês têm um perfuminho masculino?"),
+        ("cosmetics", "Vocês mandam para Portugal?"),
+        ("health", "Meu raio-x já saiu?"),
+        ("health", "Pode me mandar a receita por aqui?"),
+        ("health", "Vocês fazem ressonância magnética?"),
+        ("retail", "Comprei uma geladeira e quero trocar, qual o prazo?"),
+        ("retail", "Vocês vendem liquidificador?"),
+    ],
+)
+def test_what_a_business_does_not_sell_or_offer_stays_unknown_however_it_is_asked(
+    domains: dict[str, Domain], indexes: dict[str, LexicalIndex], domain_id: str, question: str
+) -> None:
+    assert reply(domains, indexes, domain_id, question) == domains[domain_id].spec.messages.unknown
+
+
+def test_a_sentence_of_two_questions_answers_the_known_one_and_admits_the_other(
+    domains: dict[str, Domain], indexes: dict[str, LexicalIndex]
+) -> None:
+    unknown = domains["health"].spec.messages.unknown
+    text = reply(
+        domains,
+        indexes,
+        "health",
+        "Qual o endereço da clínica e quanto custa a consulta de raio-x?",
+    )
+    assert "Afonso Pena, 3500" in text
+    assert text.endswith(unknown)
 
 
 QUESTIONS = [

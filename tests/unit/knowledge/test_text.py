@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.knowledge.text import STOPWORDS, normalize, stem, synonyms, tokenize
+from hub.knowledge.text import STOPWORDS, diminutive_bases, normalize, stem, synonyms, tokenize
 
 
 def test_normalize_lowercases_folds_accents_and_collapses_spaces() -> None:
@@ -33,6 +33,43 @@ def test_normalize_lowercases_folds_accents_and_collapses_spaces() -> None:
 def test_plurals_and_inflections_share_one_stem(words: tuple[str, ...]) -> None:
     stems = {tuple(tokenize(word)) for word in words}
     assert len(stems) == 1, stems
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("comprei", "compra", "comprar"),
+        ("troquei", "troca", "trocar"),
+        ("paguei", "pagar", "paga"),
+        ("marquei", "marcar", "marca"),
+        ("cheguei", "chegar", "chega"),
+    ],
+)
+def test_what_a_customer_says_they_did_meets_the_documents_word(words: tuple[str, ...]) -> None:
+    stems = {tuple(tokenize(word)) for word in words}
+    assert len(stems) == 1, stems
+
+
+@pytest.mark.parametrize(
+    ("diminutive", "word"),
+    [
+        ("manchinhas", "manchas"),
+        ("sequinha", "seca"),
+        ("florzinha", "flor"),
+        ("cafezinho", "café"),
+        ("pouquinho", "pouco"),
+        ("cadeirinha", "cadeira"),
+    ],
+)
+def test_a_diminutive_offers_the_stem_of_its_base(diminutive: str, word: str) -> None:
+    (token,) = tokenize(diminutive)
+    assert tokenize(word)[0] in diminutive_bases(token)
+
+
+def test_words_that_only_end_like_a_diminutive_keep_their_own_stem() -> None:
+    assert tokenize("cozinha") != tokenize("coz")
+    assert tokenize("caminho") != tokenize("cama")
+    assert diminutive_bases(tokenize("linha")[0]) == []
 
 
 def test_different_words_keep_different_stems() -> None:
@@ -86,6 +123,18 @@ def test_synonyms_relate_everyday_words_to_document_words() -> None:
     assert set(tokenize("horário")) <= synonyms(tokenize("abre"))
     assert not synonyms(tokenize("preço")) & set(tokenize("preço"))
     assert synonyms(["xyzzy"]) == set()
+
+
+def test_everyday_verbs_have_the_documents_synonyms() -> None:
+    assert set(tokenize("enviar")) <= synonyms(tokenize("mandar"))
+    assert set(tokenize("entrega")) <= synonyms(tokenize("mandam"))
+    assert set(tokenize("disponível")) <= synonyms(tokenize("saiu"))
+    assert set(tokenize("liberado")) <= synonyms(tokenize("saiu"))
+
+
+def test_past_tense_filler_and_yesterday_are_not_search_terms() -> None:
+    assert tokenize("Fiz o exame ontem") == tokenize("exame")
+    assert tokenize("Fui na loja e tive um problema") == tokenize("loja problema")
 
 
 @given(st.text())

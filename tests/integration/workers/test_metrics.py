@@ -1,0 +1,203 @@
+"""What the workers record reaches the receiver's /metrics, per domain.
+
+Messages go in through the real receiver (signed webhooks, queued on Redis),
+are taken off their queue and run by the real Celery task in process, and the
+receiver's /metrics is read back: every series a dashboard needs, by domain.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from hub.domains.registry import DomainRegistry
+from hub.exceptions import CrewError, ModelError
+from hub.queue import create_celery
+from hub.settings import Settings
+from hub.web import Receiver, create_app
+from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
+from tests.e2e.conftest import SECRET, message_created, post_signed
+from tests.fakes.chatwoot import FakeChatwoot
+from tests.fakes.openai_server import FakeOpenAI, ToolCall
+from workers import tasks
+from workers.handler import failure_kind, handoff_kind
+from workers.runtime import WorkerRuntime
+
+pytestmark = pytest.mark.integration
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+COMPLAINT = "Fui muito mal atendida na recepção e quero registrar uma reclamação formal"
+
+
+def clinic_model(messages: list[dict[str, Any]]) -> str | ToolCall:
+    """Answers plainly, except that a complaint makes the agent call `handoff`."""
+    prompt = " ".join(str(m.get("content")) for m in messages)
+    if COMPLAINT in prompt and "handoff" in prompt:
+        if not any(m.get("role") == "tool" for m in messages):
+            return ToolCall(name="handoff", arguments={"reason": "reclamação formal"})
+        return "Final Answer: Uma pessoa da equipe vai continuar o seu atendimento."
+    return "Final Answer: Sim, aceitamos o convênio Hapvida."
+
+
+@pytest.fixture
+def receiver(redis_client: redis.Redis) -> FlaskClient:
+    settings = Settings(redis_url=TEST_REDIS_URL, domains_dir=SAMPLE_DOMAINS, webhook_secret=SECRET)
+    app = create_app(
+        {
+            "RECEIVER": Receiver(
+                settings, redis_client, DomainRegistry(SAMPLE_DOMAINS), create_celery(settings)
+            ),
+            "TESTING": True,
+        }
+    )
+    return app.test_client()
+
+
+@pytest.fixture
+def worker(
+    tmp_path: Path,
+    redis_client: redis.Redis,
+    fake_chatwoot: FakeChatwoot,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[WorkerRuntime]:
+    """A real worker runtime behind the real task, on a model that answers at once."""
+    monkeypatch.setenv("CHATWOOTAI_HEALTH_TOKEN", "token-clinica")
+    fake_openai.responder = clinic_model
+    settings = Settings(
+        redis_url=TEST_REDIS_URL,
+        chatwoot_url=fake_chatwoot.url,
+        domains_dir=SAMPLE_DOMAINS,
+        data_dir=tmp_path,
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,
+        llm_api_key="sk-local",
+        llm_timeout_seconds=0.5,
+    )
+    runtime = WorkerRuntime.build(settings)
+    runtime.chatwoot = type(runtime.chatwoot)(fake_chatwoot.url, sleep=lambda _: None)
+    monkeypatch.setattr(tasks, "runtime", lambda: runtime)
+    monkeypatch.setattr(tasks, "backoff", lambda _retries: 0.0)
+    yield runtime
+    runtime.chatwoot.close()
+
+
+def send_and_work(
+    receiver: FlaskClient, redis_client: redis.Redis, conversation: int, text: str
+) -> str:
+    """POST the webhook, then run the task the receiver queued, as a worker would."""
+    response = post_signed(receiver, message_created("health", conversation, conversation, text))
+    assert response.json["outcome"] == "queued"
+    envelope = json.loads(str(redis_client.rpop("chatwootai.health")))
+    (payload,), _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+    return str(tasks.handle_message.apply(args=[payload]).get())
+
+
+def scrape(receiver: FlaskClient) -> tuple[Samples, dict[str, str]]:
+    """Every sample of /metrics by (name, labels), and each family's HELP text."""
+    text = receiver.get("/metrics").get_data(as_text=True)
+    samples: Samples = {}
+    helps: dict[str, str] = {}
+    for family in text_string_to_metric_families(text):
+        helps[family.name] = family.documentation
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples, helps
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_show_messages_replies_handoffs_failures_and_timings_of_a_domain(
+    receiver: FlaskClient,
+    worker: WorkerRuntime,
+    redis_client: redis.Redis,
+    fake_chatwoot: FakeChatwoot,
+    fake_openai: FakeOpenAI,
+) -> None:
+    def work(conversation: int, text: str) -> str:
+        return send_and_work(receiver, redis_client, conversation, text)
+
+    before, _ = scrape(receiver)
+    assert work(1, "Vocês aceitam o convênio Hapvida?") == "replied"
+    assert work(2, "quero falar com um atendente") == "handed_off"
+    assert work(3, "Socorro, meu pai está com dor no peito") == "handed_off"
+    assert work(4, COMPLAINT) == "handed_off"
+    fake_openai.fail_status = 500
+    assert work(5, "Vocês aceitam o convênio Hapvida?") == "handed_off"
+    fake_openai.fail_status, fake_openai.delay_seconds = None, 2.0
+    assert work(6, "Vocês aceitam o convênio Hapvida?") == "handed_off"
+    fake_openai.delay_seconds = 0.0
+    fake_chatwoot.fail_next(1000, status=503)
+    assert work(7, "Vocês aceitam o convênio Hapvida?") == "dead_letter"
+    fake_chatwoot.reset()
+
+    samples, helps = scrape(receiver)
+    counter = "chatwootai_{}_total".format
+    queued = counter("messages_queued")
+    assert value(samples, queued, domain="health") - value(before, queued, domain="health") == 7
+    expected = {
+        ("replies", "kind", "answer"): 1,
+        ("replies", "kind", "handoff"): 5,
+        ("handoffs", "reason", "customer_asked"): 1,
+        ("handoffs", "reason", "rule"): 1,
+        ("handoffs", "reason", "crew"): 1,
+        ("handoffs", "reason", "failure"): 2,
+        ("failures", "reason", "model_error"): 1,
+        ("failures", "reason", "model_timeout"): 1,
+        ("failures", "reason", "chatwoot_error"): tasks.MAX_RETRIES + 1,
+        ("failures", "reason", "dead_lettered"): 1,
+        ("messages_handled", "outcome", "replied"): 1,
+        ("messages_handled", "outcome", "handed_off"): 5,
+        ("messages_handled", "outcome", "dead_letter"): 1,
+    }
+    found = {
+        key: value(samples, counter(key[0]), domain="health", **{key[1]: key[2]})
+        for key in expected
+    }
+    assert found == expected
+    assert value(samples, counter("model_tokens"), domain="health", kind="prompt") > 0
+    assert value(samples, counter("model_tokens"), domain="health", kind="completion") > 0
+    # Every message is waited for once; crews that answered are timed; so is every
+    # customer-facing message (the answer and the five handoff notices).
+    assert value(samples, "chatwootai_queue_wait_seconds_count", domain="health") == 7
+    assert value(samples, "chatwootai_crew_seconds_count", domain="health") == 3
+    assert value(samples, "chatwootai_reply_seconds_count", domain="health") == 6
+    assert value(samples, "chatwootai_reply_seconds_bucket", domain="health", le="+Inf") == 6
+    for family in (
+        "chatwootai_messages_queued",
+        "chatwootai_replies",
+        "chatwootai_handoffs",
+        "chatwootai_failures",
+        "chatwootai_messages_handled",
+        "chatwootai_model_tokens",
+        "chatwootai_queue_wait_seconds",
+        "chatwootai_crew_seconds",
+        "chatwootai_reply_seconds",
+    ):
+        assert len(helps[family]) > 30, f"{family} has no HELP text worth reading"
+
+
+def test_a_crew_failure_is_named_by_what_went_wrong() -> None:
+    wrapped_timeout = ConnectionError("Failed to connect to OpenAI API: Request timed out.")
+    wrapped_timeout.__cause__ = TimeoutError("timed out")
+    assert failure_kind(wrapped_timeout) == "model_timeout"
+    assert failure_kind(ModelError("HTTP 500")) == "model_error"
+    assert failure_kind(RuntimeError("provider said no")) == "model_error"
+    assert failure_kind(CrewError("empty reply")) == "crew_error"
+
+
+def test_a_handoff_is_named_by_who_asked_for_it() -> None:
+    assert handoff_kind("regra emergencia") == "rule"
+    assert handoff_kind("o cliente pediu atendimento humano ('atendente')") == "customer_asked"
+    assert handoff_kind("falha ao gerar resposta: APITimeoutError: timed out") == "failure"
+    assert handoff_kind("reclamação formal") == "crew"
