@@ -298,7 +298,11 @@ def understand(index: LexicalIndex, question: str) -> Query:
     kinds = frozenset(kind for kind, pattern in _KIND_QUESTION.items() if pattern.search(text))
     text, place_terms = generic_places(index, _FRAMING.sub(" ", text))
     framing = {token for match in _ASKING.finditer(text) for token in tokenize(match[0])}
-    framing |= {word for kind in kinds for word in _KIND_WORDS[kind]}
+    kind_words = {word for kind in kinds for word in _KIND_WORDS[kind]}
+    if any(token not in kind_words and token not in framing for token in _terms(index, text)):
+        # "Qual o prazo para devolver?": the kind word only frames the question. Alone
+        # ("Qual o endereço?") it is what the question is about, and keeps its weight.
+        framing |= kind_words
     verbs = {token for match in _NARRATIVE.finditer(text) for token in _terms(index, match[0])}
     setting = set(_terms(index, _setting(text)))
     core: dict[str, float] = {}
