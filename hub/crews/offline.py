@@ -27,7 +27,7 @@ from crewai.llms.base_llm import BaseLLM, llm_call_context
 from pydantic import BaseModel
 
 from hub.crews.observations import ask_for, final_answer, which
-from hub.crews.planner import Action, Missing, decide, read_prompt
+from hub.crews.planner import Action, Missing, decide, message_text, read_prompt
 from hub.knowledge.answers import answer
 from hub.knowledge.lexical import LexicalIndex
 
@@ -60,7 +60,7 @@ def question_from_messages(messages: str | Sequence[Mapping[str, Any]]) -> str:
         text = messages
     else:
         users = [m for m in messages if m.get("role") == "user"] or list(messages)
-        text = _content_text(users[-1]) if users else ""
+        text = message_text(users[-1]) if users else ""
     for pattern in _QUESTION_LINES:
         matches = list(pattern.finditer(text))
         if matches:
@@ -69,22 +69,11 @@ def question_from_messages(messages: str | Sequence[Mapping[str, Any]]) -> str:
     return text.strip()
 
 
-def _content_text(message: Mapping[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(
-            block["text"]
-            for block in content
-            if isinstance(block, dict) and isinstance(block.get("text"), str)
-        )
-    return "" if content is None else str(content)
-
-
 def _wants_react(messages: str | Sequence[Mapping[str, Any]]) -> bool:
     """Whether the prompt asks for CrewAI's "Thought: … Final Answer: …" format."""
     if isinstance(messages, str):
         return FINAL_ANSWER in messages
-    return any(FINAL_ANSWER in _content_text(message) for message in messages)
+    return any(FINAL_ANSWER in message_text(message) for message in messages)
 
 
 class OfflineLLM(BaseLLM):
@@ -237,7 +226,7 @@ class OfflineLLM(BaseLLM):
 def _all_text(messages: str | Sequence[Mapping[str, Any]]) -> str:
     if isinstance(messages, str):
         return messages
-    return "\n".join(_content_text(message) for message in messages)
+    return "\n".join(message_text(message) for message in messages)
 
 
 def _estimate_tokens(text: str) -> int:

@@ -219,7 +219,7 @@ def read_prompt(messages: str | Sequence[Mapping[str, Any]]) -> Prompt:
     if isinstance(messages, str):
         texts = [("user", messages)]
     else:
-        texts = [(str(m.get("role", "")), _content(m)) for m in messages]
+        texts = [(str(m.get("role", "")), message_text(m)) for m in messages]
     everything = "\n".join(text for _, text in texts)
     tools = tuple(dict.fromkeys(_TOOL_NAME.findall(everything)))
     history = next((h for _, text in texts if (h := _history(text))), ())
@@ -231,7 +231,8 @@ def read_prompt(messages: str | Sequence[Mapping[str, Any]]) -> Prompt:
     return Prompt(tools=tools, history=history, steps=steps)
 
 
-def _content(message: Mapping[str, Any]) -> str:
+def message_text(message: Mapping[str, Any]) -> str:
+    """The text of one chat message, whether its content is a string or a list of blocks."""
     content = message.get("content")
     if isinstance(content, list):
         return " ".join(
