@@ -37,9 +37,8 @@ from hub.domains.loader import TESTS_DIR, content_files
 from hub.domains.source import read_yaml
 from hub.exceptions import ConfigurationError
 from hub.knowledge.text import normalize
-from hub.store.database import create_engine, session_scope
-from hub.store.migrate import upgrade
-from hub.store.seed import seed
+from hub.store.database import create_engine
+from hub.store.embedded import migrate_and_seed
 
 if TYPE_CHECKING:
     from hub.crews.factory import CrewFactory
@@ -352,12 +351,9 @@ class StoryRunner:
 
 def prepare_database(url: str, domains: Iterable[Domain]) -> None:
     """Migrate the database at `url` to the latest revision and load the domains' seed data."""
-    upgrade(url)
     engine = create_engine(url)
     try:
-        for domain in domains:
-            with session_scope(engine) as session:
-                seed(session, domain)
+        migrate_and_seed(url, engine, domains)
     finally:
         engine.dispose()
 
