@@ -11,6 +11,7 @@ exactly-once on top of that thanks to the reply record in `workers.tasks`.
 from __future__ import annotations
 
 from celery import Celery
+from redis import Redis
 
 from hub import defaults
 from hub.kvstore import redis_url
@@ -19,10 +20,39 @@ from hub.settings import Settings
 HANDLE_MESSAGE = "chatwootai.handle_message"
 """The task name the receiver sends to; stable, readable in Flower."""
 
+PRIORITY_URGENT = 0
+PRIORITY_NORMAL = 6
+"""Message priorities. On Redis, kombu keeps one list per priority step and a worker
+pops the lowest step first (0 is the most urgent), so an urgent message overtakes a
+backlog: it is the next one any free worker thread takes. Every other message is
+sent at PRIORITY_NORMAL; a message sent without one would land on step 0."""
+
+PRIORITY_STEPS = [0, 3, 6, 9]
+"""kombu's Redis priority lists: `chatwootai.<domain>` (0), `…\x06\x163`, `…\x06\x166`, …"""
+
+
+def priority_of(urgent: bool) -> int:
+    """The Celery priority of a message."""
+    return PRIORITY_URGENT if urgent else PRIORITY_NORMAL
+
 
 def queue_name(domain_id: str) -> str:
     """The queue of one domain: `chatwootai.<domain>`."""
     return f"{defaults.REDIS_KEY_PREFIX}.{domain_id}"
+
+
+def queue_keys(domain_id: str) -> list[str]:
+    """The Redis lists holding a domain's queued messages, most urgent first."""
+    name = queue_name(domain_id)
+    return [name] + [f"{name}\x06\x16{step}" for step in PRIORITY_STEPS if step]
+
+
+def queued_count(client: Redis, domain_id: str) -> int:
+    """How many messages wait on a domain's queue, all priorities together."""
+    pipe = client.pipeline(transaction=False)
+    for key in queue_keys(domain_id):
+        pipe.llen(key)
+    return sum(int(size) for size in pipe.execute())
 
 
 def broker_url(url: str) -> str:
@@ -52,7 +82,9 @@ def create_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celer
         task_serializer="json",
         accept_content=["json"],
         task_default_queue=queue_name(defaults.DEFAULT_DOMAIN),
+        task_default_priority=PRIORITY_NORMAL,
         broker_transport_options={
+            "priority_steps": PRIORITY_STEPS,
             "visibility_timeout": settings.visibility_timeout_seconds,
             "socket_timeout": 5,
             "socket_connect_timeout": 2,

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     reload_interval_seconds: float = Field(default=defaults.RELOAD_INTERVAL_SECONDS, ge=0)
     visibility_timeout_seconds: int = Field(default=defaults.VISIBILITY_TIMEOUT_SECONDS, gt=0)
     worker_concurrency: int = Field(default=defaults.WORKER_CONCURRENCY, gt=0)
+    burst_window_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=20,
+        description="overrides every domain's conversation.burst_window_seconds (0: no wait)",
+    )
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
     llm_max_tokens: int = Field(default=1024, gt=0)
     llm_price_input: Decimal | None = Field(

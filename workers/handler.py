@@ -1,17 +1,28 @@
 """One customer message, from the queue to Chatwoot: the worker's whole job.
 
-    reply already posted? → done (a redelivery)
-    human took over?      → stay silent
-    domain rule / asks for a person → handoff, no model call
-    HubCrew(domain).run   → reply, route (or the crew asks for a human)
-       fails              → the domain's fallback message + handoff to a human
-    claim the reply record → post → confirm the record
+    reply already posted?              → done (a redelivery, or answered with its burst)
+    conversation lock taken?           → leave it: the holder answers it (task re-checks later)
+    holding the lock, until the mailbox is empty:
+        wait for the burst to end      (quiet for the domain's window, capped; urgent: no wait)
+        human took over?               → stay silent
+        domain rule / asks for a person → handoff, no model call
+        HubCrew(domain).run            → reply, route (or the crew asks for a human)
+           fails                       → the domain's fallback message + handoff to a human
+        new messages while it ran?     → run again with them (at most twice), never a stale reply
+        claim the reply record → post → confirm; the burst's messages leave the mailbox
+    release the lock only if the mailbox is empty (atomically)
 
-What the turn decided is saved as a draft when Chatwoot fails (and before a
-handoff's several calls), so a retry carries out the same decision without
-running the crew again. A handoff is several calls (reply, private note, status, labels);
-each is recorded when done, so a retry resumes where it stopped instead of
-repeating the customer-facing message.
+A turn answers a *burst*: the messages at the head of the conversation's mailbox
+(`hub.conversation.mailbox`), in order, as one prompt. Only the holder of the
+conversation's lock (`hub.conversation.lock`) works on it, so a conversation's
+messages are answered one turn at a time and in order, whichever worker took
+their tasks.
+
+What the turn decided is saved as a draft (keyed by the burst's last message)
+when Chatwoot fails (and before a handoff's several calls), so a retry carries
+out the same decision without running the crew again. A handoff is several
+calls (reply, private note, status, labels); each is recorded when done, so a
+retry resumes where it stopped instead of repeating the customer-facing message.
 
 Metrics (`hub.telemetry`) are recorded where each thing happens and reach Redis
 in the task's one batched round trip: replies and handoffs once, when Chatwoot
@@ -31,6 +42,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.conversation.handoff import decide
 from hub.conversation.inbound import InboundMessage
+from hub.conversation.lock import ConversationLock
+from hub.conversation.mailbox import quiet_in
 from hub.conversation.replies import Draft
 from hub.crews.hub_crew import Turn
 from hub.crews.llm import turn_cost
@@ -48,7 +61,7 @@ from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
 
-Status = Literal["replied", "handed_off", "duplicate", "silent", "in_progress"]
+Status = Literal["replied", "handed_off", "duplicate", "silent", "in_progress", "busy"]
 
 FAILURE_REASON = "falha ao gerar resposta"
 """How a handoff caused by a crew failure starts its reason (and how metrics know it)."""
@@ -60,14 +73,28 @@ HANDOFF_KINDS = (
 """Reason prefixes → the `reason` label of `chatwootai_handoffs_total`; any other is `crew`.
 The reason is all a saved draft keeps, so a retried handoff is counted by it too."""
 
+MAX_FOLDS = 2
+"""Times a turn is run again because the customer wrote while it ran; after that the
+reply is posted and the newer messages get their own turn (a reply, late, beats none)."""
+
 
 @dataclass(frozen=True)
 class Handled:
-    """What became of one message."""
+    """What became of one message (or of the burst it was answered with)."""
 
     status: Status
     route: str | None = None
     reason: str = ""
+    messages: int = 1
+    """How many customer messages the turn answered."""
+
+
+class _Folded(Exception):
+    """The customer wrote while the crew ran: answer again with the newer messages."""
+
+
+class _LockLost(Exception):
+    """Another worker owns the conversation now; it answers what is left."""
 
 
 def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
@@ -84,50 +111,183 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
 
 def _handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     account, conversation = message.account_id, message.conversation_id
-    posted, draft = runtime.replies.state(account, message.message_id)
+    posted, _draft = runtime.replies.state(account, message.message_id)
     if posted:
         return Handled("duplicate", reason="reply already posted")
+    lock = runtime.locks.acquire(account, conversation)
+    if lock is None:
+        return Handled("busy", reason="another worker is answering this conversation")
+    try:
+        return _drain(runtime, message, lock)
+    except BaseException:
+        lock.release()  # a retry (or another task) takes the conversation up again
+        raise
+
+
+def _drain(runtime: WorkerRuntime, message: InboundMessage, lock: ConversationLock) -> Handled:
+    """Answer the conversation's mailbox, burst by burst, until it is empty."""
+    account, conversation = message.account_id, message.conversation_id
+    mailbox_key = runtime.mailbox.key(account, conversation)
+    mine: Handled | None = None
+    folds = 0
+    while True:
+        batch, from_mailbox = _next_burst(runtime, message, mine is None)
+        if not batch:
+            if lock.release_if_drained(mailbox_key):
+                break
+            continue
+        try:
+            handled = _answer(runtime, batch, lock, from_mailbox=from_mailbox, folds=folds)
+        except _Folded:
+            folds += 1
+            continue
+        except _LockLost:
+            log.warning("conversation lock lost; its new holder answers the rest")
+            return mine or Handled("busy", reason="the conversation lock was lost")
+        folds = 0
+        if any(m.message_id == message.message_id for m in batch):
+            mine = handled
+    return mine or Handled("duplicate", reason="answered with its burst by an earlier turn")
+
+
+def _next_burst(
+    runtime: WorkerRuntime, message: InboundMessage, include_own: bool
+) -> tuple[list[InboundMessage], bool]:
+    """The messages to answer in one turn, once the customer stopped typing, and
+    whether they came from the mailbox; no messages when it is empty.
+
+    A message missing from the mailbox (queued by an older receiver, or a mailbox
+    lost with Redis) is answered on its own, as before mailboxes existed.
+    """
+    account, conversation = message.account_id, message.conversation_id
+    while True:
+        pending = runtime.mailbox.pending(account, conversation)
+        if include_own and not any(m.message_id == message.message_id for m in pending):
+            posted, _draft = runtime.replies.state(account, message.message_id)
+            if not posted:
+                return [message], False
+            include_own = False
+        if not pending:
+            return [], True
+        domain = _domain(runtime, pending[0])
+        settings = domain.spec.conversation
+        burst = _leading(pending, settings.max_burst_messages)
+        window = runtime.settings.burst_window_seconds
+        wait = quiet_in(
+            burst,
+            time.time(),
+            window=settings.burst_window_seconds if window is None else window,
+            cap_seconds=settings.max_burst_seconds,
+            max_messages=settings.max_burst_messages,
+        )
+        if wait <= 0:
+            return burst, True
+        time.sleep(wait)
+
+
+def _leading(pending: list[InboundMessage], limit: int) -> list[InboundMessage]:
+    """The oldest messages of one domain, at most `limit`: after a domain switch the
+    burst stops where the new domain's messages start."""
+    burst: list[InboundMessage] = []
+    for message in pending[:limit]:
+        if message.domain != pending[0].domain:
+            break
+        burst.append(message)
+    return burst
+
+
+def _answer(
+    runtime: WorkerRuntime,
+    burst: list[InboundMessage],
+    lock: ConversationLock,
+    *,
+    from_mailbox: bool,
+    folds: int,
+) -> Handled:
+    """One turn for a burst: decide, post, and take the burst out of the mailbox."""
+    last = burst[-1]
+    account, conversation = last.account_id, last.conversation_id
+    domain = _domain(runtime, last)
     if runtime.takeover.active(account, conversation):
-        return Handled("silent", reason="a human agent has taken over")
-    domain = _domain(runtime, message)
+        _done(runtime, burst, from_mailbox)
+        return Handled("silent", reason="a human agent has taken over", messages=len(burst))
+    text = "\n".join(m.text for m in burst if m.text)
     route: str | None = None
     usage: dict[str, Any] = {}
+    _posted, draft = runtime.replies.state(account, last.message_id)
     if draft is None:  # the first attempt: a retry carries out a saved draft
-        runtime.telemetry.observe(
-            "queue_wait_seconds", domain.id, max(0.0, time.time() - message.received_at)
-        )
-        decision = decide(domain, message.text)
+        now = time.time()
+        for message in burst:
+            runtime.telemetry.observe(
+                "queue_wait_seconds", domain.id, max(0.0, now - message.received_at)
+            )
+        decision = decide(domain, text)
         if decision is not None:
             draft = Draft(decision.reply, handoff_reason=decision.reason, urgent=decision.urgent)
         else:
-            draft, route, usage = _run_turn(runtime, domain, message)
+            draft, route, usage = _run_turn(runtime, domain, burst, text)
+            if from_mailbox and folds < MAX_FOLDS:
+                _fold_if_newer(runtime, domain, burst, draft)
         if draft.handoff_reason is not None:  # several calls to come: keep the decision
-            runtime.replies.save_draft(account, message.message_id, draft)
+            runtime.replies.save_draft(account, last.message_id, draft)
+    if not lock.held:
+        raise _LockLost
     if draft.handoff_reason is not None:
-        handled = hand_off(runtime, domain, message, draft)
-        _record(runtime, domain, message, draft, route, usage)
-        return handled
-    claim = runtime.replies.claim(account, message.message_id)
+        handled = hand_off(runtime, domain, last, draft)
+        _done(runtime, burst, from_mailbox)
+        _record(runtime, domain, burst, draft, route, usage)
+        return Handled(handled.status, reason=handled.reason, messages=len(burst))
+    claim = runtime.replies.claim(account, last.message_id)
     if claim == "posted":
-        return Handled("duplicate", reason="reply already posted")
-    if claim == "in_progress":
-        return Handled("in_progress", reason="another worker is posting this reply")
+        _done(runtime, burst, from_mailbox)
+        return Handled("duplicate", reason="reply already posted", messages=len(burst))
+    if claim == "in_progress":  # only a lock lost in between can lead here
+        raise _LockLost
     if runtime.takeover.active(account, conversation):
-        runtime.replies.release(account, message.message_id)
-        return Handled("silent", reason="a human agent took over while the crew ran")
+        runtime.replies.release(account, last.message_id)
+        _done(runtime, burst, from_mailbox)
+        return Handled(
+            "silent", reason="a human agent took over while the crew ran", messages=len(burst)
+        )
     try:
         runtime.chatwoot.send_message(
             account, conversation, draft.text, token=domain.chatwoot_token(runtime.settings)
         )
     except ChatwootAPIError:
         # The retry posts this same text instead of running the crew again.
-        runtime.replies.save_draft(account, message.message_id, draft)
-        runtime.replies.release(account, message.message_id)
+        runtime.replies.save_draft(account, last.message_id, draft)
+        runtime.replies.release(account, last.message_id)
         raise
-    runtime.replies.confirm(account, message.message_id)
-    _replied(runtime, domain, message, "answer")
-    _record(runtime, domain, message, draft, route, usage)
-    return Handled("replied", route=route)
+    _done(runtime, burst, from_mailbox)
+    _replied(runtime, domain, last, "answer")
+    _record(runtime, domain, burst, draft, route, usage)
+    return Handled("replied", route=route, messages=len(burst))
+
+
+def _fold_if_newer(
+    runtime: WorkerRuntime, domain: Domain, burst: list[InboundMessage], draft: Draft
+) -> None:
+    """Raise _Folded when the customer wrote while the crew ran and the burst has room."""
+    last = burst[-1]
+    if draft.handoff_reason is not None:
+        return
+    if len(burst) >= domain.spec.conversation.max_burst_messages:
+        return
+    if runtime.mailbox.size(last.account_id, last.conversation_id) <= len(burst):
+        return
+    log.info("customer wrote while the crew ran; answering again with the new messages")
+    raise _Folded
+
+
+def _done(runtime: WorkerRuntime, burst: list[InboundMessage], from_mailbox: bool) -> None:
+    """The burst is answered: every message's reply record says so; the mailbox drops it."""
+    last = burst[-1]
+    runtime.replies.answered(
+        last.account_id,
+        [m.message_id for m in burst],
+        trim=len(burst) if from_mailbox else 0,
+        mailbox_key=runtime.mailbox.key(last.account_id, last.conversation_id),
+    )
 
 
 def _replied(runtime: WorkerRuntime, domain: Domain, message: InboundMessage, kind: str) -> None:
@@ -192,21 +352,25 @@ def _history(
 def _record(
     runtime: WorkerRuntime,
     domain: Domain,
-    message: InboundMessage,
+    burst: list[InboundMessage],
     draft: Draft,
     route: str | None,
     usage: dict[str, Any],
 ) -> None:
-    """Keep the turn for the next prompt's history; a store outage never blocks a reply."""
+    """Keep the turn for the next prompt's history; a store outage never blocks a reply.
+
+    A burst is one turn, filed under its last message, with the customer's texts joined.
+    """
+    last = burst[-1]
     record = TurnRecord(
         domain=domain.id,
-        account_id=message.account_id,
-        conversation_id=message.conversation_id,
-        message_id=message.message_id,
-        customer_text=message.text,
+        account_id=last.account_id,
+        conversation_id=last.conversation_id,
+        message_id=last.message_id,
+        customer_text="\n".join(m.text for m in burst),
         reply_text=draft.text,
         route=route if draft.handoff_reason is None else "handoff",
-        latency_ms=int((time.time() - message.received_at) * 1000),
+        latency_ms=int((time.time() - last.received_at) * 1000),
         prompt_tokens=usage.get("prompt_tokens"),
         completion_tokens=usage.get("completion_tokens"),
         cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
@@ -219,11 +383,12 @@ def _record(
 
 
 def _run_turn(
-    runtime: WorkerRuntime, domain: Domain, message: InboundMessage
+    runtime: WorkerRuntime, domain: Domain, burst: list[InboundMessage], text: str
 ) -> tuple[Draft, str | None, dict[str, Any]]:
     """The crew's decision; any failure of model, tool or CrewAI becomes a handoff."""
+    message = burst[-1]
     turn = Turn(
-        message=message.text,
+        message=text,
         history=_history(runtime, domain, message),
         customer_name=message.contact_name or "",
         channel=message.channel or "",

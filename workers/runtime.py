@@ -14,6 +14,8 @@ import structlog
 
 from hub.chatwoot.client import ChatwootClient
 from hub.conversation.deadletter import DeadLetters
+from hub.conversation.lock import ConversationLocks
+from hub.conversation.mailbox import Mailbox
 from hub.conversation.replies import ReplyLedger
 from hub.conversation.takeover import Takeover
 from hub.crews.factory import CrewFactory
@@ -37,6 +39,8 @@ class WorkerRuntime:
     chatwoot: ChatwootClient
     replies: ReplyLedger
     takeover: Takeover
+    mailbox: Mailbox
+    locks: ConversationLocks
     dead_letters: DeadLetters
     telemetry: Telemetry
 
@@ -59,6 +63,8 @@ class WorkerRuntime:
             chatwoot=ChatwootClient(settings.chatwoot_url),
             replies=ReplyLedger(client),
             takeover=Takeover(client, settings.conversation_ttl_seconds),
+            mailbox=Mailbox(client),
+            locks=ConversationLocks(client),
             dead_letters=DeadLetters(client),
             telemetry=Telemetry(client),
         )

@@ -17,9 +17,10 @@ from celery import Task
 from pydantic import ValidationError
 
 from hub.conversation.inbound import InboundMessage
+from hub.conversation.lock import LOCK_TTL_SECONDS
 from hub.exceptions import ChatwootAPIError
 from hub.logs import message_context
-from hub.queue import HANDLE_MESSAGE
+from hub.queue import HANDLE_MESSAGE, priority_of, queue_name
 from workers import app
 from workers.handler import handle
 from workers.runtime import WorkerRuntime, runtime
@@ -29,6 +30,11 @@ log = structlog.get_logger(__name__)
 MAX_RETRIES = 6
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 120.0
+
+RECHECK_SECONDS = LOCK_TTL_SECONDS
+"""When another worker holds the conversation, the message is in its mailbox and that
+worker answers it; the task only comes back this much later to make sure, which also
+covers a holder that died (its lock expires within LOCK_TTL_SECONDS)."""
 
 
 def backoff(retries: int) -> float:
@@ -83,15 +89,42 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
         except Exception as error:  # a bug: keep the message for an operator
             log.exception("unexpected failure")
             return _dead_letter(rt, payload, "unexpected", f"{type(error).__name__}: {error}")
+        if handled.status == "busy":
+            _recheck_later(message)
         log.info(
-            "message handled", status=handled.status, route=handled.route, reason=handled.reason
+            "message handled",
+            status=handled.status,
+            route=handled.route,
+            reason=handled.reason,
+            burst=handled.messages,
         )
         rt.telemetry.count("messages_handled", message.domain, handled.status)
         return handled.status
 
 
+def _recheck_later(message: InboundMessage) -> None:
+    """Queue this message again, delayed: published before this run is acknowledged."""
+    handle_message.apply_async(
+        args=[message.model_dump()],
+        queue=queue_name(message.domain),
+        countdown=RECHECK_SECONDS,
+        priority=priority_of(message.urgent),
+        argsrepr=message.safe_repr,
+        kwargsrepr="{}",
+    )
+
+
 def _dead_letter(rt: WorkerRuntime, payload: dict[str, Any], reason: str, error: str) -> str:
     rt.dead_letters.add(payload, reason=reason, error=error)
+    try:
+        message = InboundMessage.model_validate(payload)
+    except ValidationError:
+        pass
+    else:  # kept for an operator, so out of the mailbox: a later burst must not answer it
+        try:
+            rt.mailbox.withdraw(message)
+        except redis.RedisError as failure:
+            log.warning("dead letter left in its mailbox", error=str(failure))
     rt.telemetry.count("messages_handled", str(payload.get("domain", "unknown")), "dead_letter")
     log.error("message dead-lettered", reason=reason, error=error)
     return "dead_letter"

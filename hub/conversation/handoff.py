@@ -38,6 +38,14 @@ def handoff_message(domain: Domain, now: datetime | None = None) -> str:
     return spec.messages.after_hours.replace("{next_open}", opening)
 
 
+def is_urgent(domain: Domain, text: str) -> bool:
+    """Whether an urgent domain rule matches: the message jumps the queue (receiver)."""
+    return any(
+        rule.urgent and any(re.search(pattern, text) for pattern in rule.patterns)
+        for rule in domain.spec.handoff.rules
+    )
+
+
 def decide(domain: Domain, text: str, now: datetime | None = None) -> HandoffDecision | None:
     """A handoff the message calls for before the crew runs, or None."""
     handoff = domain.spec.handoff

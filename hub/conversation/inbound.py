@@ -25,6 +25,9 @@ class InboundMessage(BaseModel):
     contact_name: str | None = None
     channel: str | None = None
     delivery_id: str | None = None
+    urgent: bool = Field(
+        default=False, description="a domain rule or a plugin flagged it: handled first"
+    )
     received_at: float = Field(description="Unix time the receiver accepted it")
 
     @property

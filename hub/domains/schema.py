@@ -154,7 +154,11 @@ class ConversationSettings(StrictModel):
     """How messages of one conversation are grouped and remembered."""
 
     burst_window_seconds: float = Field(default=3.0, ge=0, le=20)
+    """Quiet time that ends a burst of customer messages (0: answer each at once)."""
+    max_burst_seconds: float = Field(default=20.0, gt=0, le=120)
+    """A burst that keeps going is answered this long after its first message."""
     max_burst_messages: int = Field(default=20, ge=1, le=100)
+    """…or as soon as it holds this many messages."""
     history_turns: int = Field(default=10, ge=0, le=50)
 
 

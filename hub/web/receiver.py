@@ -24,13 +24,22 @@ from hub.chatwoot.events import ConversationEvent, MessageEvent, WebhookEvent, p
 from hub.chatwoot.signature import verify
 from hub.conversation.dedupe import Deduplicator
 from hub.conversation.guard import Verdict, judge
+from hub.conversation.handoff import is_urgent
 from hub.conversation.inbound import InboundMessage
+from hub.conversation.mailbox import Mailbox
+from hub.conversation.switching import added_labels, switch_signal, switch_vocabulary
 from hub.conversation.takeover import Takeover
-from hub.domains.manager import ConversationRef, DomainManager
+from hub.domains.manager import ConversationRef, DomainManager, Resolution
 from hub.domains.registry import DomainRegistry
-from hub.exceptions import ChatwootAIError, QueueError, ServiceUnavailableError, SignatureError
+from hub.exceptions import (
+    ChatwootAIError,
+    DomainNotFoundError,
+    QueueError,
+    ServiceUnavailableError,
+    SignatureError,
+)
 from hub.kvstore import connect, redis_url
-from hub.queue import HANDLE_MESSAGE, create_celery
+from hub.queue import HANDLE_MESSAGE, create_celery, priority_of
 from hub.settings import Settings, get_settings
 from hub.store.database import database_url
 from hub.telemetry import RedisMetricsCollector
@@ -90,6 +99,7 @@ class Receiver:
         )
         self.dedupe = Deduplicator(client)
         self.takeover = Takeover(client, settings.conversation_ttl_seconds)
+        self.mailbox = Mailbox(client)
         self.celery = celery
         self.clock = clock
         self.worker_metrics = CollectorRegistry(auto_describe=False)
@@ -164,10 +174,15 @@ class Receiver:
             raise
 
     def _enqueue(self, event: MessageEvent, delivery: str | None) -> Outcome:
-        resolution = self.manager.resolve(
-            ConversationRef(event.account_id, event.conversation_id, event.inbox_id)
+        ref = ConversationRef(event.account_id, event.conversation_id, event.inbox_id)
+        resolution = self._switched(
+            ref,
+            self.manager.resolve(ref),
+            labels=event.conversation.labels,
+            attributes=event.conversation.custom_attributes,
         )
         domain = resolution.domain
+        text = " ".join(part for part in (event.text, event.attachment_summary) if part)
         message = InboundMessage(
             domain=domain.id,
             account_id=event.account_id,
@@ -175,18 +190,22 @@ class Receiver:
             inbox_id=event.inbox_id,
             message_id=event.id,
             # A caption and its attachment both matter ("quanto custa isso? [imagem]").
-            text=" ".join(part for part in (event.text, event.attachment_summary) if part),
+            text=text,
             contact_id=event.sender.id if event.sender else None,
             contact_name=event.sender.name if event.sender else None,
             channel=event.channel,
             delivery_id=delivery,
+            urgent=is_urgent(domain, text),
             received_at=self.clock(),
         )
+        # The mailbox first: whichever worker holds the conversation sees the whole burst.
+        self.mailbox.push(message)
         try:
             result = self.celery.send_task(
                 HANDLE_MESSAGE,
                 args=[message.model_dump()],
                 queue=domain.queue,
+                priority=priority_of(message.urgent),
                 argsrepr=message.safe_repr,
                 kwargsrepr="{}",
                 retry=True,
@@ -194,6 +213,10 @@ class Receiver:
             )
         except Exception as error:  # kombu raises transport-specific errors
             log.error("could not queue message", domain=domain.id, error=str(error))
+            try:
+                self.mailbox.withdraw(message)  # Chatwoot resends it after our 500
+            except redis.RedisError:
+                log.error("could not withdraw the unqueued message from its mailbox")
             raise QueueError(f"could not queue the message on {domain.queue}: {error}") from error
         log.info(
             "message queued",
@@ -201,11 +224,62 @@ class Receiver:
             resolved_by=resolution.by,
             conversation_id=event.conversation_id,
             message_id=event.id,
+            urgent=message.urgent,
         )
         return Outcome(200, "queued", domain=domain.id, task_id=str(result.id))
 
+    def _switched(
+        self,
+        ref: ConversationRef,
+        resolution: Resolution,
+        *,
+        labels: list[str],
+        attributes: dict[str, Any],
+        added: set[str] | None = None,
+    ) -> Resolution:
+        """Apply a domain switch an agent asked for with a label or custom attribute."""
+        if not labels and not attributes:
+            return resolution
+        signal = switch_signal(
+            resolution.domain, labels=labels, attributes=attributes, added_labels=added or ()
+        )
+        if signal is None:
+            return resolution
+        try:
+            self.manager.switch(ref, signal.target, reason=signal.reason, by="chatwoot")
+        except DomainNotFoundError:
+            log.warning(
+                "switch to an unknown domain ignored",
+                target=signal.target,
+                reason=signal.reason,
+                conversation_id=ref.conversation_id,
+            )
+            return resolution
+        return Resolution(self.registry.get(signal.target), "switch")
+
+    def _conversation_switch(self, event: ConversationEvent) -> None:
+        """A conversation event that carries switch labels or the switch attribute."""
+        if event.account_id is None:
+            return
+        labels, attributes = switch_vocabulary(self.registry.domains.values())
+        if not (
+            any(label.lower() in labels for label in event.labels)
+            or attributes.intersection(event.custom_attributes)
+        ):
+            return
+        ref = ConversationRef(event.account_id, event.id, event.inbox_id)
+        self._switched(
+            ref,
+            self.manager.resolve(ref),
+            labels=event.labels,
+            attributes=event.custom_attributes,
+            added=added_labels(event.changed_attributes),
+        )
+
     def _side_effects(self, event: WebhookEvent, verdict: Verdict) -> Outcome:
         """Events that are not answered may still change conversation state."""
+        if isinstance(event, ConversationEvent):
+            self._conversation_switch(event)
         if verdict.action == "human_took_over" and verdict.conversation is not None:
             account_id, conversation_id = verdict.conversation
             self.takeover.mark(account_id, conversation_id, verdict.reason)

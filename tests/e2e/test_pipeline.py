@@ -11,6 +11,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
+from hub.queue import queued_count
 from tests.e2e.conftest import (
     ACCOUNTS,
     TOKENS,
@@ -91,7 +92,7 @@ def test_events_that_deserve_no_answer_are_acknowledged_and_never_queued(
         assert response.status_code == 200, name
         assert response.json["outcome"] == "ignored", name
         assert response.json["detail"], name
-    assert redis_client.llen("chatwootai.cosmetics") == 0
+    assert queued_count(redis_client, "cosmetics") == 0
 
 
 def test_after_an_agent_writes_the_bot_stays_silent_until_the_conversation_is_pending_again(
@@ -148,7 +149,7 @@ def test_a_bad_signature_is_refused_and_nothing_is_queued(
     assert response.status_code == 401
     stale = post_signed(receiver_client, payload, timestamp=1_000_000_000)
     assert stale.status_code == 401
-    assert redis_client.llen("chatwootai.cosmetics") == 0
+    assert queued_count(redis_client, "cosmetics") == 0
     assert post_signed(receiver_client, payload).json["outcome"] == "queued"
 
 

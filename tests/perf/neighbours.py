@@ -262,7 +262,7 @@ def bench_neighbours(
     `noisy_concurrency` sizes A's worker (default: the production default), e.g. large
     enough to keep up with the flood, which then costs CPU instead of queueing.
     """
-    from hub.queue import create_celery, queue_name
+    from hub.queue import create_celery, queue_keys, queued_count
     from hub.settings import Settings
 
     client = redis.Redis.from_url(redis_url)
@@ -340,8 +340,8 @@ def bench_neighbours(
                 flood_sent = noisy.stop()
                 cpu = {d: round(cpu_seconds(p.pid) - cpu_before[d], 1) for d, p in workers.items()}
                 noisy_replied = sum(1 for c in reply_times(chatwoot) if c in flood_sent)
-                backlog = int(client.llen(queue_name(NOISY_DOMAIN)))
-                client.delete(queue_name(NOISY_DOMAIN))  # next round starts without A's backlog
+                backlog = queued_count(client, NOISY_DOMAIN)
+                client.delete(*queue_keys(NOISY_DOMAIN))  # next round starts without A's backlog
                 beside = summary(flooded, len(sent))
                 run = {
                     "alone": alone,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import redis
 
 from hub.conversation.handoff import handoff_message
 from hub.conversation.inbound import InboundMessage
+from hub.conversation.lock import ConversationLocks
 from hub.exceptions import ChatwootAPIError
 from hub.settings import Settings
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
@@ -241,3 +243,115 @@ def test_the_next_prompt_remembers_the_earlier_turns(
     )
     assert "Cliente: Qual o horário de funcionamento?" in second_prompt
     assert "Atendente: Abrimos às 10:00." in second_prompt
+
+
+def arrive(runtime: WorkerRuntime, text: str, message_id: int) -> InboundMessage:
+    """What the receiver does with an accepted message: into the conversation's mailbox."""
+    message = inbound(text, message_id=message_id)
+    runtime.mailbox.push(message)
+    return message
+
+
+def test_a_burst_of_messages_gets_one_reply_that_covers_all_of_them(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime(burst_window_seconds=0.3)  # type: ignore[operator]
+    burst = [
+        arrive(runtime, "Oi, boa tarde", 1),
+        arrive(runtime, "Qual o horário de funcionamento?", 2),
+        arrive(runtime, "E qual o endereço da loja de Moema?", 3),
+    ]
+    handled = handle(runtime, burst[0])
+    assert (handled.status, handled.messages) == ("replied", 3)
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    assert "10:00" in reply["content"] and "Ibirapuera" in reply["content"]
+    assert [handle(runtime, m).status for m in burst[1:]] == ["duplicate", "duplicate"]
+    assert runtime.mailbox.pending(3, 50) == []
+    assert runtime.locks.holder(3, 50) is None
+
+
+def test_the_bot_waits_for_a_customer_who_is_still_typing(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime(burst_window_seconds=0.6)  # type: ignore[operator]
+    first = arrive(runtime, "Oi", 1)
+
+    def type_more() -> None:
+        time.sleep(0.3)
+        arrive(runtime, "Qual o horário de funcionamento?", 2)
+
+    typist = threading.Thread(target=type_more)
+    typist.start()
+    handled = handle(runtime, first)
+    typist.join()
+    assert (handled.status, handled.messages) == ("replied", 2)
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    assert "10:00" in reply["content"]
+
+
+def test_a_message_sent_while_the_crew_runs_is_answered_in_a_new_turn_not_a_stale_reply(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, fake_openai: FakeOpenAI
+) -> None:
+    runtime = make_runtime(  # type: ignore[operator]
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,
+        llm_api_key="sk-local",
+        burst_window_seconds=0,
+    )
+
+    def answer(messages: list[dict[str, object]]) -> str:
+        prompt = " ".join(str(m["content"]) for m in messages)
+        if len(fake_openai.requests) == 1:  # the customer writes again while this runs
+            arrive(runtime, "Ah, e no domingo?", 2)
+        return "Domingo das 14:00 às 20:00." if "domingo" in prompt else "Das 10:00 às 22:00."
+
+    fake_openai.responder = answer
+    first = arrive(runtime, "Qual o horário de funcionamento?", 1)
+    handled = handle(runtime, first)
+    assert (handled.status, handled.messages) == ("replied", 2)
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    assert reply["content"] == "Domingo das 14:00 às 20:00."
+
+
+def test_a_conversation_another_worker_holds_is_left_to_it_with_its_message_kept(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime(burst_window_seconds=0)  # type: ignore[operator]
+    other_worker = ConversationLocks(runtime.redis).acquire(3, 50)
+    assert other_worker is not None
+    message = arrive(runtime, "Qual o horário de funcionamento?", 1)
+    assert handle(runtime, message).status == "busy"
+    assert fake_chatwoot.messages() == []
+    assert runtime.mailbox.pending(3, 50) == [message]
+    other_worker.release()
+    assert handle(runtime, message).status == "replied"
+
+
+def test_messages_that_came_while_the_holder_answered_are_answered_before_it_lets_go(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, fake_openai: FakeOpenAI
+) -> None:
+    runtime = make_runtime(  # type: ignore[operator]
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,
+        llm_api_key="sk-local",
+        burst_window_seconds=0,
+    )
+
+    def answer(_messages: list[dict[str, object]]) -> str:
+        return f"Resposta {len(fake_openai.requests)}"
+
+    fake_openai.responder = answer
+    original = runtime.chatwoot.send_message
+
+    def post_then_more_arrive(*args: object, **kwargs: object) -> object:
+        result = original(*args, **kwargs)
+        if len(fake_chatwoot.messages(conversation_id=50)) == 1:
+            arrive(runtime, "Qual o horário de funcionamento?", 2)
+        return result
+
+    runtime.chatwoot.send_message = post_then_more_arrive
+    first = arrive(runtime, "Qual o endereço da loja de Moema?", 1)
+    assert handle(runtime, first).status == "replied"
+    first_reply, second_reply = fake_chatwoot.messages(conversation_id=50)
+    assert first_reply["content"] != second_reply["content"]  # two turns, in order
+    assert runtime.locks.holder(3, 50) is None

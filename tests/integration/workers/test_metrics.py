@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import CrewError, ModelError
-from hub.queue import create_celery
+from hub.queue import create_celery, queue_keys
 from hub.settings import Settings
 from hub.web import Receiver, create_app
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
@@ -81,6 +81,7 @@ def worker(
         llm_base_url=fake_openai.url,
         llm_api_key="sk-local",
         llm_timeout_seconds=0.5,
+        burst_window_seconds=0,
     )
     runtime = WorkerRuntime.build(settings)
     runtime.chatwoot = type(runtime.chatwoot)(fake_chatwoot.url, sleep=lambda _: None)
@@ -96,7 +97,9 @@ def send_and_work(
     """POST the webhook, then run the task the receiver queued, as a worker would."""
     response = post_signed(receiver, message_created("health", conversation, conversation, text))
     assert response.json["outcome"] == "queued"
-    envelope = json.loads(str(redis_client.rpop("chatwootai.health")))
+    envelope = json.loads(
+        next(str(task) for key in queue_keys("health") if (task := redis_client.rpop(key)))
+    )
     (payload,), _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
     return str(tasks.handle_message.apply(args=[payload]).get())
 

@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from hub.conversation.deadletter import DeadLetters
+from hub.conversation.mailbox import Mailbox
 from hub.exceptions import ChatwootAPIError
 from hub.telemetry import Telemetry
 from workers import tasks
@@ -18,10 +19,11 @@ pytestmark = pytest.mark.integration
 
 
 class StubRuntime:
-    """Only what the task itself touches: the dead-letter list."""
+    """Only what the task itself touches: the dead-letter list and the mailbox."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.dead_letters = DeadLetters(client)
+        self.mailbox = Mailbox(client)
         self.telemetry = Telemetry(client)
 
 
