@@ -91,6 +91,9 @@ def service_env(
             # A fresh dense index costs each new worker seconds of CPU; hybrid search
             # is tested in-process (tests/integration/crews/test_tenant_isolation.py).
             "CHATWOOTAI_EMBEDDINGS": "none",
+            # One message per test mostly: no burst wait (tests/e2e/test_conversations.py
+            # sets its own window).
+            "CHATWOOTAI_BURST_WINDOW_SECONDS": "0",
             "CHATWOOTAI_COSMETICS_TOKEN": TOKENS["cosmetics"],
             "CHATWOOTAI_HEALTH_TOKEN": TOKENS["health"],
             "CHATWOOTAI_RETAIL_TOKEN": TOKENS["retail"],

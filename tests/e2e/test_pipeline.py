@@ -135,6 +135,8 @@ def test_a_duplicate_delivery_gets_one_reply(
     assert first.json["outcome"] == "queued"
     assert again_same_delivery.json["outcome"] == "duplicate"
     assert again_new_delivery.json["outcome"] == "duplicate"
+    fake_chatwoot.wait_for(lambda: replies_to(fake_chatwoot, 4100), timeout=30)
+    # A new message after the reply gets its own (sent at once, both would be one burst).
     follow_up = message_created("retail", 4100, 9101, "E no domingo?")
     post_signed(receiver_client, follow_up)
     fake_chatwoot.wait_for(lambda: len(replies_to(fake_chatwoot, 4100)) >= 2, timeout=30)
