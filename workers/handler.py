@@ -40,7 +40,7 @@ import redis
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.conversation.handoff import decide
+from hub.conversation.handoff import accepts_offer, decide, handoff_message
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLock
 from hub.conversation.mailbox import quiet_in
@@ -69,6 +69,7 @@ HANDOFF_KINDS = (
     ("regra ", "rule"),  # hub.conversation.handoff.decide: a domain rule
     ("o cliente pediu atendimento humano", "customer_asked"),  # ...: a handoff keyword
     (FAILURE_REASON, "failure"),
+    (UNANSWERED_REASON := "o bot não soube responder", "unanswered"),
 )
 """Reason prefixes → the `reason` label of `chatwootai_handoffs_total`; any other is `crew`.
 The reason is all a saved draft keeps, so a retried handoff is counted by it too."""
@@ -221,13 +222,16 @@ def _answer(
             runtime.telemetry.observe(
                 "queue_wait_seconds", domain.id, max(0.0, now - message.received_at)
             )
-        decision = decide(domain, text)
+        # Only a short yes can accept the bot's offer of a person: read the count then.
+        offered = accepts_offer(text) and runtime.misses.count(account, conversation) > 0
+        decision = decide(domain, text, human_offered=offered)
         if decision is not None:
             draft = Draft(decision.reply, handoff_reason=decision.reason, urgent=decision.urgent)
         else:
             draft, route, usage = _run_turn(runtime, domain, burst, text)
             if from_mailbox and folds < MAX_FOLDS:
                 _fold_if_newer(runtime, domain, burst, draft)
+            draft = _after_a_miss(runtime, domain, last, draft)
         if draft.handoff_reason is not None:  # several calls to come: keep the decision
             runtime.replies.save_draft(account, last.message_id, draft)
     if not lock.held:
@@ -258,7 +262,12 @@ def _answer(
         runtime.replies.save_draft(account, last.message_id, draft)
         runtime.replies.release(account, last.message_id)
         raise
-    _done(runtime, burst, from_mailbox)
+    _done(
+        runtime,
+        burst,
+        from_mailbox,
+        reset_misses=draft.text.strip() != domain.spec.messages.unknown,
+    )
     _replied(runtime, domain, last, "answer")
     _record(runtime, domain, burst, draft, route, usage)
     return Handled("replied", route=route, messages=len(burst))
@@ -279,14 +288,38 @@ def _fold_if_newer(
     raise _Folded
 
 
-def _done(runtime: WorkerRuntime, burst: list[InboundMessage], from_mailbox: bool) -> None:
-    """The burst is answered: every message's reply record says so; the mailbox drops it."""
+def _after_a_miss(
+    runtime: WorkerRuntime, domain: Domain, last: InboundMessage, draft: Draft
+) -> Draft:
+    """Count a reply that is the domain's "I don't know"; at `handoff.max_failures`
+    in a row, a person takes over instead of the bot saying it once more."""
+    if draft.handoff_reason is not None or draft.text.strip() != domain.spec.messages.unknown:
+        return draft
+    misses = runtime.misses.add(last.account_id, last.conversation_id)
+    if misses < domain.spec.handoff.max_failures:
+        return draft
+    return Draft(
+        handoff_message(domain),
+        handoff_reason=f"{UNANSWERED_REASON} {misses} vezes seguidas",
+    )
+
+
+def _done(
+    runtime: WorkerRuntime,
+    burst: list[InboundMessage],
+    from_mailbox: bool,
+    *,
+    reset_misses: bool = False,
+) -> None:
+    """The burst is answered: every message's reply record says so; the mailbox drops it
+    (and, for a real answer, the conversation's count of misses), in one round trip."""
     last = burst[-1]
     runtime.replies.answered(
         last.account_id,
         [m.message_id for m in burst],
         trim=len(burst) if from_mailbox else 0,
         mailbox_key=runtime.mailbox.key(last.account_id, last.conversation_id),
+        forget=[runtime.misses.key(last.account_id, last.conversation_id)] if reset_misses else [],
     )
 
 

@@ -16,6 +16,7 @@ from hub.chatwoot.client import ChatwootClient
 from hub.conversation.deadletter import DeadLetters
 from hub.conversation.lock import ConversationLocks
 from hub.conversation.mailbox import Mailbox
+from hub.conversation.misses import Misses
 from hub.conversation.replies import ReplyLedger
 from hub.conversation.takeover import Takeover
 from hub.crews.factory import CrewFactory
@@ -41,6 +42,7 @@ class WorkerRuntime:
     takeover: Takeover
     mailbox: Mailbox
     locks: ConversationLocks
+    misses: Misses
     dead_letters: DeadLetters
     telemetry: Telemetry
 
@@ -65,6 +67,7 @@ class WorkerRuntime:
             takeover=Takeover(client, settings.conversation_ttl_seconds),
             mailbox=Mailbox(client),
             locks=ConversationLocks(client),
+            misses=Misses(client),
             dead_letters=DeadLetters(client),
             telemetry=Telemetry(client),
         )

@@ -46,8 +46,14 @@ def is_urgent(domain: Domain, text: str) -> bool:
     )
 
 
-def decide(domain: Domain, text: str, now: datetime | None = None) -> HandoffDecision | None:
-    """A handoff the message calls for before the crew runs, or None."""
+def decide(
+    domain: Domain, text: str, now: datetime | None = None, *, human_offered: bool = False
+) -> HandoffDecision | None:
+    """A handoff the message calls for before the crew runs, or None.
+
+    `human_offered`: the bot's last reply was the domain's `messages.unknown`, which
+    offers a person; a short yes ("sim", "pode chamar") accepts the offer.
+    """
     handoff = domain.spec.handoff
     for rule in handoff.rules:
         if any(re.search(pattern, text) for pattern in rule.patterns):
@@ -58,7 +64,32 @@ def decide(domain: Domain, text: str, now: datetime | None = None) -> HandoffDec
             return HandoffDecision(
                 f"o cliente pediu atendimento humano ({keyword!r})", handoff_message(domain, now)
             )
+    if human_offered and accepts_offer(text):
+        return HandoffDecision(
+            "o cliente pediu atendimento humano (aceitou a oferta do bot)",
+            handoff_message(domain, now),
+        )
     return None
+
+
+YES = frozenset(
+    {"sim", "pode", "quero", "claro", "ok", "okay", "blz", "beleza", "chama", "chame", "s"}
+    | {"yes", "yeah", "sure", "please", "isso", "aceito", "gostaria", "por"}
+)
+"""Words a short acceptance starts with ("sim, por favor", "pode chamar", "yes please")."""
+
+ACCEPTANCE = YES | frozenset(
+    {"favor", "chamar", "sim", "uma", "um", "pessoa", "alguem", "atendente", "humano"}
+    | {"da", "equipe", "por", "ai", "entao", "obrigado", "obrigada", "vlw", "valeu"}
+    | {"it", "do", "ok", "someone", "a", "person", "thanks", "thank", "you"}
+)
+"""Every word of an acceptance comes from here: "quero saber o preço" is a new question."""
+
+
+def accepts_offer(text: str) -> bool:
+    """A short yes to the bot's offer of a person; anything else is a new message."""
+    words = re.findall(r"\w+", normalize(text))
+    return 0 < len(words) <= 6 and words[0] in YES and set(words) <= ACCEPTANCE
 
 
 @lru_cache(maxsize=1024)

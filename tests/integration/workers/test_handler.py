@@ -355,3 +355,39 @@ def test_messages_that_came_while_the_holder_answered_are_answered_before_it_let
     first_reply, second_reply = fake_chatwoot.messages(conversation_id=50)
     assert first_reply["content"] != second_reply["content"]  # two turns, in order
     assert runtime.locks.holder(3, 50) is None
+
+
+def test_a_customer_who_says_yes_to_the_offer_of_a_person_is_handed_off(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    unknown = runtime.registry.get("retail").spec.messages.unknown
+    assert handle(runtime, inbound("Vocês consertam bicicletas elétricas?")).status == "replied"
+    assert fake_chatwoot.messages(conversation_id=50)[0]["content"] == unknown
+    handled = handle(runtime, inbound("Sim, por favor", message_id=2))
+    assert handled.status == "handed_off"
+    assert "aceitou a oferta" in handled.reason
+    assert runtime.takeover.active(3, 50)
+
+
+def test_two_unanswered_turns_in_a_row_hand_the_conversation_to_a_person(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    assert handle(runtime, inbound("Vocês consertam bicicletas elétricas?")).status == "replied"
+    handled = handle(runtime, inbound("E vocês alugam caminhões de mudança?", message_id=2))
+    assert handled.status == "handed_off"
+    assert handled.reason == "o bot não soube responder 2 vezes seguidas"
+    customer = fake_chatwoot.messages(conversation_id=50)[1]
+    assert customer["content"] == handoff_message(runtime.registry.get("retail"))
+
+
+def test_an_answered_turn_resets_the_count_of_misses(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    assert handle(runtime, inbound("Vocês consertam bicicletas elétricas?")).status == "replied"
+    assert runtime.misses.count(3, 50) == 1
+    assert handle(runtime, inbound("Qual o horário de funcionamento?", 2)).status == "replied"
+    assert runtime.misses.count(3, 50) == 0
+    assert handle(runtime, inbound("E vocês alugam caminhões?", 3)).status == "replied"

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.conversation.handoff import decide, handoff_message, is_urgent
+from hub.conversation.handoff import accepts_offer, decide, handoff_message, is_urgent
 from hub.conversation.hours import describe_opening, is_open, next_opening
 from hub.domains.registry import DomainRegistry
 from tests.conftest import SAMPLE_DOMAINS
@@ -121,3 +121,32 @@ def test_only_urgent_rules_make_a_message_jump_the_queue(registry: DomainRegistr
     assert is_urgent(health, "Socorro, dor no peito!")
     assert not is_urgent(health, "Quero marcar uma consulta urgente")
     assert not is_urgent(registry.get("retail"), "dor no peito")  # the clinic's rule only
+
+
+@pytest.mark.parametrize(
+    "text", ["sim", "Sim, por favor!", "pode chamar", "pode sim", "quero sim", "yes please", "ok"]
+)
+def test_a_short_yes_accepts_the_bot_s_offer_of_a_person(text: str) -> None:
+    assert accepts_offer(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "não, obrigado",
+        "quero saber o preço da air fryer",
+        "por que vocês não abrem domingo?",
+        "sim mas qual o horário?",
+        "",
+    ],
+)
+def test_a_refusal_or_a_new_question_is_not_an_acceptance(text: str) -> None:
+    assert not accepts_offer(text)
+
+
+def test_a_yes_hands_off_only_after_the_bot_offered_a_person(registry: DomainRegistry) -> None:
+    retail = registry.get("retail")
+    assert decide(retail, "sim, por favor") is None
+    decision = decide(retail, "sim, por favor", human_offered=True)
+    assert decision is not None
+    assert decision.reason.startswith("o cliente pediu atendimento humano")
