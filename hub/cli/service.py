@@ -4,7 +4,12 @@
 CHATWOOTAI_REDIS_URL is unset, then the receiver (gunicorn) and a worker as
 child processes sharing it, prints the webhook URL, and on Ctrl-C or SIGTERM
 stops the receiver first, lets the worker finish its current messages, and
-shuts Redis down last.
+shuts Redis down last. The children run in their own session: a Ctrl-C in the
+terminal reaches `run` alone, which then stops them in that order (gunicorn
+would otherwise take the SIGINT as "quit now" and drop the webhooks in flight).
+
+`serve` and `run` give gunicorn's processes a fresh PROMETHEUS_MULTIPROC_DIR
+when none is set, so any of them answers /metrics with the sum of all.
 
 `flower` is Celery's dashboard on the same broker. Task events are off in our
 Celery config (they cost Redis PUBLISHes per message); Flower broadcasts
@@ -20,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from types import FrameType
 
@@ -30,6 +36,7 @@ from hub.kvstore import redis_url
 from hub.logs import configure_logging
 from hub.queue import create_celery, queue_name
 from hub.settings import get_settings
+from hub.web.metrics import MULTIPROCESS_ENV
 
 STOP_TIMEOUT_SECONDS = 30
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -67,8 +74,19 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """The receiver alone, under gunicorn."""
+    _metrics_dir(os.environ)
     argv = _gunicorn_argv(host, port, workers)
     os.execv(argv[0], argv)
+
+
+def _metrics_dir(env: dict[str, str] | os._Environ[str]) -> str | None:
+    """Give gunicorn's processes a shared, empty metrics directory unless one is set;
+    returns the directory made here (the caller's to remove), or None."""
+    if env.get(MULTIPROCESS_ENV):
+        return None
+    made = tempfile.mkdtemp(prefix="chatwootai-metrics-")
+    env[MULTIPROCESS_ENV] = made
+    return made
 
 
 def node_name(domain_ids: list[str] | None) -> str:
@@ -155,9 +173,10 @@ def run(host: str, port: int) -> None:
     configure_logging(settings)
     env = dict(os.environ)
     env["CHATWOOTAI_REDIS_URL"] = redis_url(settings)  # starts the embedded one if needed
+    metrics_dir = _metrics_dir(env)
     children = [
-        subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=env),
-        subprocess.Popen(_gunicorn_argv(host, port, 2), env=env),
+        subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=env, start_new_session=True),
+        subprocess.Popen(_gunicorn_argv(host, port, 2), env=env, start_new_session=True),
     ]
     stopping = False
 
@@ -186,5 +205,7 @@ def run(host: str, port: int) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
     codes = [child.returncode for child in children]
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     if not stopping:
         raise click.ClickException(f"a child process exited unexpectedly: {codes}")

@@ -38,8 +38,18 @@ def get(port: int, path: str) -> tuple[int, dict[str, object]]:
     return response.status, json.loads(body) if body.startswith(b"{") else {}
 
 
-def test_run_serves_with_an_embedded_redis_and_stops_on_sigterm(
-    tmp_path: Path, fake_chatwoot: FakeChatwoot
+def metrics_text(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/metrics")
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM to run", "Ctrl-C in its terminal"])
+def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
+    stop: str, tmp_path: Path, fake_chatwoot: FakeChatwoot
 ) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
@@ -59,6 +69,7 @@ def test_run_serves_with_an_embedded_redis_and_stops_on_sigterm(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, like a shell job
     )
     try:
         deadline = time.monotonic() + 90
@@ -88,8 +99,14 @@ def test_run_serves_with_an_embedded_redis_and_stops_on_sigterm(
         assert answer["outcome"] == "queued"
         fake_chatwoot.wait_for(lambda: fake_chatwoot.messages(), timeout=60)
         assert "22:00" in fake_chatwoot.messages()[0]["content"]
+        # Two gunicorn processes, one count: whichever answers the scrape sums both.
+        queued = 'chatwootai_messages_queued_total{domain="retail"} 1.0'
+        assert all(queued in metrics_text(port) for _ in range(6))
     finally:
-        process.send_signal(signal.SIGTERM)
+        if stop == "SIGTERM to run":
+            process.send_signal(signal.SIGTERM)
+        else:  # the terminal sends SIGINT to the whole foreground group
+            os.killpg(process.pid, signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert f"http://127.0.0.1:{port}/webhooks/chatwoot" in output
