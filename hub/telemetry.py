@@ -33,7 +33,10 @@ class CounterSpec(NamedTuple):
 
 
 HISTOGRAMS: dict[str, str] = {
-    "queue_wait_seconds": "Time from the receiver accepting a message to a worker starting it",
+    "queue_wait_seconds": (
+        "Time from the receiver accepting a message to a worker starting its turn "
+        "(the burst window included)"
+    ),
     "crew_seconds": "Time the HubCrew took to produce a reply (routing included)",
     "reply_seconds": (
         "Time from the receiver accepting a message to the customer-facing answer "
@@ -43,8 +46,9 @@ HISTOGRAMS: dict[str, str] = {
 COUNTERS: dict[str, CounterSpec] = {
     "messages_handled": CounterSpec(
         "outcome",
-        "Messages handled by workers, by domain and outcome "
-        "(replied, handed_off, duplicate, silent, in_progress, dead_letter)",
+        "Messages handled by workers, by domain and outcome (replied, handed_off, "
+        "duplicate: answered already, or with its burst; silent; in_progress; "
+        "busy: left to the worker holding its conversation; dead_letter)",
     ),
     "replies": CounterSpec(
         "kind",
@@ -55,7 +59,8 @@ COUNTERS: dict[str, CounterSpec] = {
         "reason",
         "Conversations handed to a person, by domain and why (rule: a domain rule matched; "
         "customer_asked: the customer asked for a person; crew: an agent chose to; "
-        "failure: the crew failed and the fallback message was sent)",
+        "failure: the crew failed and the fallback message was sent; unanswered: the bot "
+        "could not answer handoff.max_failures turns in a row)",
     ),
     "failures": CounterSpec(
         "reason",
