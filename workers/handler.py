@@ -112,42 +112,57 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
 
 def _handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
     account, conversation = message.account_id, message.conversation_id
-    posted, _draft = runtime.replies.state(account, message.message_id)
+    posted, draft = runtime.replies.state(account, message.message_id)
     if posted:
         return Handled("duplicate", reason="reply already posted")
     lock = runtime.locks.acquire(account, conversation)
     if lock is None:
         return Handled("busy", reason="another worker is answering this conversation")
     try:
-        return _drain(runtime, message, lock)
+        return _drain(runtime, message, lock, draft)
     except BaseException:
         lock.release()  # a retry (or another task) takes the conversation up again
         raise
 
 
-def _drain(runtime: WorkerRuntime, message: InboundMessage, lock: ConversationLock) -> Handled:
-    """Answer the conversation's mailbox, burst by burst, until it is empty."""
+def _drain(
+    runtime: WorkerRuntime, message: InboundMessage, lock: ConversationLock, draft: Draft | None
+) -> Handled:
+    """Answer the conversation's mailbox, burst by burst, until it is empty.
+
+    `draft` is what the task read for its own message, so a burst of that message
+    alone (the common case) does not read it again.
+    """
     account, conversation = message.account_id, message.conversation_id
     mailbox_key = runtime.mailbox.key(account, conversation)
     mine: Handled | None = None
     folds = 0
     while True:
         batch, from_mailbox = _next_burst(runtime, message, mine is None)
-        if not batch:
-            if lock.release_if_drained(mailbox_key):
-                break
-            continue
-        try:
-            handled = _answer(runtime, batch, lock, from_mailbox=from_mailbox, folds=folds)
-        except _Folded:
-            folds += 1
-            continue
-        except _LockLost:
-            log.warning("conversation lock lost; its new holder answers the rest")
-            return mine or Handled("busy", reason="the conversation lock was lost")
-        folds = 0
-        if any(m.message_id == message.message_id for m in batch):
-            mine = handled
+        if batch:
+            own = batch[-1].message_id == message.message_id
+            try:
+                handled = _answer(
+                    runtime,
+                    batch,
+                    lock,
+                    from_mailbox=from_mailbox,
+                    folds=folds,
+                    draft=draft if own else None,
+                    draft_read=own,
+                )
+            except _Folded:
+                folds += 1
+                continue
+            except _LockLost:
+                log.warning("conversation lock lost; its new holder answers the rest")
+                return mine or Handled("busy", reason="the conversation lock was lost")
+            folds = 0
+            if any(m.message_id == message.message_id for m in batch):
+                mine = handled
+        # Normally the mailbox is empty now and this lets go in the same round trip.
+        if lock.release_if_drained(mailbox_key):
+            break
     return mine or Handled("duplicate", reason="answered with its burst by an earlier turn")
 
 
@@ -204,8 +219,13 @@ def _answer(
     *,
     from_mailbox: bool,
     folds: int,
+    draft: Draft | None = None,
+    draft_read: bool = False,
 ) -> Handled:
-    """One turn for a burst: decide, post, and take the burst out of the mailbox."""
+    """One turn for a burst: decide, post, and take the burst out of the mailbox.
+
+    `draft`: the burst's saved draft, when the caller already read it (`draft_read`).
+    """
     last = burst[-1]
     account, conversation = last.account_id, last.conversation_id
     domain = _domain(runtime, last)
@@ -215,7 +235,8 @@ def _answer(
     text = "\n".join(m.text for m in burst if m.text)
     route: str | None = None
     usage: dict[str, Any] = {}
-    _posted, draft = runtime.replies.state(account, last.message_id)
+    if not draft_read:
+        _posted, draft = runtime.replies.state(account, last.message_id)
     if draft is None:  # the first attempt: a retry carries out a saved draft
         now = time.time()
         for message in burst:
