@@ -188,3 +188,27 @@ class SlotTakenError(SlotUnavailableError):
 
 class CancellationRefusedError(StoreError):
     """Raised when an appointment is already cancelled or has already started."""
+
+
+class PluginError(ChatwootAIError):
+    """Raised at start when a plugin cannot be loaded: an import error, a hook
+    implementation no hook spec declares, a signature pluggy refuses."""
+
+
+class ExternalSystemError(ChatwootAIError):
+    """Raised when an external system (an HTTP API, an ERP) fails for good, after retries.
+
+    `retryable` says whether a later attempt could succeed (5xx, network, timeout).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class ExternalAuthError(ExternalSystemError):
+    """Raised when an external system refuses the configured credentials."""
+
+
+class JSONRPCError(ExternalSystemError):
+    """Raised when a JSON-RPC server (Odoo) answers with an error object."""

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     llm_price_output: Decimal | None = Field(
         default=None, ge=0, description="USD per million completion tokens"
     )
+    plugins: str | None = Field(
+        default=None,
+        description="comma-separated allow-list of plugin names (unset: every installed plugin)",
+    )
     flower_basic_auth: SecretStr | None = Field(
         default=None,
         description="user:password for `chatwootai flower` (several pairs separated by commas)",

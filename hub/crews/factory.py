@@ -25,6 +25,7 @@ from hub.exceptions import ChatwootAIError, CrewError
 from hub.knowledge.base import DomainKnowledge, KnowledgeBase
 from hub.knowledge.chunking import Chunk, load_domain_chunks
 from hub.knowledge.lexical import LexicalIndex
+from hub.plugins.manager import PluginHost
 from hub.settings import Settings
 from hub.store.database import get_engine
 
@@ -62,10 +63,14 @@ class DomainKit:
 class CrewFactory:
     """Builds HubCrews and spoke crews for any domain of the registry."""
 
-    def __init__(self, registry: DomainRegistry, settings: Settings) -> None:
+    def __init__(
+        self, registry: DomainRegistry, settings: Settings, plugins: PluginHost | None = None
+    ) -> None:
         prepare_crewai(settings)
         self.registry = registry
         self.settings = settings
+        self.plugins = plugins or PluginHost.from_settings(settings)
+        """The process's plugins: hooks around each turn, and tools for the agents."""
         self._kits: dict[str, DomainKit] = {}
         self._lock = threading.Lock()
         self.knowledge_base = KnowledgeBase.from_settings(settings)
@@ -117,6 +122,7 @@ class CrewFactory:
                 for tool in agent.tools
             }
             - IMPLEMENTED
+            - set(self.plugins.declared_tools(domain))
         )
         if missing:
             log.warning(
@@ -129,6 +135,7 @@ class CrewFactory:
             chunks=len(kit.knowledge),
             retrieval=kit.library.mode,
         )
+        self.plugins.domain_ready(domain)
         return kit
 
     def _library(self, domain: Domain, chunks: list[Chunk]) -> DomainKnowledge:
@@ -171,7 +178,7 @@ class CrewFactory:
                     role=agent.role,
                     goal=agent.goal,
                     backstory=agent.backstory,
-                    tools=build_tools(agent.tools, kit, context, self.engine) if context else [],
+                    tools=self._tools(kit, crew_name, name, agent.tools, context),
                     allow_delegation=agent.allow_delegation,
                     max_iter=agent.max_iter or DEFAULT_MAX_ITER,
                     verbose=agent.verbose,
@@ -201,6 +208,19 @@ class CrewFactory:
             )
         except (ValueError, TypeError) as error:  # pydantic ValidationError is a ValueError
             raise CrewError(f"crew {crew_name!r} of {kit.domain.id!r}: {error}") from error
+
+    def _tools(
+        self, kit: DomainKit, crew: str, agent: str, listed: list[str], context: TurnContext | None
+    ) -> list[Any]:
+        """The agent's built-in tools, then what the domain's plugins give it."""
+        if context is None:
+            return []
+        return [
+            *build_tools(listed, kit, context, self.engine),
+            *self.plugins.agent_tools(
+                kit.domain, crew=crew, agent=agent, listed=listed, context=context
+            ),
+        ]
 
     def hub(self, domain_id: str) -> HubCrew:
         """The HubCrew of a serving domain (its current version)."""

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
 from hub.crews.llm import TurnModels, is_offline
 from hub.crews.tools import TurnContext
-from hub.domains.vocabulary import HUB_CREW
+from hub.domains.vocabulary import HUB_CREW, placeholders_in
 from hub.exceptions import CrewError
 
 if TYPE_CHECKING:
@@ -28,10 +29,11 @@ if TYPE_CHECKING:
     from crewai.crews.crew_output import CrewOutput
 
     from hub.crews.factory import CrewFactory, DomainKit
+    from hub.plugins.signals import Verdicts
 
 log = structlog.get_logger(__name__)
 
-RoutedBy = Literal["classifier", "llm", "default"]
+RoutedBy = Literal["classifier", "llm", "default", "plugin"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class HubResult:
     usage: dict[str, Any] = field(default_factory=dict)
     handoff_reason: str | None = None
     tool_calls: tuple[str, ...] = ()
+    urgent: bool = False
+    """A plugin asked for the conversation's priority to be raised (`before_crew`)."""
 
 
 class HubCrew:
@@ -70,11 +74,24 @@ class HubCrew:
         self.domain = kit.domain
 
     def run(self, turn: Turn) -> HubResult:
-        """Answer one turn; raises CrewError (or a ModelError) when no reply can be made."""
+        """Answer one turn; raises CrewError (or a ModelError) when no reply can be made.
+
+        The domain's plugins see the turn first (`before_crew`: context for the
+        prompt, priority, or an answer that skips the crew) and the reply last
+        (`after_crew`), each guarded: a failing plugin is skipped, never the turn.
+        """
         started = time.perf_counter()
-        inputs = self.inputs(turn)
+        plugins = self.factory.plugins
+        verdicts = plugins.before_crew(self.domain, turn)
+        if verdicts.answered_by is not None:
+            return self._answered_by_plugin(verdicts, started)
+        inputs = self.inputs(turn, context=verdicts.context)
         route, routed_by, confidence = self.route(turn, inputs)
         crew_name = self.domain.spec.routing.routes[route].crew
+        if verdicts.context and not self._reads_context(crew_name):
+            # Below the message, after a blank line: the offline model reads the
+            # message up to there, a real model reads both.
+            inputs["message"] = f"{inputs['message']}\n\n{inputs['context']}"
         context = TurnContext(
             domain_id=self.domain.id,
             account_id=turn.account_id,
@@ -86,6 +103,7 @@ class HubCrew:
         reply = _clean(str(output.raw))
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
+        reply = plugins.after_crew(self.domain, turn, reply, route=route)
         usage = output.token_usage.model_dump() if output.token_usage else {}
         return HubResult(
             reply=reply,
@@ -96,7 +114,32 @@ class HubCrew:
             usage=usage,
             handoff_reason=context.handoff_reason,
             tool_calls=tuple(context.tool_calls),
+            urgent=verdicts.urgent,
         )
+
+    def _answered_by_plugin(self, verdicts: Verdicts, started: float) -> HubResult:
+        """A plugin's verdict replaced the crew: its reply, or a handoff with the domain's text."""
+        reply = verdicts.reply or handoff_message(self.domain)
+        log.info(
+            "plugin answered without the crew",
+            domain=self.domain.id,
+            plugin=verdicts.answered_by,
+            handoff=verdicts.handoff_reason is not None,
+        )
+        return HubResult(
+            reply=reply,
+            route=f"plugin:{verdicts.answered_by}",
+            routed_by="plugin",
+            route_confidence=1.0,
+            crew_seconds=time.perf_counter() - started,
+            handoff_reason=verdicts.handoff_reason,
+            urgent=verdicts.urgent,
+        )
+
+    def _reads_context(self, crew_name: str) -> bool:
+        """Whether a task of the crew places `{context}` itself."""
+        crew = self.domain.spec.crews[crew_name]
+        return any("context" in placeholders_in(task.description) for task in crew.tasks.values())
 
     def route(self, turn: Turn, inputs: dict[str, str]) -> tuple[str, RoutedBy, float]:
         """The route for this message, who decided it, and the router's confidence."""
@@ -120,8 +163,11 @@ class HubCrew:
             self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
         )
 
-    def inputs(self, turn: Turn) -> dict[str, str]:
-        """The placeholders every crew text may use (see `hub.domains.vocabulary`)."""
+    def inputs(self, turn: Turn, *, context: tuple[str, ...] = ()) -> dict[str, str]:
+        """The placeholders every crew text may use (see `hub.domains.vocabulary`).
+
+        `context` is what plugins added for this turn (`before_crew`).
+        """
         spec = self.domain.spec
         now = turn.now or datetime.now(ZoneInfo(spec.timezone))
         history = "\n".join(
@@ -139,6 +185,7 @@ class HubCrew:
             "business_name": spec.name,
             "now": f"{WEEKDAY_NAMES_PT[now.weekday()]}, {now:%d/%m/%Y %H:%M}",
             "routes": routes,
+            "context": "\n".join(f"Observação: {note}" for note in context),
         }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -218,3 +218,6 @@ class DomainSpec(StrictModel):
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     knowledge: Knowledge = Field(default_factory=Knowledge)
     crews: dict[Identifier, CrewSpec] = Field(min_length=1)
+    plugins: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    """Plugin name → its settings (validated by the plugin's own model, see
+    `validation.check_plugins`); the order is the order plugins are called in."""

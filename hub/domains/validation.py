@@ -26,7 +26,7 @@ from hub.domains.vocabulary import (
     TOOLS,
     placeholders_in,
 )
-from hub.exceptions import ConfigurationError, DanglingReferenceError, SchemaError
+from hub.exceptions import ConfigurationError, DanglingReferenceError, PluginError, SchemaError
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
 
@@ -132,8 +132,9 @@ def check_references(
             )
     if HUB_CREW not in spec.crews:
         problems.append((("crews",), f"the {HUB_CREW!r} crew is missing", "crews/hub.yaml"))
+    tools = known_tools(spec)
     for crew_name, crew in spec.crews.items():
-        problems.extend(_crew_problems(crew_name, crew))
+        problems.extend(_crew_problems(crew_name, crew, tools))
     known = set(domain_ids)
     for label, target in spec.switching.labels.items():
         if target not in known:
@@ -148,10 +149,79 @@ def check_references(
                 "the Chatwoot account id of these inboxes",
             )
         )
-    return [_reference_error(document, *problem) for problem in problems]
+    return [_reference_error(document, *problem) for problem in problems] + check_plugins(
+        spec, document
+    )
 
 
-def _crew_problems(crew_name: str, crew: CrewSpec) -> Iterator[tuple[KeyPath, str, str | None]]:
+def check_plugins(spec: DomainSpec, document: SourceDocument) -> list[ConfigurationError]:
+    """Each enabled plugin exists and its settings pass the plugin's own Pydantic model.
+
+    Errors point at the file and line of the offending key, as
+    `plugins.<name>.<key>`; an unknown plugin name gets a "did you mean".
+    """
+    from hub.plugins.discovery import installed
+
+    if not spec.plugins:
+        return []
+    try:
+        catalogue = installed()
+    except PluginError as error:
+        return [_reference_error(document, ("plugins",), str(error), None)]
+    errors: list[ConfigurationError] = []
+    for name, raw in spec.plugins.items():
+        prefix: KeyPath = ("plugins", name)
+        if name not in catalogue.names:
+            errors.append(
+                _reference_error(
+                    document, prefix, catalogue.unknown(name), _one_of(catalogue.names)
+                )
+            )
+            continue
+        model = catalogue.models[name]
+        try:
+            config = catalogue.validate(name, raw)
+        except ValidationError as error:
+            errors.extend(_translate(item, model, document, prefix) for item in error.errors())
+            continue
+        for tool in catalogue.declared_tools(name, config):
+            if tool in TOOLS:
+                errors.append(
+                    _reference_error(
+                        document,
+                        prefix,
+                        f"plugin {name!r} declares the tool {tool!r}, a built-in tool's name",
+                        "another tool name",
+                    )
+                )
+    return errors
+
+
+def known_tools(spec: DomainSpec) -> dict[str, str]:
+    """The built-in tools plus those the domain's plugins declare (valid settings only)."""
+    tools = dict(TOOLS)
+    if not spec.plugins:
+        return tools
+    from hub.plugins.discovery import installed
+
+    try:
+        catalogue = installed()
+    except PluginError:
+        return tools
+    for name, raw in spec.plugins.items():
+        if name in catalogue.names:
+            try:
+                config = catalogue.validate(name, raw)
+            except ValidationError:
+                continue
+            for tool, description in catalogue.declared_tools(name, config).items():
+                tools.setdefault(tool, description)
+    return tools
+
+
+def _crew_problems(
+    crew_name: str, crew: CrewSpec, tools: dict[str, str]
+) -> Iterator[tuple[KeyPath, str, str | None]]:
     base: KeyPath = ("crews", crew_name)
     allowed = set(PLACEHOLDERS)
     if crew_name != HUB_CREW:
@@ -159,11 +229,11 @@ def _crew_problems(crew_name: str, crew: CrewSpec) -> Iterator[tuple[KeyPath, st
     carries_message = False
     for agent_name, agent in crew.agents.items():
         for index, tool in enumerate(agent.tools):
-            if tool not in TOOLS:
+            if tool not in tools:
                 yield (
                     (*base, "agents", agent_name, "tools", index),
-                    _unknown_tool(tool),
-                    _one_of(TOOLS),
+                    _unknown_tool(tool, tools),
+                    _one_of(tools),
                 )
         for key in ("role", "goal", "backstory"):
             yield from _placeholder_problems(
@@ -179,8 +249,8 @@ def _crew_problems(crew_name: str, crew: CrewSpec) -> Iterator[tuple[KeyPath, st
                 _one_of(crew.agents),
             )
         for index, tool in enumerate(task.tools):
-            if tool not in TOOLS:
-                yield (*path, "tools", index), _unknown_tool(tool), _one_of(TOOLS)
+            if tool not in tools:
+                yield (*path, "tools", index), _unknown_tool(tool, tools), _one_of(tools)
         for index, name in enumerate(task.context):
             if name not in seen_tasks:
                 yield (
@@ -208,9 +278,9 @@ def _placeholder_problems(
             yield path, f"unknown placeholder {{{name}}}", _one_of(sorted(allowed))
 
 
-def _unknown_tool(tool: str) -> str:
+def _unknown_tool(tool: str, tools: dict[str, str]) -> str:
     message = f"unknown tool {tool!r}"
-    close = difflib.get_close_matches(tool, list(TOOLS), n=1)
+    close = difflib.get_close_matches(tool, list(tools), n=1)
     return message + (f"; did you mean {close[0]!r}?" if close else "")
 
 
@@ -243,6 +313,7 @@ def check_tests(
 ) -> list[ConfigurationError]:
     """Conversation tests may only expect routes and tools the domain has."""
     errors: list[ConfigurationError] = []
+    tools = known_tools(spec)
     for content, document in tests.values():
         for s, story in enumerate(content.stories):
             for t, step in enumerate(story.steps):
@@ -258,10 +329,13 @@ def check_tests(
                         )
                     )
                 for i, tool in enumerate(step.expect.tools):
-                    if tool not in TOOLS:
+                    if tool not in tools:
                         errors.append(
                             _reference_error(
-                                document, (*at, "tools", i), _unknown_tool(tool), _one_of(TOOLS)
+                                document,
+                                (*at, "tools", i),
+                                _unknown_tool(tool, tools),
+                                _one_of(tools),
                             )
                         )
     return errors
@@ -283,8 +357,10 @@ def _reference_error(
 __all__ = [
     "ConversationTests",
     "SeedData",
+    "check_plugins",
     "check_references",
     "check_tests",
+    "known_tools",
     "validate_content",
     "validate_model",
 ]

@@ -30,6 +30,7 @@ PLACEHOLDERS: dict[str, str] = {
     "business_name": "the domain's `name`",
     "now": "the local date and time in the domain's timezone",
     "routes": "the route list with descriptions (hub crew only)",
+    "context": "notes the domain's plugins added for this turn (empty when none)",
 }
 """Placeholders filled for every message in crew texts."""
 

@@ -11,7 +11,9 @@ Writes var/bench/pipeline.json with:
 And var/bench/retrieval.json: retrieval quality (hit rate at 3 over the
 conversation tests' questions), ingest time and index size (`tests.perf.retrieval`);
 var/bench/neighbours.json: one domain's reply latency alone and beside another
-domain's flood, each on its own worker (`tests.perf.neighbours`).
+domain's flood, each on its own worker (`tests.perf.neighbours`);
+var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
+(`tests.perf.sentiment`).
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
 an embedded one when that does not answer, so a fresh machine can run it too.
 """
@@ -308,7 +310,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--messages", type=int, default=300)
-    benches = ["ack", "offline", "slow", "retrieval", "neighbours"]
+    benches = ["ack", "offline", "slow", "retrieval", "neighbours", "sentiment"]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of the offline and neighbours comparisons"
@@ -403,6 +405,19 @@ def main() -> None:
                     f"{retrieval['questions']}), {figures['query_ms_p50']} ms"
                 )
         print(f"written to {OUT / 'retrieval.json'}")
+    if "sentiment" in wanted:
+        from tests.perf.sentiment import bench_sentiment
+
+        sentiment = bench_sentiment()
+        sentiment["machine"], sentiment["at"] = results["machine"], results["at"]
+        (OUT / "sentiment.json").write_text(json.dumps(sentiment, indent=2), encoding="utf-8")
+        split = sentiment["accuracy_by"]
+        print(
+            f"sentiment: accuracy {sentiment['accuracy']} on {sentiment['messages']} messages "
+            f"(held-out {split['split:heldout']['accuracy']}, n={split['split:heldout']['n']}), "
+            f"{sentiment['microseconds_per_message_p50']} µs per message"
+        )
+        print(f"written to {OUT / 'sentiment.json'}")
     if "neighbours" in wanted:
         from tests.perf.neighbours import bench_neighbours
 

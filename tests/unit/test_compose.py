@@ -41,13 +41,27 @@ APP_SERVICES = {name: s for name, s in SERVICES.items() if s.get("image") == APP
 
 
 def domain_secret_variables() -> set[str]:
-    """The token and secret variables the sample domains name in their domain.yaml."""
+    """The variables the sample domains name in their domain.yaml: token, secret, and
+    every `*_env` of their plugins' settings (connector URLs and credentials)."""
     registry = DomainRegistry(SAMPLE_DOMAINS, reload_interval=float("inf"), log_problems=False)
     names = set()
     for domain in registry.domains.values():
         chatwoot = domain.spec.chatwoot
         names.update(n for n in (chatwoot.token_env, chatwoot.webhook_secret_env) if n)
+        names.update(_env_names(domain.spec.plugins))
     return names
+
+
+def _env_names(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return {
+            found
+            for key, item in value.items()
+            for found in ({item} if key.endswith("_env") and item else _env_names(item))
+        }
+    if isinstance(value, list):
+        return {found for item in value for found in _env_names(item)}
+    return set()
 
 
 def commands_of(service: dict[str, Any]) -> list[list[str]]:

@@ -1,0 +1,268 @@
+"""The Odoo connector: products, sale orders and calendar bookings over JSON-RPC.
+
+Odoo's external API (`POST /jsonrpc`): `common.login(db, user, password)` gives a
+user id, then `object.execute_kw(db, uid, password, model, method, args, kwargs)`
+runs a model method. An error comes back as a JSON-RPC `error` object (HTTP
+200), which becomes a JSONRPCError; a refused login, an ExternalAuthError. Tools
+are bound to one domain's Odoo and answer in text the agent can relay.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from crewai.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.crews.tools import TurnContext
+from hub.exceptions import ExternalAuthError, ExternalSystemError, JSONRPCError
+from plugins.connectors.settings import Odoo
+from plugins.connectors.transport import json_of, send, shared_client
+
+ORDER_STATES = {
+    "draft": "orçamento",
+    "sent": "orçamento enviado",
+    "sale": "confirmado",
+    "done": "concluído",
+    "cancel": "cancelado",
+}
+"""sale.order `state` values as the customer reads them."""
+
+_AUTH_ERRORS = ("AccessDenied", "odoo.exceptions.AccessDenied")
+_ids = itertools.count(1)
+
+
+class OdooClient:
+    """One Odoo database, one user; the login is made once and reused."""
+
+    def __init__(self, settings: Odoo, client: httpx.Client | None = None) -> None:
+        self.settings = settings
+        self.url = os.environ.get(settings.url_env, "").rstrip("/") + "/jsonrpc"
+        self.username = os.environ.get(settings.username_env, "")
+        self.password = os.environ.get(settings.password_env, "")
+        self.client = client or shared_client()
+        self._uid: int | None = None
+        self._lock = threading.Lock()
+
+    def rpc(self, service: str, method: str, args: list[Any]) -> Any:
+        """One JSON-RPC call; its `result`, or JSONRPCError with the server's message."""
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": service, "method": method, "args": args},
+            "id": next(_ids),
+        }
+        response = send(
+            self.client,
+            "POST",
+            self.url,
+            json=payload,
+            timeout=self.settings.timeout_seconds,
+            retries=self.settings.retries,
+            backoff_seconds=self.settings.backoff_seconds,
+            what="odoo",
+        )
+        body = json_of(response, "odoo")
+        error = body.get("error") if isinstance(body, dict) else None
+        if error:
+            data = error.get("data") or {}
+            name, message = data.get("name", ""), data.get("message") or error.get("message")
+            if name in _AUTH_ERRORS:
+                raise ExternalAuthError(f"odoo: {message}")
+            raise JSONRPCError(f"odoo: {message} ({name or error.get('code')})")
+        return body.get("result") if isinstance(body, dict) else None
+
+    def uid(self) -> int:
+        """The user id of the configured login (raises ExternalAuthError when refused)."""
+        with self._lock:
+            if self._uid is None:
+                uid = self.rpc(
+                    "common", "login", [self.settings.database, self.username, self.password]
+                )
+                if not isinstance(uid, int) or isinstance(uid, bool):
+                    raise ExternalAuthError("odoo: login refused (check user and password)")
+                self._uid = uid
+            return self._uid
+
+    def execute_kw(
+        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
+    ) -> Any:
+        call = [
+            self.settings.database,
+            self.uid(),
+            self.password,
+            model,
+            method,
+            args,
+            kwargs or {},
+        ]
+        try:
+            return self.rpc("object", "execute_kw", call)
+        except ExternalAuthError:
+            with self._lock:
+                self._uid = None  # a password changed since the login: log in again next time
+            raise
+
+    # What the tools ask ------------------------------------------------------
+
+    def products(self, query: str, limit: int = 5) -> list[dict[str, Any]]:
+        domain = ["|", ["default_code", "=ilike", query.strip()], ["name", "ilike", query.strip()]]
+        fields = ["name", "default_code", "list_price", "qty_available"]
+        found = self.execute_kw(
+            "product.product", "search_read", [domain], {"fields": fields, "limit": limit}
+        )
+        return list(found or [])
+
+    def order(self, name: str) -> dict[str, Any] | None:
+        fields = ["name", "state", "date_order", "amount_total", "commitment_date"]
+        found = self.execute_kw(
+            "sale.order",
+            "search_read",
+            [[["name", "=", name.strip().upper()]]],
+            {"fields": fields, "limit": 1},
+        )
+        return found[0] if found else None
+
+    def busy(self, start: datetime, stop: datetime) -> bool:
+        domain = [["start", "<", _utc(stop)], ["stop", ">", _utc(start)]]
+        return bool(self.execute_kw("calendar.event", "search_count", [domain]))
+
+    def book(self, subject: str, start: datetime, stop: datetime) -> int:
+        values = {"name": subject, "start": _utc(start), "stop": _utc(stop)}
+        created = self.execute_kw("calendar.event", "create", [values])
+        return int(created[0] if isinstance(created, list) else created)
+
+
+def _utc(moment: datetime) -> str:
+    """Odoo stores datetimes as naive UTC strings."""
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def reais(value: Any) -> str:
+    text = f"{Decimal(str(value)):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"R$ {text}"
+
+
+class OdooTool(BaseTool):
+    """A tool over one domain's Odoo, bound to the turn."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    odoo: OdooClient
+    context: TurnContext
+    timezone: str = "America/Sao_Paulo"
+
+    def _guarded(self, work: Any) -> str:
+        self.context.tool_calls.append(self.name)
+        try:
+            return str(work())
+        except ExternalSystemError as error:
+            return f"Não consegui consultar o ERP agora ({error})."
+
+
+class ProductQuery(BaseModel):
+    query: str = Field(description="o código (referência interna) ou parte do nome do produto")
+
+
+class ProductLookupTool(OdooTool):
+    description: str = "Produtos no ERP (Odoo) por código ou nome: preço e quantidade em estoque."
+    args_schema: type[BaseModel] = ProductQuery
+
+    def _run(self, query: str, **_: Any) -> str:
+        def work() -> str:
+            lines = [
+                f"{p.get('default_code') or '-'} — {p['name']} — {reais(p['list_price'])} — "
+                + (
+                    f"em estoque ({int(p['qty_available'])} unidades)"
+                    if (p.get("qty_available") or 0) > 0
+                    else "sem estoque"
+                )
+                for p in self.odoo.products(query)
+            ]
+            return "\n".join(lines) or f"Nenhum produto do ERP corresponde a {query!r}."
+
+        return self._guarded(work)
+
+
+class OrderQuery(BaseModel):
+    order_name: str = Field(description="o número do pedido de venda no ERP, como S00042")
+
+
+class OrderStatusTool(OdooTool):
+    description: str = "Situação de um pedido de venda no ERP (Odoo) pelo número, como S00042."
+    args_schema: type[BaseModel] = OrderQuery
+
+    def _run(self, order_name: str, **_: Any) -> str:
+        def work() -> str:
+            order = self.odoo.order(order_name)
+            if order is None:
+                return f"Não encontrei o pedido {order_name.strip().upper()} no ERP."
+            state = ORDER_STATES.get(order["state"], order["state"])
+            text = f"Pedido {order['name']}: {state}. Total {reais(order['amount_total'])}."
+            if order.get("commitment_date"):
+                text += f" Entrega prevista: {order['commitment_date']}."
+            return text
+
+        return self._guarded(work)
+
+
+class BookingRequest(BaseModel):
+    starts_at: str = Field(description="data e hora locais no formato AAAA-MM-DD HH:MM")
+    subject: str = Field(description="o que será feito (ex.: montagem do rack)")
+
+
+class BookingTool(OdooTool):
+    description: str = (
+        "Agenda um horário no calendário do ERP (Odoo), se estiver livre. "
+        "Data e hora locais no formato AAAA-MM-DD HH:MM."
+    )
+    args_schema: type[BaseModel] = BookingRequest
+    minutes: int = 30
+
+    def _run(self, starts_at: str, subject: str, **_: Any) -> str:
+        try:
+            start = datetime.strptime(starts_at.strip(), "%Y-%m-%d %H:%M").replace(
+                tzinfo=ZoneInfo(self.timezone)
+            )
+        except ValueError:
+            self.context.tool_calls.append(self.name)
+            return "Data inválida: use AAAA-MM-DD HH:MM (por exemplo 2026-12-03 14:00)."
+        stop = start + timedelta(minutes=self.minutes)
+        who = self.context.customer_name or "cliente"
+
+        def work() -> str:
+            if self.odoo.busy(start, stop):
+                return f"O horário {start:%d/%m/%Y %H:%M} já está ocupado; peça outro ao cliente."
+            event = self.odoo.book(f"{subject} — {who}", start, stop)
+            return f"Agendado: {subject} em {start:%d/%m/%Y às %H:%M} para {who} (evento {event})."
+
+        return self._guarded(work)
+
+
+def odoo_tools(
+    odoo: OdooClient, settings: Odoo, context: TurnContext, timezone: str, wanted: set[str]
+) -> list[BaseTool]:
+    """The configured Odoo tools whose names are in `wanted`."""
+    classes: dict[str, type[OdooTool]] = {
+        "product_lookup": ProductLookupTool,
+        "order_status": OrderStatusTool,
+        "booking": BookingTool,
+    }
+    tools: list[BaseTool] = []
+    for kind in settings.tools:
+        name = f"{settings.prefix}_{kind}"
+        if name in wanted:
+            extra: dict[str, Any] = (
+                {"minutes": settings.booking_minutes} if kind == "booking" else {}
+            )
+            tools.append(
+                classes[kind](name=name, odoo=odoo, context=context, timezone=timezone, **extra)
+            )
+    return tools
