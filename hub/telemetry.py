@@ -59,6 +59,7 @@ COUNTERS: dict[str, CounterSpec] = {
         "reason",
         "Conversations handed to a person, by domain and why (rule: a domain rule matched; "
         "customer_asked: the customer asked for a person; crew: an agent chose to; "
+        "plugin: a plugin decided before the crew (e.g. very negative sentiment); "
         "failure: the crew failed and the fallback message was sent; unanswered: the bot "
         "could not answer handoff.max_failures turns in a row)",
     ),

@@ -34,6 +34,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import redis
@@ -64,15 +65,17 @@ log = structlog.get_logger(__name__)
 Status = Literal["replied", "handed_off", "duplicate", "silent", "in_progress", "busy"]
 
 FAILURE_REASON = "falha ao gerar resposta"
-"""How a handoff caused by a crew failure starts its reason (and how metrics know it)."""
+"""How a handoff caused by a crew failure starts its reason."""
+UNANSWERED_REASON = "o bot não soube responder"
+"""How a handoff after repeated misses starts its reason."""
 HANDOFF_KINDS = (
     ("regra ", "rule"),  # hub.conversation.handoff.decide: a domain rule
     ("o cliente pediu atendimento humano", "customer_asked"),  # ...: a handoff keyword
     (FAILURE_REASON, "failure"),
-    (UNANSWERED_REASON := "o bot não soube responder", "unanswered"),
+    (UNANSWERED_REASON, "unanswered"),
 )
-"""Reason prefixes → the `reason` label of `chatwootai_handoffs_total`; any other is `crew`.
-The reason is all a saved draft keeps, so a retried handoff is counted by it too."""
+"""Reason prefixes → the `reason` label of `chatwootai_handoffs_total`, for drafts saved
+before drafts carried their `kind`; any other is `crew`."""
 
 MAX_FOLDS = 2
 """Times a turn is run again because the customer wrote while it ran; after that the
@@ -247,7 +250,12 @@ def _answer(
         offered = accepts_offer(text) and runtime.misses.count(account, conversation) > 0
         decision = decide(domain, text, human_offered=offered)
         if decision is not None:
-            draft = Draft(decision.reply, handoff_reason=decision.reason, urgent=decision.urgent)
+            draft = Draft(
+                decision.reply,
+                handoff_reason=decision.reason,
+                urgent=decision.urgent,
+                kind=decision.kind,
+            )
         else:
             draft, route, usage = _run_turn(runtime, domain, burst, text)
             if from_mailbox and folds < MAX_FOLDS:
@@ -275,9 +283,7 @@ def _answer(
             "silent", reason="a human agent took over while the crew ran", messages=len(burst)
         )
     try:
-        runtime.chatwoot.send_message(
-            account, conversation, draft.text, token=domain.chatwoot_token(runtime.settings)
-        )
+        _post(runtime, domain, last, draft)
     except ChatwootAPIError:
         # The retry posts this same text instead of running the crew again.
         runtime.replies.save_draft(account, last.message_id, draft)
@@ -292,6 +298,40 @@ def _answer(
     _replied(runtime, domain, last, "answer")
     _record(runtime, domain, burst, draft, route, usage)
     return Handled("replied", route=route, messages=len(burst))
+
+
+def _post(runtime: WorkerRuntime, domain: Domain, last: InboundMessage, draft: Draft) -> None:
+    """Post the reply, in the parts the domain's plugins cut it into (WhatsApp length).
+
+    Parts already posted are recorded one by one, so a retry after a Chatwoot failure
+    posts the rest, never a part twice (the draft, hence the cut, is the same).
+    """
+    account, conversation = last.account_id, last.conversation_id
+    token = domain.chatwoot_token(runtime.settings)
+    parts = runtime.factory.plugins.reply_parts(domain, draft.text, channel=last.channel)
+    if len(parts) == 1 and not draft.urgent:
+        runtime.chatwoot.send_message(account, conversation, parts[0], token=token)
+        return
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        (
+            f"part-{number}-of-{len(parts)}",
+            partial(runtime.chatwoot.send_message, account, conversation, part, token=token),
+        )
+        for number, part in enumerate(parts, start=1)
+    ]
+    if draft.urgent:  # a plugin flagged it (very negative sentiment): humans should see it
+        steps.append(
+            (
+                "priority",
+                lambda: runtime.chatwoot.toggle_priority(
+                    account, conversation, "urgent", token=token
+                ),
+            )
+        )
+    for step, call in steps:
+        if not runtime.replies.step_done(account, last.message_id, step):
+            call()
+            runtime.replies.mark_step(account, last.message_id, step)
 
 
 def _fold_if_newer(
@@ -322,6 +362,7 @@ def _after_a_miss(
     return Draft(
         handoff_message(domain),
         handoff_reason=f"{UNANSWERED_REASON} {misses} vezes seguidas",
+        kind="unanswered",
     )
 
 
@@ -455,7 +496,8 @@ def _run_turn(
         log.exception("crew failed; handing off", domain=domain.id)
         runtime.telemetry.count("failures", domain.id, failure_kind(error))
         reason = f"{FAILURE_REASON}: {type(error).__name__}: {str(error)[:300]}"
-        return Draft(domain.spec.messages.fallback, handoff_reason=reason), None, {}
+        fallback = Draft(domain.spec.messages.fallback, handoff_reason=reason, kind="failure")
+        return fallback, None, {}
     runtime.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
     for kind in ("prompt", "completion"):
         tokens = int(result.usage.get(f"{kind}_tokens") or 0)
@@ -470,7 +512,15 @@ def _run_turn(
         tools=list(result.tool_calls),
         tokens=result.usage.get("total_tokens"),
     )
-    return Draft(result.reply, handoff_reason=result.handoff_reason), result.route, result.usage
+    draft = Draft(
+        result.reply,
+        handoff_reason=result.handoff_reason,
+        urgent=result.urgent,
+        kind=None
+        if result.handoff_reason is None
+        else ("plugin" if result.routed_by == "plugin" else "crew"),
+    )
+    return draft, result.route, result.usage
 
 
 def hand_off(
@@ -531,5 +581,8 @@ def hand_off(
                 _replied(runtime, domain, message, "handoff")
     runtime.replies.confirm(account, message.message_id)
     runtime.takeover.mark(account, conversation, reason)
-    runtime.telemetry.count("handoffs", domain.id, handoff_kind(reason))
+    runtime.telemetry.count("handoffs", domain.id, draft.kind or handoff_kind(reason))
+    runtime.factory.plugins.handed_off(
+        domain, account_id=account, conversation_id=conversation, reason=reason
+    )
     return Handled("handed_off", reason=reason)

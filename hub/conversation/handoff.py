@@ -26,6 +26,8 @@ class HandoffDecision:
     reason: str
     reply: str
     urgent: bool = False
+    kind: str = "rule"
+    """`rule` (a domain rule) or `customer_asked`: the metrics' label."""
 
 
 def handoff_message(domain: Domain, now: datetime | None = None) -> str:
@@ -62,12 +64,15 @@ def decide(
     for keyword in handoff.keywords:
         if _keyword(keyword).search(folded):
             return HandoffDecision(
-                f"o cliente pediu atendimento humano ({keyword!r})", handoff_message(domain, now)
+                f"o cliente pediu atendimento humano ({keyword!r})",
+                handoff_message(domain, now),
+                kind="customer_asked",
             )
     if human_offered and accepts_offer(text):
         return HandoffDecision(
             "o cliente pediu atendimento humano (aceitou a oferta do bot)",
             handoff_message(domain, now),
+            kind="customer_asked",
         )
     return None
 

@@ -38,6 +38,9 @@ class Draft:
     text: str
     handoff_reason: str | None = None
     urgent: bool = False
+    kind: str | None = None
+    """Why a handoff happens, as metrics label it (rule, customer_asked, crew, plugin,
+    failure, unanswered); None for a plain reply."""
 
 
 Claim = Literal["claimed", "posted", "in_progress"]
@@ -108,7 +111,12 @@ class ReplyLedger:
         self.redis.set(
             f"{self.key(account_id, message_id)}:draft",
             json.dumps(
-                {"text": draft.text, "handoff": draft.handoff_reason, "urgent": draft.urgent},
+                {
+                    "text": draft.text,
+                    "handoff": draft.handoff_reason,
+                    "urgent": draft.urgent,
+                    "kind": draft.kind,
+                },
                 ensure_ascii=False,
             ),
             ex=DRAFT_TTL_SECONDS,
@@ -131,5 +139,8 @@ def _draft(raw: object) -> Draft | None:
         return None
     data = json.loads(str(raw))
     return Draft(
-        text=data["text"], handoff_reason=data.get("handoff"), urgent=bool(data.get("urgent"))
+        text=data["text"],
+        handoff_reason=data.get("handoff"),
+        urgent=bool(data.get("urgent")),
+        kind=data.get("kind"),
     )

@@ -39,6 +39,7 @@ from hub.exceptions import (
     SignatureError,
 )
 from hub.kvstore import connect, redis_url
+from hub.plugins.manager import PluginHost
 from hub.queue import HANDLE_MESSAGE, create_celery, priority_of
 from hub.settings import Settings, get_settings
 from hub.store.database import database_url
@@ -90,6 +91,7 @@ class Receiver:
         *,
         clock: Any = time.time,
         database: DatabaseProbe | None = None,
+        plugins: PluginHost | None = None,
     ) -> None:
         self.settings = settings
         self.redis = client
@@ -100,6 +102,8 @@ class Receiver:
         self.dedupe = Deduplicator(client)
         self.takeover = Takeover(client, settings.conversation_ttl_seconds)
         self.mailbox = Mailbox(client)
+        # `message_received` hooks: cheap signals (sentiment) that can make a message urgent.
+        self.plugins = plugins or PluginHost.from_settings(settings)
         self.celery = celery
         self.clock = clock
         self.worker_metrics = CollectorRegistry(auto_describe=False)
@@ -183,6 +187,8 @@ class Receiver:
         )
         domain = resolution.domain
         text = " ".join(part for part in (event.text, event.attachment_summary) if part)
+        contact = event.sender.name if event.sender else None
+        signals = self.plugins.received(domain, text, channel=event.channel, contact_name=contact)
         message = InboundMessage(
             domain=domain.id,
             account_id=event.account_id,
@@ -192,10 +198,10 @@ class Receiver:
             # A caption and its attachment both matter ("quanto custa isso? [imagem]").
             text=text,
             contact_id=event.sender.id if event.sender else None,
-            contact_name=event.sender.name if event.sender else None,
+            contact_name=contact,
             channel=event.channel,
             delivery_id=delivery,
-            urgent=is_urgent(domain, text),
+            urgent=is_urgent(domain, text) or signals.urgent,
             received_at=self.clock(),
         )
         # The mailbox first: whichever worker holds the conversation sees the whole burst.
@@ -255,7 +261,15 @@ class Receiver:
                 conversation_id=ref.conversation_id,
             )
             return resolution
-        return Resolution(self.registry.get(signal.target), "switch")
+        target = self.registry.get(signal.target)
+        self.plugins.domain_changed(
+            resolution.domain,
+            target,
+            account_id=ref.account_id,
+            conversation_id=ref.conversation_id,
+            by="chatwoot",
+        )
+        return Resolution(target, "switch")
 
     def _conversation_switch(self, event: ConversationEvent) -> None:
         """A conversation event that carries switch labels or the switch attribute."""

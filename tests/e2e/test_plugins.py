@@ -92,11 +92,6 @@ def test_the_first_reply_greets_the_customer_by_name_and_carries_the_signature(
     assert "199" in rest and rest.endswith("\n\nEquipe Bela Pele")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workers/handler.py does not post PluginHost.reply_parts yet (contract: the "
-    "handler posts each part); remove this marker when it does",
-)
 def test_a_long_whatsapp_reply_reaches_chatwoot_in_parts(
     start_worker: Callable[..., WorkerProcess],
     receiver_client: FlaskClient,

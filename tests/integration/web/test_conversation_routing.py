@@ -126,3 +126,13 @@ def test_nothing_a_customer_writes_switches_the_domain(
     response = post_signed(client, payload)
     assert response.json["domain"] == "retail"
     assert domain_of(redis_client, 3, 74) == "retail"
+
+
+def test_a_very_angry_patient_is_queued_as_urgent_by_the_sentiment_plugin(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    text = "Absurdo!!! Péssimo atendimento, estou furioso, ninguém me responde há dias"
+    assert post_signed(client, message_created("health", 91, 901, text)).json["domain"] == "health"
+    (entry,) = Mailbox(redis_client).pending(2, 91)
+    assert entry.urgent
+    assert len(queued(redis_client, "health")[queue_name("health")]) == 1

@@ -391,3 +391,48 @@ def test_an_answered_turn_resets_the_count_of_misses(
     assert handle(runtime, inbound("Qual o horário de funcionamento?", 2)).status == "replied"
     assert runtime.misses.count(3, 50) == 0
     assert handle(runtime, inbound("E vocês alugam caminhões?", 3)).status == "replied"
+
+
+def test_a_long_whatsapp_reply_cut_in_parts_resumes_after_a_chatwoot_failure_without_repeats(
+    make_runtime: object,
+    fake_chatwoot: FakeChatwoot,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHATWOOTAI_COSMETICS_TOKEN", "token-bela")
+    long_reply = " ".join(f"O item {i} custa R$ {i},90." for i in range(120))
+    fake_openai.responder = lambda _messages: f"Final Answer: {long_reply}"
+    runtime = make_runtime(  # type: ignore[operator]
+        llm="openai/local-model", llm_base_url=fake_openai.url, llm_api_key="sk-local"
+    )
+    message = InboundMessage(
+        domain="cosmetics",
+        account_id=1,
+        conversation_id=70,
+        inbox_id=11,
+        message_id=1,
+        text="Quais os preços?",
+        contact_name="Maria",
+        channel="Channel::Whatsapp",
+        received_at=time.time(),
+    )
+    original = runtime.chatwoot.send_message
+    sent = {"n": 0}
+
+    def fails_on_the_second_part(*args: object, **kwargs: object) -> object:
+        sent["n"] += 1
+        if sent["n"] == 2:
+            raise ChatwootAPIError("send_message: HTTP 503", status=503, retryable=True)
+        return original(*args, **kwargs)
+
+    runtime.chatwoot.send_message = fails_on_the_second_part
+    with pytest.raises(ChatwootAPIError):
+        handle(runtime, message)
+    model_calls = len(fake_openai.requests)
+    assert handle(runtime, message).status == "replied"
+    assert len(fake_openai.requests) == model_calls, "the crew ran again"
+    parts = [m["content"] for m in fake_chatwoot.messages(conversation_id=70)]
+    assert len(parts) >= 3 and all(len(part) <= 1000 for part in parts)
+    assert len(set(parts)) == len(parts), "a part was posted twice"
+    for price in ("R$ 0,90", "R$ 60,90", "R$ 119,90"):
+        assert sum(price in part for part in parts) == 1
