@@ -66,7 +66,8 @@ COUNTERS: dict[str, CounterSpec] = {
     "failures": CounterSpec(
         "reason",
         "Failures met while handling messages, by domain and reason: model_timeout, "
-        "model_error and crew_error (each answered with the fallback and a handoff), "
+        "model_error, crew_error and tool_error (each answered with the fallback and a "
+        "handoff), "
         "chatwoot_error and redis_error (per failed attempt; the task retries), "
         "dead_lettered (messages given up on, kept in the dead-letter list)",
     ),

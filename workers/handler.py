@@ -499,6 +499,12 @@ def _run_turn(
         fallback = Draft(domain.spec.messages.fallback, handoff_reason=reason, kind="failure")
         return fallback, None, {}
     runtime.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
+    if result.tool_failures:  # the reply may lack (or invent) what the tool could not get
+        log.error("tool failed; handing off", failures=list(result.tool_failures))
+        runtime.telemetry.count("failures", domain.id, "tool_error")
+        reason = f"{FAILURE_REASON}: ferramenta indisponível: {'; '.join(result.tool_failures)}"
+        fallback = Draft(domain.spec.messages.fallback, handoff_reason=reason, kind="failure")
+        return fallback, result.route, result.usage
     for kind in ("prompt", "completion"):
         tokens = int(result.usage.get(f"{kind}_tokens") or 0)
         if tokens:

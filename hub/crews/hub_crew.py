@@ -61,6 +61,8 @@ class HubResult:
     usage: dict[str, Any] = field(default_factory=dict)
     handoff_reason: str | None = None
     tool_calls: tuple[str, ...] = ()
+    tool_failures: tuple[str, ...] = ()
+    """Tools whose system failed during the turn (see `TurnContext.failed`)."""
     urgent: bool = False
     """A plugin asked for the conversation's priority to be raised (`before_crew`)."""
 
@@ -114,6 +116,7 @@ class HubCrew:
             usage=usage,
             handoff_reason=context.handoff_reason,
             tool_calls=tuple(context.tool_calls),
+            tool_failures=tuple(context.tool_failures),
             urgent=verdicts.urgent,
         )
 

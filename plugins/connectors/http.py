@@ -96,11 +96,14 @@ class HttpEndpoint:
         )
         return json_of(response, spec.name) if response.content else {}
 
-    def answer(self, arguments: dict[str, Any]) -> str:
-        """The text the agent reads: the mapped answer, or what went wrong."""
+    def answer(self, arguments: dict[str, Any], context: TurnContext | None = None) -> str:
+        """The text the agent reads: the mapped answer, or what went wrong (recorded in
+        the turn's `context`: the turn then hands off, since the data is missing)."""
         try:
             return render(self.endpoint.response, self.call(arguments))
         except ExternalSystemError as error:
+            if context is not None:
+                context.failed(self.endpoint.name, error)
             return f"Não consegui consultar o sistema agora ({error})."
 
 
@@ -139,7 +142,7 @@ class EndpointTool(BaseTool):
 
     def _run(self, **arguments: Any) -> str:
         self.context.tool_calls.append(self.name)
-        return self.connection.answer(arguments)
+        return self.connection.answer(arguments, self.context)
 
 
 def endpoint_tool(connection: HttpEndpoint, context: TurnContext) -> EndpointTool:

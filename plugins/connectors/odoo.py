@@ -164,6 +164,7 @@ class OdooTool(BaseTool):
         try:
             return str(work())
         except ExternalSystemError as error:
+            self.context.failed(self.name, error)  # the turn hands off: the data is missing
             return f"Não consegui consultar o ERP agora ({error})."
 
 

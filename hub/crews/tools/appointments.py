@@ -18,9 +18,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hub.conversation.hours import WEEKDAY_NAMES_PT
+from hub.crews.tools import records_failures
 from hub.crews.tools.business import BusinessTool
 from hub.exceptions import SlotTakenError, SlotUnavailableError, StoreError
 from hub.knowledge.text import normalize
@@ -201,6 +203,7 @@ class AppointmentSlotsTool(_AgendaTool):
     )
     args_schema: type[BaseModel] = SlotArgs
 
+    @records_failures(SQLAlchemyError)
     def _run(self, who: str, when: str = "", **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         now = self.clock()
@@ -236,6 +239,7 @@ class BookAppointmentTool(_AgendaTool):
     )
     args_schema: type[BaseModel] = BookingArgs
 
+    @records_failures(SQLAlchemyError)
     def _run(self, professional: str, starts_at: str, patient_name: str = "", **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         now = self.clock()
@@ -312,6 +316,7 @@ class CancelAppointmentTool(_AgendaTool):
     )
     args_schema: type[BaseModel] = CancellationArgs
 
+    @records_failures(SQLAlchemyError)
     def _run(self, professional: str = "", starts_at: str = "", **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         now = self.clock()

@@ -15,8 +15,9 @@ from typing import Any
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from hub.crews.tools import TurnContext
+from hub.crews.tools import TurnContext, records_failures
 from hub.exceptions import StoreError
 from hub.store.database import session_scope
 from hub.store.models import Product
@@ -66,6 +67,7 @@ class ProductSearchTool(BusinessTool):
     description: str = "Procura produtos do catálogo por palavras; devolve preço e estoque."
     args_schema: type[BaseModel] = SearchArgs
 
+    @records_failures(SQLAlchemyError)
     def _run(self, query: str, **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         with session_scope(self.engine) as session:
@@ -83,6 +85,7 @@ class ProductLookupTool(BusinessTool):
     description: str = "Detalhes de um produto pelo código (SKU): preço, estoque, reposição."
     args_schema: type[BaseModel] = SkuArgs
 
+    @records_failures(SQLAlchemyError)
     def _run(self, sku: str, **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         with session_scope(self.engine) as session:
@@ -99,6 +102,7 @@ class OrderStatusTool(BusinessTool):
     description: str = "Status de um pedido pelo número (formato CC-2026-00017)."
     args_schema: type[BaseModel] = OrderArgs
 
+    @records_failures(SQLAlchemyError)
     def _run(self, order_number: str, **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         try:

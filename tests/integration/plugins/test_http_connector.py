@@ -124,9 +124,12 @@ def test_a_slow_api_times_out_within_the_endpoints_timeout(api: FakeHttpApi) -> 
     api.delay_seconds = 2
     connection = HttpEndpoint(endpoint(timeout_seconds=0.2, retries=1))
     started = time.perf_counter()
-    text = connection.answer({"code": "BR1"})
+    context = TurnContext(domain_id="retail")
+    text = connection.answer({"code": "BR1"}, context)
     assert time.perf_counter() - started < 1.5
     assert text.startswith("Não consegui consultar o sistema agora") and "timed out" in text
+    (failure,) = context.tool_failures  # the turn will hand off: the data is missing
+    assert "timed out" in failure
 
 
 def test_a_list_answer_is_mapped_item_by_item(api: FakeHttpApi) -> None:

@@ -92,6 +92,7 @@ def test_a_refused_login_and_an_error_object_become_clear_errors(
     monkeypatch.setenv("ODOO_PASSWORD", "wrong")
     refused = tools(OdooClient(settings()), settings(), context)["odoo_order_status"]
     assert refused.run(order_name="S00042").startswith("Não consegui consultar o ERP agora")
+    assert [f.split(":")[0] for f in context.tool_failures] == ["odoo_order_status"]
 
 
 def test_a_password_changed_after_login_gets_access_denied(odoo: FakeOdoo) -> None:

@@ -436,3 +436,18 @@ def test_a_long_whatsapp_reply_cut_in_parts_resumes_after_a_chatwoot_failure_wit
     assert len(set(parts)) == len(parts), "a part was posted twice"
     for price in ("R$ 0,90", "R$ 60,90", "R$ 119,90"):
         assert sum(price in part for part in parts) == 1
+
+
+def test_a_tool_whose_database_is_down_ends_the_turn_with_the_fallback_and_a_handoff(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime(  # type: ignore[operator]
+        database_url="postgresql+psycopg2://nobody@127.0.0.1:1/none"
+    )
+    handled = handle(runtime, inbound("Qual o status do pedido CC-2026-00020?"))
+    assert handled.status == "handed_off"
+    assert "ferramenta indisponível: order_status: OperationalError" in handled.reason
+    customer, note = fake_chatwoot.messages(conversation_id=50)
+    assert customer["content"] == runtime.registry.get("retail").spec.messages.fallback
+    assert note["private"] and "order_status" in note["content"]
+    assert runtime.redis.hget("chatwootai:metrics:failures", "retail|tool_error") == "1"
