@@ -56,7 +56,7 @@ from hub.exceptions import (
     ModelError,
     ModelTimeoutError,
 )
-from hub.store.conversations import TurnRecord, history, record_turn
+from hub.store.conversations import TurnRecord, recent, record_turn
 from hub.store.database import session_scope
 from workers.runtime import WorkerRuntime
 
@@ -426,22 +426,22 @@ def _domain(runtime: WorkerRuntime, message: InboundMessage) -> Domain:
 
 def _history(
     runtime: WorkerRuntime, domain: Domain, message: InboundMessage
-) -> tuple[tuple[str, str], ...]:
-    """The conversation's last turns for the prompt; none if the store is unavailable."""
+) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """The conversation's last turns for the prompt and the last turn's route; none if
+    the store is unavailable."""
     try:
         with session_scope(runtime.factory.engine) as session:
-            return tuple(
-                history(
-                    session,
-                    domain.id,
-                    message.account_id,
-                    message.conversation_id,
-                    turns=domain.spec.conversation.history_turns,
-                )
+            turns, route = recent(
+                session,
+                domain.id,
+                message.account_id,
+                message.conversation_id,
+                turns=domain.spec.conversation.history_turns,
             )
+            return tuple(turns), route
     except SQLAlchemyError as error:
         log.warning("conversation history unavailable", error=str(error)[:200])
-        return ()
+        return (), None
 
 
 def _record(
@@ -482,9 +482,11 @@ def _run_turn(
 ) -> tuple[Draft, str | None, dict[str, Any]]:
     """The crew's decision; any failure of model, tool or CrewAI becomes a handoff."""
     message = burst[-1]
+    history, previous_route = _history(runtime, domain, message)
     turn = Turn(
         message=text,
-        history=_history(runtime, domain, message),
+        history=history,
+        previous_route=previous_route,
         customer_name=message.contact_name or "",
         channel=message.channel or "",
         account_id=message.account_id,

@@ -47,9 +47,10 @@ def chat(domain_id: str, messages: tuple[str, ...], customer_name: str, show_rou
     if not scripted:
         click.echo(f"{hub.domain.spec.name} — Ctrl-D para sair.")
     history: list[tuple[str, str]] = []
+    route: str | None = None
     for text in iter(messages) if scripted else _typed():
         try:
-            reply = _answer(hub, text, history, customer_name, show_route)
+            reply, route = _answer(hub, text, history, customer_name, show_route, route)
         except Exception as error:  # same boundary as the worker: say it, keep going
             click.echo(f"[erro: {type(error).__name__}: {error}]", err=True)
             click.echo(hub.domain.spec.messages.fallback)
@@ -63,16 +64,25 @@ def chat(domain_id: str, messages: tuple[str, ...], customer_name: str, show_rou
 
 
 def _answer(
-    hub: HubCrew, text: str, history: list[tuple[str, str]], customer_name: str, show_route: bool
-) -> str:
-    """One turn through the HubCrew, with the session's last entries as its history."""
+    hub: HubCrew,
+    text: str,
+    history: list[tuple[str, str]],
+    customer_name: str,
+    show_route: bool,
+    previous_route: str | None,
+) -> tuple[str, str | None]:
+    """One turn through the HubCrew, with the session's last entries as its history;
+    returns the reply and the route that answered."""
     turn = Turn(
-        message=text, history=tuple(history[-HISTORY_ENTRIES:]), customer_name=customer_name
+        message=text,
+        history=tuple(history[-HISTORY_ENTRIES:]),
+        customer_name=customer_name,
+        previous_route=previous_route,
     )
     result = hub.run(turn)
     if show_route:
         click.echo(f"[rota: {result.route} ({result.routed_by})]", err=True)
-    return result.reply
+    return result.reply, result.route
 
 
 def _typed() -> Iterator[str]:

@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-RoutedBy = Literal["classifier", "llm", "default", "plugin"]
+RoutedBy = Literal["classifier", "follow_up", "llm", "default", "plugin"]
+
+FOLLOW_UP_WORDS = 8
+"""A reply this short to a question of the bot ("pode ser o primeiro", "quinta às 10h")
+answers that question: it stays on the route that asked it."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Turn:
     now: datetime | None = None
     account_id: int | None = None
     conversation_id: int | None = None
+    previous_route: str | None = None
+    """The route of the conversation's last turn, if it is known."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,8 @@ class HubCrew:
         score = self.kit.router.score(turn.message)
         if score.best is not None and score.confidence >= routing.min_confidence:
             return score.best, "classifier", score.confidence
+        if turn.previous_route in routing.routes and is_follow_up(turn):
+            return turn.previous_route, "follow_up", score.confidence
         if is_offline(self.domain, self.factory.settings):
             return routing.default, "default", score.confidence
         with self.models(turn) as models:
@@ -200,6 +208,15 @@ def kickoff(crew: Crew, inputs: dict[str, str]) -> CrewOutput:
     if not isinstance(output, CrewOutput):
         raise CrewError(f"unexpected crew output {type(output).__name__}")
     return output
+
+
+def is_follow_up(turn: Turn) -> bool:
+    """A short message right after the bot asked something or offered options."""
+    if not turn.history or turn.history[-1][0] != "bot":
+        return False
+    asked = turn.history[-1][1].rstrip()
+    offered = asked.endswith("?") or re.search(r"(?m)^\s*(?:\d+[.)]|[-*•])\s+\S", asked)
+    return bool(offered) and len(turn.message.split()) <= FOLLOW_UP_WORDS
 
 
 def parse_route(answer: str, routes: list[str]) -> str | None:

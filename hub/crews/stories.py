@@ -264,6 +264,7 @@ class StoryRunner:
         domain = self.factory.registry.get(case.domain_id)
         conversation_id = next(self._conversation_ids)
         history: list[tuple[str, str]] = []
+        previous_route: str | None = None
         handed_off_at: int | None = None
         steps: list[StepResult] = []
         for number, step in enumerate(case.story.steps, 1):
@@ -282,7 +283,10 @@ class StoryRunner:
                 )
                 continue
             step_started = time.perf_counter()
-            outcome = self.turn(domain, step.customer, tuple(history), conversation_id)
+            outcome = self.turn(
+                domain, step.customer, tuple(history), conversation_id, previous_route
+            )
+            previous_route = outcome.route
             failures = (
                 [f"the crew failed: {outcome.error}"]
                 if outcome.error is not None
@@ -309,6 +313,7 @@ class StoryRunner:
         text: str,
         history: tuple[tuple[str, str], ...],
         conversation_id: int,
+        previous_route: str | None = None,
     ) -> Outcome:
         """One customer message, decided as `workers.handler` decides it."""
         decision = decide(domain, text, self.now)
@@ -327,6 +332,7 @@ class StoryRunner:
             now=self.now,
             account_id=domain.spec.chatwoot.account_id,
             conversation_id=conversation_id,
+            previous_route=previous_route,
         )
         try:
             result = self.factory.hub(domain.id).run(turn)

@@ -70,8 +70,16 @@ def history(
     session: Session, domain: str, account_id: int, conversation_id: int, *, turns: int
 ) -> list[tuple[str, str]]:
     """The last `turns` exchanges, oldest first, as (role, text) with role customer|bot."""
+    return recent(session, domain, account_id, conversation_id, turns=turns)[0]
+
+
+def recent(
+    session: Session, domain: str, account_id: int, conversation_id: int, *, turns: int
+) -> tuple[list[tuple[str, str]], str | None]:
+    """`history`, and the route of the last bot turn (None after a handoff or if unknown):
+    one query for both."""
     if turns <= 0:
-        return []
+        return [], None
     statement = (
         select(ConversationMessage)
         .where(
@@ -83,4 +91,5 @@ def history(
         .limit(turns * 2)
     )
     rows = list(session.scalars(statement))
-    return [(ROLES[row.direction], row.text) for row in reversed(rows)]
+    last_route = next((row.route for row in rows if row.direction == "out"), None)
+    return [(ROLES[row.direction], row.text) for row in reversed(rows)], last_route

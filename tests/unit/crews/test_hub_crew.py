@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import Turn
+from hub.crews.hub_crew import Turn, is_follow_up
 from hub.crews.offline import OfflineLLM
 from hub.domains.registry import DomainRegistry
 from hub.settings import Settings
@@ -134,3 +134,42 @@ def test_an_agent_that_names_its_own_model_gets_it(
     result = factory.hub("retail").run(Turn(message="Qual o horário de funcionamento?"))
     assert result.reply == "Abrimos às 10:00."
     assert [r["body"]["model"] for r in fake_openai.requests] == ["special-model"]
+
+
+OFFERED = (
+    "Tenho estes horários:\n1. sexta-feira, 04/12/2026 às 08:00 — Dra. Carla Mendes\n"
+    "2. sexta-feira, 04/12/2026 às 08:30 — Dra. Carla Mendes\n\nQual fica melhor?"
+)
+
+
+def test_a_short_answer_to_the_bot_s_question_stays_on_the_route_that_asked_it(
+    domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    factory = factory_for(
+        domains, tmp_path, llm="openai/m", llm_base_url=fake_openai.url, llm_api_key="k"
+    )
+    hub = factory.hub("health")
+    turn = Turn(
+        message="pode ser o primeiro",
+        history=(("customer", "Quero marcar dermatologista"), ("bot", OFFERED)),
+        previous_route="scheduling",
+    )
+    assert hub.route(turn, hub.inputs(turn))[:2] == ("scheduling", "follow_up")
+    assert fake_openai.requests == []  # no routing call to the model
+
+
+@pytest.mark.parametrize(
+    ("message", "history"),
+    [
+        ("pode ser o primeiro", (("customer", "oi"), ("bot", "Olá, tudo bem."))),  # no question
+        ("pode ser o primeiro", ()),
+        (
+            "na verdade queria saber se vocês atendem convênio e onde fica a clínica agora",
+            (("bot", OFFERED),),
+        ),  # a new question, not an answer
+    ],
+)
+def test_other_messages_are_not_follow_ups(
+    message: str, history: tuple[tuple[str, str], ...]
+) -> None:
+    assert not is_follow_up(Turn(message=message, history=history, previous_route="scheduling"))
