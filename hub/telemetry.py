@@ -48,7 +48,8 @@ COUNTERS: dict[str, CounterSpec] = {
         "outcome",
         "Messages handled by workers, by domain and outcome (replied, handed_off, "
         "duplicate: answered already, or with its burst; silent; in_progress; "
-        "busy: left to the worker holding its conversation; dead_letter)",
+        "busy: left to the worker holding its conversation; deferred: the customer was "
+        "still typing, its burst's newest message comes back later; dead_letter)",
     ),
     "replies": CounterSpec(
         "kind",

@@ -3,7 +3,9 @@
     reply already posted?              → done (a redelivery, or answered with its burst)
     conversation lock taken?           → leave it: the holder answers it (task re-checks later)
     holding the lock, until the mailbox is empty:
-        wait for the burst to end      (quiet for the domain's window, capped; urgent: no wait)
+        burst not over yet?            → let go; the newest message's task comes back when
+                                         it may be (quiet for the domain's window, capped;
+                                         urgent: no wait); no thread sleeps meanwhile
         human took over?               → stay silent
         domain rule / asks for a person → handoff, no model call
         HubCrew(domain).run            → reply, route (or the crew asks for a human)
@@ -62,7 +64,7 @@ from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
 
-Status = Literal["replied", "handed_off", "duplicate", "silent", "in_progress", "busy"]
+Status = Literal["replied", "handed_off", "duplicate", "silent", "in_progress", "busy", "deferred"]
 
 FAILURE_REASON = "falha ao gerar resposta"
 """How a handoff caused by a crew failure starts its reason."""
@@ -91,6 +93,18 @@ class Handled:
     reason: str = ""
     messages: int = 1
     """How many customer messages the turn answered."""
+    recheck: InboundMessage | None = None
+    delay: float = 0.0
+    """`deferred`: the customer is still typing; `recheck` comes back in `delay` seconds."""
+
+
+class _Typing(Exception):
+    """The burst is not over: come back when it may be (no thread waits meanwhile)."""
+
+    def __init__(self, newest: InboundMessage, delay: float) -> None:
+        super().__init__(f"customer typing; back in {delay:.1f} s")
+        self.newest = newest
+        self.delay = delay
 
 
 class _Folded(Exception):
@@ -141,7 +155,17 @@ def _drain(
     mine: Handled | None = None
     folds = 0
     while True:
-        batch, from_mailbox = _next_burst(runtime, message, mine is None)
+        try:
+            batch, from_mailbox = _next_burst(runtime, message, mine is None)
+        except _Typing as typing:
+            # Let go and come back: the newest message's task answers the whole burst.
+            lock.release()
+            return Handled(
+                "deferred",
+                reason="the customer is still typing",
+                recheck=typing.newest,
+                delay=typing.delay,
+            )
         if batch:
             own = batch[-1].message_id == message.message_id
             try:
@@ -172,36 +196,34 @@ def _drain(
 def _next_burst(
     runtime: WorkerRuntime, message: InboundMessage, include_own: bool
 ) -> tuple[list[InboundMessage], bool]:
-    """The messages to answer in one turn, once the customer stopped typing, and
-    whether they came from the mailbox; no messages when it is empty.
+    """The messages to answer in one turn and whether they came from the mailbox; no
+    messages when it is empty. Raises _Typing while the customer may still be typing.
 
     A message missing from the mailbox (queued by an older receiver, or a mailbox
     lost with Redis) is answered on its own, as before mailboxes existed.
     """
     account, conversation = message.account_id, message.conversation_id
-    while True:
-        pending = runtime.mailbox.pending(account, conversation)
-        if include_own and not any(m.message_id == message.message_id for m in pending):
-            posted, _draft = runtime.replies.state(account, message.message_id)
-            if not posted:
-                return [message], False
-            include_own = False
-        if not pending:
-            return [], True
-        domain = _domain(runtime, pending[0])
-        settings = domain.spec.conversation
-        burst = _leading(pending, settings.max_burst_messages)
-        window = runtime.settings.burst_window_seconds
-        wait = quiet_in(
-            burst,
-            time.time(),
-            window=settings.burst_window_seconds if window is None else window,
-            cap_seconds=settings.max_burst_seconds,
-            max_messages=settings.max_burst_messages,
-        )
-        if wait <= 0:
-            return burst, True
-        time.sleep(wait)
+    pending = runtime.mailbox.pending(account, conversation)
+    if include_own and not any(m.message_id == message.message_id for m in pending):
+        posted, _draft = runtime.replies.state(account, message.message_id)
+        if not posted:
+            return [message], False
+    if not pending:
+        return [], True
+    domain = _domain(runtime, pending[0])
+    settings = domain.spec.conversation
+    burst = _leading(pending, settings.max_burst_messages)
+    window = runtime.settings.burst_window_seconds
+    wait = quiet_in(
+        burst,
+        time.time(),
+        window=settings.burst_window_seconds if window is None else window,
+        cap_seconds=settings.max_burst_seconds,
+        max_messages=settings.max_burst_messages,
+    )
+    if wait > 0:
+        raise _Typing(burst[-1], wait)
+    return burst, True
 
 
 def _leading(pending: list[InboundMessage], limit: int) -> list[InboundMessage]:

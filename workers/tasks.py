@@ -90,7 +90,9 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
             log.exception("unexpected failure")
             return _dead_letter(rt, payload, "unexpected", f"{type(error).__name__}: {error}")
         if handled.status == "busy":
-            _recheck_later(message)
+            _recheck_later(message, RECHECK_SECONDS)
+        elif handled.status == "deferred" and handled.recheck is not None:
+            _recheck_later(handled.recheck, handled.delay)
         log.info(
             "message handled",
             status=handled.status,
@@ -102,12 +104,16 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
         return handled.status
 
 
-def _recheck_later(message: InboundMessage) -> None:
-    """Queue this message again, delayed: published before this run is acknowledged."""
+def _recheck_later(message: InboundMessage, delay: float) -> None:
+    """Queue a message's task again, delayed: published before this run is acknowledged.
+
+    A delayed task waits in a worker's memory, not in a thread: waiting for a burst
+    to end costs no capacity.
+    """
     handle_message.apply_async(
         args=[message.model_dump()],
         queue=queue_name(message.domain),
-        countdown=RECHECK_SECONDS,
+        countdown=delay,
         priority=priority_of(message.urgent),
         argsrepr=message.safe_repr,
         kwargsrepr="{}",
