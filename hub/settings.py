@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     conversation_ttl_seconds: int = Field(default=defaults.CONVERSATION_TTL_SECONDS, gt=0)
     reload_interval_seconds: float = Field(default=defaults.RELOAD_INTERVAL_SECONDS, ge=0)
     visibility_timeout_seconds: int = Field(default=defaults.VISIBILITY_TIMEOUT_SECONDS, gt=0)
-    worker_concurrency: int = Field(default=defaults.WORKER_CONCURRENCY, gt=0)
+    worker_concurrency: int | None = Field(
+        default=None,
+        gt=0,
+        description="threads per worker; unset: 8, or 4 when every domain is offline",
+    )
     burst_window_seconds: float | None = Field(
         default=None,
         ge=0,

@@ -31,6 +31,8 @@ from types import FrameType
 
 import click
 
+from hub import defaults
+from hub.crews.llm import is_offline
 from hub.domains.registry import DomainRegistry
 from hub.kvstore import redis_url
 from hub.logs import configure_logging
@@ -89,6 +91,20 @@ def _metrics_dir(env: dict[str, str] | os._Environ[str]) -> str | None:
     return made
 
 
+def _default_concurrency(registry: DomainRegistry, ids: list[str]) -> int:
+    """8 threads when a domain waits on a model server; 4 when all use the offline model,
+    which waits on nothing (more threads only contend for the GIL)."""
+    settings = get_settings()
+    domains = [registry.get(domain_id) for domain_id in ids]
+    offline = all(is_offline(domain, settings) for domain in domains) and not any(
+        agent.llm not in (None, "offline")
+        for domain in domains
+        for crew in domain.spec.crews.values()
+        for agent in crew.agents.values()
+    )
+    return defaults.OFFLINE_WORKER_CONCURRENCY if offline else defaults.WORKER_CONCURRENCY
+
+
 def node_name(domain_ids: list[str] | None) -> str:
     """A worker's Celery node name: the domains it serves, so Flower and `celery inspect`
     show which business a worker is for (`chatwootai-health@host`, `chatwootai-all@host`)."""
@@ -98,7 +114,11 @@ def node_name(domain_ids: list[str] | None) -> str:
 
 @click.command()
 @click.option("--domains", help="comma-separated domain ids (default: every domain)")
-@click.option("--concurrency", type=int, help="threads (default CHATWOOTAI_WORKER_CONCURRENCY)")
+@click.option(
+    "--concurrency",
+    type=int,
+    help="threads (default CHATWOOTAI_WORKER_CONCURRENCY; unset: 8, or 4 with the offline model)",
+)
 @click.option("--name", help="worker node name (default: chatwootai-<domains>@<host>)")
 def worker(domains: str | None, concurrency: int | None, name: str | None) -> None:
     """A Celery worker (threads pool) consuming the given domains' queues."""
@@ -118,7 +138,7 @@ def worker(domains: str | None, concurrency: int | None, name: str | None) -> No
             "--pool",
             "threads",
             "--concurrency",
-            str(concurrency or settings.worker_concurrency),
+            str(concurrency or settings.worker_concurrency or _default_concurrency(registry, ids)),
             "--queues",
             ",".join(queue_name(d) for d in ids),
             "--hostname",

@@ -281,6 +281,9 @@ def bench_neighbours(
                 "CHATWOOTAI_DOMAINS_DIR": str(SAMPLE_DOMAINS),
                 "CHATWOOTAI_LOG_LEVEL": "WARNING",
                 "CHATWOOTAI_LOG_FORMAT": "json",
+                # Reply latency of the work itself: a burst window would add the same
+                # 3 s to every single-message conversation, alone or beside a flood.
+                "CHATWOOTAI_BURST_WINDOW_SECONDS": "0",
                 "CHATWOOTAI_HEALTH_TOKEN": "bench-health",
                 "CHATWOOTAI_RETAIL_TOKEN": "bench-retail",
                 "CHATWOOTAI_LLM": "openai/bench-model",
