@@ -47,7 +47,7 @@ COUNTERS: dict[str, CounterSpec] = {
     "messages_handled": CounterSpec(
         "outcome",
         "Messages handled by workers, by domain and outcome (replied, handed_off, "
-        "duplicate: answered already, or with its burst; silent; in_progress; "
+        "duplicate: answered already, or with its burst; silent; "
         "busy: left to the worker holding its conversation; deferred: the customer was "
         "still typing, its burst's newest message comes back later; dead_letter)",
     ),

@@ -64,7 +64,7 @@ from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
 
-Status = Literal["replied", "handed_off", "duplicate", "silent", "in_progress", "busy", "deferred"]
+Status = Literal["replied", "handed_off", "duplicate", "silent", "busy", "deferred"]
 
 FAILURE_REASON = "falha ao gerar resposta"
 """How a handoff caused by a crew failure starts its reason."""
@@ -182,7 +182,8 @@ def _drain(
                 folds += 1
                 continue
             except _LockLost:
-                log.warning("conversation lock lost; its new holder answers the rest")
+                log.warning("conversation taken over or mid-post elsewhere; rechecked later")
+                lock.release()  # a no-op when the lock is another worker's now
                 return mine or Handled("busy", reason="the conversation lock was lost")
             folds = 0
             if any(m.message_id == message.message_id for m in batch):
@@ -296,7 +297,7 @@ def _answer(
     if claim == "posted":
         _done(runtime, burst, from_mailbox)
         return Handled("duplicate", reason="reply already posted", messages=len(burst))
-    if claim == "in_progress":  # only a lock lost in between can lead here
+    if claim == "in_progress":  # a lost lock, or a worker that died mid-post < 60 s ago
         raise _LockLost
     if runtime.takeover.active(account, conversation):
         runtime.replies.release(account, last.message_id)
