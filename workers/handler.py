@@ -59,7 +59,7 @@ from hub.exceptions import (
     ModelTimeoutError,
 )
 from hub.store.conversations import TurnRecord, recent, record_turn
-from hub.store.database import session_scope
+from hub.store.database import connection_scope
 from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
@@ -453,9 +453,9 @@ def _history(
     """The conversation's last turns for the prompt and the last turn's route; none if
     the store is unavailable."""
     try:
-        with session_scope(runtime.factory.engine) as session:
+        with connection_scope(runtime.factory.engine, read_only=True) as connection:
             turns, route = recent(
-                session,
+                connection,
                 domain.id,
                 message.account_id,
                 message.conversation_id,
@@ -494,8 +494,8 @@ def _record(
         cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
     )
     try:
-        with session_scope(runtime.factory.engine) as session:
-            record_turn(session, record)
+        with connection_scope(runtime.factory.engine) as connection:
+            record_turn(connection, record)
     except SQLAlchemyError as error:
         log.warning("turn not recorded", error=str(error)[:200])
 

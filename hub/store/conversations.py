@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Insert, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from hub.store.models import ConversationMessage
@@ -37,8 +40,14 @@ class TurnRecord:
     cost_usd: Decimal | None = None
 
 
-def record_turn(session: Session, turn: TurnRecord, now: datetime | None = None) -> None:
-    """Store the customer's message and our reply (each at most once)."""
+def record_turn(
+    executor: Connection | Session, turn: TurnRecord, now: datetime | None = None
+) -> None:
+    """Store the customer's message and our reply (each at most once), in one statement.
+
+    Core, not the ORM: this runs once per answered message on the worker's hot path,
+    where the ORM's unit of work costs more than the insert itself.
+    """
     now = now or datetime.now(UTC)
     base = {
         "domain": turn.domain,
@@ -48,7 +57,16 @@ def record_turn(session: Session, turn: TurnRecord, now: datetime | None = None)
         "created_at": now,
     }
     rows = [
-        {**base, "direction": "in", "text": turn.customer_text},
+        {
+            **base,
+            "direction": "in",
+            "text": turn.customer_text,
+            "route": None,
+            "latency_ms": None,
+            "prompt_tokens": None,
+            "completion_tokens": None,
+            "cost_usd": None,
+        },
         {
             **base,
             "direction": "out",
@@ -60,36 +78,63 @@ def record_turn(session: Session, turn: TurnRecord, now: datetime | None = None)
             "cost_usd": turn.cost_usd,
         },
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for row in rows:
-        statement = dialect.insert(ConversationMessage).values(**row).on_conflict_do_nothing()
-        session.execute(statement)
+    executor.execute(_insert_once(_dialect_name(executor)), rows)
 
 
 def history(
-    session: Session, domain: str, account_id: int, conversation_id: int, *, turns: int
+    session: Connection | Session, domain: str, account_id: int, conversation_id: int, *, turns: int
 ) -> list[tuple[str, str]]:
     """The last `turns` exchanges, oldest first, as (role, text) with role customer|bot."""
     return recent(session, domain, account_id, conversation_id, turns=turns)[0]
 
 
 def recent(
-    session: Session, domain: str, account_id: int, conversation_id: int, *, turns: int
+    executor: Connection | Session,
+    domain: str,
+    account_id: int,
+    conversation_id: int,
+    *,
+    turns: int,
 ) -> tuple[list[tuple[str, str]], str | None]:
     """`history`, and the route of the last bot turn (None after a handoff or if unknown):
     one query for both."""
     if turns <= 0:
         return [], None
-    statement = (
-        select(ConversationMessage)
-        .where(
-            ConversationMessage.domain == domain,
-            ConversationMessage.account_id == account_id,
-            ConversationMessage.conversation_id == conversation_id,
-        )
-        .order_by(ConversationMessage.id.desc())
-        .limit(turns * 2)
-    )
-    rows = list(session.scalars(statement))
+    rows = executor.execute(
+        _RECENT,
+        {
+            "domain": domain,
+            "account_id": account_id,
+            "conversation_id": conversation_id,
+            "limit": turns * 2,
+        },
+    ).all()
     last_route = next((row.route for row in rows if row.direction == "out"), None)
     return [(ROLES[row.direction], row.text) for row in reversed(rows)], last_route
+
+
+_TABLE = cast(Table, ConversationMessage.__table__)
+_RECENT = (
+    select(_TABLE.c.direction, _TABLE.c.text, _TABLE.c.route)
+    .where(
+        _TABLE.c.domain == bindparam("domain"),
+        _TABLE.c.account_id == bindparam("account_id"),
+        _TABLE.c.conversation_id == bindparam("conversation_id"),
+    )
+    .order_by(_TABLE.c.id.desc())
+    .limit(bindparam("limit"))
+)
+"""Built once: the newest rows of one conversation (the thread index serves it)."""
+
+
+def _dialect_name(executor: Connection | Session) -> str:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name
+
+
+@lru_cache(maxsize=4)
+def _insert_once(dialect_name: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING for the dialect: a redelivered turn is a no-op."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(_TABLE).on_conflict_do_nothing()
+    return sqlite.insert(_TABLE).on_conflict_do_nothing()

@@ -5,7 +5,12 @@
 with many threads: WAL journal (readers never block the writer), foreign keys
 on, a busy timeout, and every transaction opened with BEGIN IMMEDIATE, so two
 writers queue on the busy timeout instead of failing with "database is locked"
-when a reader tries to become a writer.
+when a reader tries to become a writer. A scope opened `read_only` begins a
+deferred transaction instead: it never takes the write lock, so reads (the
+conversation history of every message) do not queue behind writers.
+
+`connection_scope` is the Core counterpart of `session_scope`, for the worker's
+per-message reads and writes, where an ORM session costs more than the query.
 """
 
 from __future__ import annotations
@@ -66,8 +71,13 @@ def _sqlite_connect(connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "chatwootai_read_only"
+"""Execution option of a connection that will only read (SQLite: a deferred BEGIN)."""
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @lru_cache(maxsize=8)
@@ -89,3 +99,16 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """
     with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def connection_scope(
+    engine: Engine | None = None, *, read_only: bool = False
+) -> Iterator[Connection]:
+    """A Core connection in one transaction: committed when the block ends, rolled back
+    on error. `read_only` on SQLite begins without taking the write lock."""
+    with (engine or get_engine()).connect() as connection:
+        if read_only:
+            connection.execution_options(**{READ_ONLY: True})
+        with connection.begin():
+            yield connection
