@@ -164,7 +164,9 @@ class CrewFactory:
         With `TurnModels`, an agent that names its own `llm` in the YAML gets that
         model; a single model serves every agent.
         """
-        from crewai import Agent, Crew, Process, Task
+        from crewai import Agent, Process, Task
+
+        from hub.crews.service_crew import ServiceCrew
 
         def model(name: str | None) -> BaseLLM:
             return llm(name) if isinstance(llm, TurnModels) else llm
@@ -199,7 +201,7 @@ class CrewFactory:
                     else None,
                 )
             process = Process.hierarchical if spec.process == "hierarchical" else Process.sequential
-            return Crew(
+            return ServiceCrew(
                 agents=list(agents.values()),
                 tasks=list(tasks.values()),
                 process=process,

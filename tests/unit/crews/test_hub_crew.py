@@ -66,6 +66,33 @@ def test_each_turn_gets_a_new_crew(domains: Path, tmp_path: Path) -> None:
     assert one.tasks[0] is not two.tasks[0]
 
 
+def test_a_kickoff_keeps_its_task_outputs_with_the_crew_and_writes_no_file(
+    domains: Path, tmp_path: Path
+) -> None:
+    from crewai_core.paths import db_storage_path
+
+    factory = factory_for(domains, tmp_path)
+    hub = factory.hub("retail")
+    question = "Qual o horário de funcionamento? (marcador 7f3a)"
+    model = OfflineLLM(hub.kit.knowledge, question=question, unknown_reply="?")
+    crew = factory.build(hub.kit, "support", model)
+    replay_file = Path(db_storage_path()) / "latest_kickoff_task_outputs.db"
+    before = replay_file.read_bytes() if replay_file.exists() else b""
+
+    crew.kickoff(inputs=hub.inputs(Turn(message=question)))
+
+    # CrewAI's shared replay file would hold every tenant's customer texts.
+    after = replay_file.read_bytes() if replay_file.exists() else b""
+    assert after == before
+    assert b"7f3a" not in after
+    (record,) = crew._task_output_handler.load()
+    assert record["task_index"] == 0
+    assert "7f3a" in record["inputs"]["message"]
+    assert "10:00" in record["output"]["raw"]
+    crew._task_output_handler.reset()
+    assert crew._task_output_handler.load() == []
+
+
 def test_a_confident_route_costs_no_model_call(
     domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
