@@ -105,3 +105,23 @@ def test_outcomes_are_counted_for_the_metrics(
     assert redis_client.hgetall("chatwootai:metrics:messages_handled") == {
         "retail|dead_letter": "1"
     }
+
+
+def test_a_worker_s_start_up_heap_is_kept_out_of_the_garbage_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    import workers
+    import workers.runtime
+
+    built: list[bool] = []
+    monkeypatch.setattr(workers.runtime, "runtime", lambda: built.append(True))
+    monkeypatch.setattr(workers, "configure_logging", lambda _settings: None)
+    before = gc.get_freeze_count()
+    try:
+        workers._build_runtime()
+        assert built == [True]
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
