@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from hub.crews.llm import TurnModels
+from hub.crews.llm import warm as warm_model
 from hub.crews.router import Router
 from hub.crews.runtime import prepare_crewai
 from hub.crews.tools import IMPLEMENTED, TurnContext, build_tools
@@ -86,6 +87,11 @@ class CrewFactory:
             except ChatwootAIError as error:  # crews CrewAI refuses, unreadable knowledge
                 failures[domain.id] = CrewError(str(error))
                 log.error("domain crews invalid", domain=domain.id, error=str(error))
+                continue
+            try:
+                warm_model(domain, self.settings)
+            except Exception as error:
+                log.warning("model not warmed", domain=domain.id, error=str(error)[:200])
         return failures
 
     def kit(self, domain: Domain) -> DomainKit:

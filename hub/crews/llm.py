@@ -10,6 +10,7 @@ them one call can hang for minutes.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -115,6 +116,18 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
 
     llm: BaseLLM = LLM(model=name, base_url=base_url, api_key=api_key, **common)
     return llm
+
+
+def warm(domain: Domain, settings: Settings) -> None:
+    """Build the domain's provider model once at start, so the first customers do not
+    pay for it: its shared HTTP clients, and the OpenAI SDK's resources, which it
+    imports on the first call (measured ~2 s of CPU, with every thread of a fresh
+    worker queued on the import lock)."""
+    if is_offline(domain, settings):
+        return
+    release(provider_llm(model_name(domain, settings), domain, settings))
+    if model_name(domain, settings).startswith(("openai/", "ollama/")):
+        importlib.import_module("openai.resources.chat")
 
 
 def release(llm: BaseLLM) -> None:

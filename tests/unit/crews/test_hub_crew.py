@@ -93,6 +93,22 @@ def test_a_kickoff_keeps_its_task_outputs_with_the_crew_and_writes_no_file(
     assert crew._task_output_handler.load() == []
 
 
+def test_start_up_prepares_a_real_model_s_client_without_calling_the_model(
+    domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    import sys
+
+    from hub.crews import pooled
+
+    factory = factory_for(
+        domains, tmp_path, llm="openai/m", llm_base_url=fake_openai.url, llm_api_key="k"
+    )
+    assert factory.warm() == {}
+    assert any(fake_openai.url in repr(key) for key in pooled._clients)
+    assert "openai.resources.chat" in sys.modules
+    assert fake_openai.requests == []
+
+
 def test_a_confident_route_costs_no_model_call(
     domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
