@@ -388,7 +388,10 @@ def main() -> None:
                     "CHATWOOTAI_LLM_BASE_URL": slow.url,
                     "CHATWOOTAI_LLM_API_KEY": "sk-local",
                 },
-                ["--concurrency", "64"],
+                # Little's law: 20 replies/s of turns that each wait ≥ 2 s on the model
+                # need ≥ 40 in flight, and more while threads queue on their process's
+                # GIL; 2 × 64 sustained 17-19/s on this VM, 2 × 100 21.5/s.
+                ["--concurrency", "100"],
                 workers=2,
             )
         finally:
