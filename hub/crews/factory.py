@@ -18,7 +18,7 @@ import structlog
 from hub.crews.llm import TurnModels
 from hub.crews.llm import warm as warm_model
 from hub.crews.router import Router
-from hub.crews.runtime import prepare_crewai
+from hub.crews.runtime import prepare_crewai, refreeze_heap
 from hub.crews.tools import IMPLEMENTED, TurnContext, build_tools
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
@@ -102,8 +102,11 @@ class CrewFactory:
         with self._lock:
             kit = self._kits.get(domain.id)
             if kit is None or kit.domain.fingerprint != domain.fingerprint:
+                replaced = kit is not None
                 kit = self._prepare(domain)
                 self._kits[domain.id] = kit
+                if replaced:
+                    refreeze_heap()
         return kit
 
     def _prepare(self, domain: Domain) -> DomainKit:

@@ -20,6 +20,7 @@ CrewAI runs as shipped (and a log line says so).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -71,6 +72,18 @@ def prepare_crewai(settings: Settings) -> None:
     logging.getLogger("crewai.llms.base_llm").setLevel(logging.ERROR)
     cache_hot_paths()
     _prepared = True
+
+
+def refreeze_heap() -> None:
+    """After a domain's kit is replaced: if the process froze its start-up heap
+    (`workers._build_runtime`), the old kit's reference cycles sit in the frozen
+    generation, which is never collected. Thaw, collect, freeze again (a domain
+    edit is rare; this costs one full collection)."""
+    if gc.get_freeze_count() == 0:
+        return
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def cache_hot_paths() -> bool:

@@ -71,3 +71,27 @@ def test_installing_the_caches_twice_wraps_nothing_twice() -> None:
     assert cache_hot_paths()
     assert structured_tool.format_description_for_llm is render
     assert Flow._create_initial_state is create
+
+
+def test_a_replaced_kit_s_cycles_are_collected_even_after_the_heap_was_frozen() -> None:
+    import gc
+    import weakref
+
+    from hub.crews.runtime import refreeze_heap
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    node = Node()
+    alive = weakref.ref(node)
+    gc.freeze()  # as a worker does at start: the cycle is now out of the collector's view
+    try:
+        del node
+        gc.collect()
+        assert alive() is not None  # frozen: never collected
+        refreeze_heap()
+        assert alive() is None
+        assert gc.get_freeze_count() > 0  # and the heap is frozen again
+    finally:
+        gc.unfreeze()

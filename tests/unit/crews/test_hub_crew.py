@@ -38,7 +38,9 @@ def test_every_domain_is_prepared_and_checked_at_start(domains: Path, tmp_path: 
     assert set(kit.router.score("consulta").scores) == {"sales", "support", "scheduling"}
 
 
-def test_the_prepared_kit_is_reused_until_the_domain_changes(domains: Path, tmp_path: Path) -> None:
+def test_the_prepared_kit_is_reused_until_the_domain_changes(
+    domains: Path, tmp_path: Path, refrozen: list[bool]
+) -> None:
     factory = factory_for(domains, tmp_path)
     first = factory.hub("retail").kit
     assert factory.hub("retail").kit is first
@@ -52,6 +54,16 @@ def test_the_prepared_kit_is_reused_until_the_domain_changes(domains: Path, tmp_
     rebuilt = factory.hub("retail").kit
     assert rebuilt is not first
     assert rebuilt.domain.spec.name == "Casa & Cia"
+    assert refrozen == [True]  # the old kit can be collected though the heap is frozen
+
+
+@pytest.fixture
+def refrozen(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    import hub.crews.factory
+
+    calls: list[bool] = []
+    monkeypatch.setattr(hub.crews.factory, "refreeze_heap", lambda: calls.append(True))
+    return calls
 
 
 def test_each_turn_gets_a_new_crew(domains: Path, tmp_path: Path) -> None:
