@@ -90,7 +90,7 @@ class CrewFactory:
                 continue
             try:
                 warm_model(domain, self.settings)
-            except Exception as error:
+            except Exception as error:  # start-up goes on; the first turn hands off if it must
                 log.warning("model not warmed", domain=domain.id, error=str(error)[:200])
         return failures
 

@@ -125,8 +125,9 @@ def warm(domain: Domain, settings: Settings) -> None:
     worker queued on the import lock)."""
     if is_offline(domain, settings):
         return
-    release(provider_llm(model_name(domain, settings), domain, settings))
-    if model_name(domain, settings).startswith(("openai/", "ollama/")):
+    name = model_name(domain, settings)
+    release(provider_llm(name, domain, settings))
+    if name.startswith(("openai/", "ollama/")):
         importlib.import_module("openai.resources.chat")
 
 
