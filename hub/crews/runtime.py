@@ -1,10 +1,10 @@
 """Process-wide CrewAI set-up, done once before the first crew is built.
 
-CrewAI keeps a SQLite file of the latest kickoff outputs and guards it with a
-file lock (or a Redis lock when the bare REDIS_URL is set), which serialises
-concurrent kickoffs of a threaded worker. An in-process lock per name keeps the
-file safe within the process and lets kickoffs of different crews overlap.
-Its storage goes under our data dir instead of $HOME.
+CrewAI guards its SQLite stores with a file lock (or a Redis lock when the bare
+REDIS_URL is set), which serialises the threads of a worker; an in-process lock
+per name keeps each file safe within the process instead. Our crews no longer
+write the busiest of those files, the latest kickoff outputs (`ServiceCrew`).
+CrewAI's storage goes under our data dir instead of $HOME.
 
 Two of CrewAI's per-kickoff costs are pure functions of static things, and are
 cached here (measured: a third of a kickoff's CPU with the offline model):

@@ -82,10 +82,15 @@ def record_turn(
 
 
 def history(
-    session: Connection | Session, domain: str, account_id: int, conversation_id: int, *, turns: int
+    executor: Connection | Session,
+    domain: str,
+    account_id: int,
+    conversation_id: int,
+    *,
+    turns: int,
 ) -> list[tuple[str, str]]:
     """The last `turns` exchanges, oldest first, as (role, text) with role customer|bot."""
-    return recent(session, domain, account_id, conversation_id, turns=turns)[0]
+    return recent(executor, domain, account_id, conversation_id, turns=turns)[0]
 
 
 def recent(
