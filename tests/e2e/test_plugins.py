@@ -108,8 +108,16 @@ def test_a_long_whatsapp_reply_reaches_chatwoot_in_parts(
         }
     )
     post_signed(receiver_client, message_created("cosmetics", 6151, 9751, "Quanto custa?"))
-    fake_chatwoot.wait_for(lambda: len(posted(fake_chatwoot, 6151, private=False)) >= 3, timeout=30)
+    # The parts are posted one by one: wait for the last (it carries the signature),
+    # not for the first few, or the read races the parts still in flight.
+    fake_chatwoot.wait_for(
+        lambda: any(
+            part.endswith("Equipe Bela Pele") for part in posted(fake_chatwoot, 6151, private=False)
+        ),
+        timeout=30,
+    )
     parts = posted(fake_chatwoot, 6151, private=False)
+    assert len(parts) >= 3
     assert all(len(part) <= 1000 for part in parts)
     assert long_reply in " ".join(parts).replace("\n\n", " ")
 
