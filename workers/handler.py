@@ -10,9 +10,15 @@
         domain rule / asks for a person → handoff, no model call
         HubCrew(domain).run            → reply, route (or the crew asks for a human)
            fails                       → the domain's fallback message + handoff to a human
-        new messages while it ran?     → run again with them (at most twice), never a stale reply
+        lock lost? new messages while it ran (→ run again with them, at most twice)?
+        human took over meanwhile?     → no stale reply, no reply over a human's
         claim the reply record → post → confirm; the burst's messages leave the mailbox
     release the lock only if the mailbox is empty (atomically)
+
+The checks before the crew (posted? lock, mailbox, takeover) are one Redis round
+trip, and so are the checks before the post with the claim
+(`hub.conversation.gate`): each round trip is a wait on the network and on the
+interpreter lock while other turns run.
 
 A turn answers a *burst*: the messages at the head of the conversation's mailbox
 (`hub.conversation.mailbox`), in order, as one prompt. Only the holder of the
@@ -34,7 +40,7 @@ took them; failures per attempt, by reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -43,6 +49,7 @@ import redis
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub.conversation.gate import Opening
 from hub.conversation.handoff import accepts_offer, decide, handoff_message
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLock
@@ -128,35 +135,37 @@ def handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
 
 
 def _handle(runtime: WorkerRuntime, message: InboundMessage) -> Handled:
-    account, conversation = message.account_id, message.conversation_id
-    posted, draft = runtime.replies.state(account, message.message_id)
-    if posted:
+    opening = runtime.gate.open(message)
+    if opening.posted:
         return Handled("duplicate", reason="reply already posted")
-    lock = runtime.locks.acquire(account, conversation)
+    lock = opening.lock
     if lock is None:
         return Handled("busy", reason="another worker is answering this conversation")
     try:
-        return _drain(runtime, message, lock, draft)
+        return _drain(runtime, message, lock, opening)
     except BaseException:
         lock.release()  # a retry (or another task) takes the conversation up again
         raise
 
 
 def _drain(
-    runtime: WorkerRuntime, message: InboundMessage, lock: ConversationLock, draft: Draft | None
+    runtime: WorkerRuntime, message: InboundMessage, lock: ConversationLock, opening: Opening
 ) -> Handled:
     """Answer the conversation's mailbox, burst by burst, until it is empty.
 
-    `draft` is what the task read for its own message, so a burst of that message
-    alone (the common case) does not read it again.
+    `opening` is what the task read when it took the lock (its message's draft, the
+    mailbox, the takeover mark): the first burst uses it instead of asking again.
     """
     account, conversation = message.account_id, message.conversation_id
     mailbox_key = runtime.mailbox.key(account, conversation)
     mine: Handled | None = None
     folds = 0
+    first: Opening | None = opening
     while True:
         try:
-            batch, from_mailbox = _next_burst(runtime, message, mine is None)
+            batch, from_mailbox = _next_burst(
+                runtime, message, mine is None, opened=None if first is None else first.pending
+            )
         except _Typing as typing:
             # Let go and come back: the newest message's task answers the whole burst.
             lock.release()
@@ -166,6 +175,7 @@ def _drain(
                 recheck=typing.newest,
                 delay=typing.delay,
             )
+        taken_over, first = (None if first is None else first.taken_over), None
         if batch:
             own = batch[-1].message_id == message.message_id
             try:
@@ -175,8 +185,9 @@ def _drain(
                     lock,
                     from_mailbox=from_mailbox,
                     folds=folds,
-                    draft=draft if own else None,
+                    draft=opening.draft if own else None,
                     draft_read=own,
+                    taken_over=taken_over,
                 )
             except _Folded:
                 folds += 1
@@ -195,18 +206,25 @@ def _drain(
 
 
 def _next_burst(
-    runtime: WorkerRuntime, message: InboundMessage, include_own: bool
+    runtime: WorkerRuntime,
+    message: InboundMessage,
+    include_own: bool,
+    *,
+    opened: Sequence[InboundMessage] | None = None,
 ) -> tuple[list[InboundMessage], bool]:
     """The messages to answer in one turn and whether they came from the mailbox; no
     messages when it is empty. Raises _Typing while the customer may still be typing.
+
+    `opened`: the mailbox as read when the lock was taken (the first burst), whose
+    script also found the task's own reply not posted.
 
     A message missing from the mailbox (queued by an older receiver, or a mailbox
     lost with Redis) is answered on its own, as before mailboxes existed.
     """
     account, conversation = message.account_id, message.conversation_id
-    pending = runtime.mailbox.pending(account, conversation)
+    pending = runtime.mailbox.pending(account, conversation) if opened is None else list(opened)
     if include_own and not any(m.message_id == message.message_id for m in pending):
-        posted, _draft = runtime.replies.state(account, message.message_id)
+        posted = opened is None and runtime.replies.state(account, message.message_id)[0]
         if not posted:
             return [message], False
     if not pending:
@@ -247,20 +265,25 @@ def _answer(
     folds: int,
     draft: Draft | None = None,
     draft_read: bool = False,
+    taken_over: bool | None = None,
 ) -> Handled:
     """One turn for a burst: decide, post, and take the burst out of the mailbox.
 
-    `draft`: the burst's saved draft, when the caller already read it (`draft_read`).
+    `draft`: the burst's saved draft, when the caller already read it (`draft_read`);
+    `taken_over`: the takeover mark, when the caller read it with the lock.
     """
     last = burst[-1]
     account, conversation = last.account_id, last.conversation_id
     domain = _domain(runtime, last)
-    if runtime.takeover.active(account, conversation):
+    if taken_over is None:
+        taken_over = runtime.takeover.active(account, conversation)
+    if taken_over:
         _done(runtime, burst, from_mailbox)
         return Handled("silent", reason="a human agent has taken over", messages=len(burst))
     text = "\n".join(m.text for m in burst if m.text)
     route: str | None = None
     usage: dict[str, Any] = {}
+    fold_above: int | None = None
     if not draft_read:
         _posted, draft = runtime.replies.state(account, last.message_id)
     if draft is None:  # the first attempt: a retry carries out a saved draft
@@ -281,26 +304,31 @@ def _answer(
             )
         else:
             draft, route, usage = _run_turn(runtime, domain, burst, text)
-            if from_mailbox and folds < MAX_FOLDS:
-                _fold_if_newer(runtime, domain, burst, draft)
+            if from_mailbox and folds < MAX_FOLDS and _may_fold(domain, burst, draft):
+                if _is_miss(domain, draft):  # look now: a turn answered again is no miss
+                    _fold_if_newer(runtime, burst)
+                else:  # looked at with the claim, in the same round trip
+                    fold_above = len(burst)
             draft = _after_a_miss(runtime, domain, last, draft)
         if draft.handoff_reason is not None:  # several calls to come: keep the decision
             runtime.replies.save_draft(account, last.message_id, draft)
-    if not lock.held:
-        raise _LockLost
     if draft.handoff_reason is not None:
+        if not lock.held:
+            raise _LockLost
         handled = hand_off(runtime, domain, last, draft)
         _done(runtime, burst, from_mailbox)
         _record(runtime, domain, burst, draft, route, usage)
         return Handled(handled.status, reason=handled.reason, messages=len(burst))
-    claim = runtime.replies.claim(account, last.message_id)
-    if claim == "posted":
+    passage = runtime.gate.before_post(lock, last, fold_above=fold_above)
+    if passage == "newer":
+        log.info("customer wrote while the crew ran; answering again with the new messages")
+        raise _Folded
+    if passage in ("lost", "in_progress"):  # or a worker that died mid-post < 60 s ago
+        raise _LockLost
+    if passage == "posted":
         _done(runtime, burst, from_mailbox)
         return Handled("duplicate", reason="reply already posted", messages=len(burst))
-    if claim == "in_progress":  # a lost lock, or a worker that died mid-post < 60 s ago
-        raise _LockLost
-    if runtime.takeover.active(account, conversation):
-        runtime.replies.release(account, last.message_id)
+    if passage == "taken_over":
         _done(runtime, burst, from_mailbox)
         return Handled(
             "silent", reason="a human agent took over while the crew ran", messages=len(burst)
@@ -357,19 +385,24 @@ def _post(runtime: WorkerRuntime, domain: Domain, last: InboundMessage, draft: D
             runtime.replies.mark_step(account, last.message_id, step)
 
 
-def _fold_if_newer(
-    runtime: WorkerRuntime, domain: Domain, burst: list[InboundMessage], draft: Draft
-) -> None:
-    """Raise _Folded when the customer wrote while the crew ran and the burst has room."""
+def _may_fold(domain: Domain, burst: list[InboundMessage], draft: Draft) -> bool:
+    """Whether newer messages would send this turn back to the crew: a reply (a handoff
+    goes ahead) of a burst with room for more."""
+    return draft.handoff_reason is None and len(burst) < domain.spec.conversation.max_burst_messages
+
+
+def _fold_if_newer(runtime: WorkerRuntime, burst: list[InboundMessage]) -> None:
+    """Raise _Folded when the customer wrote while the crew ran."""
     last = burst[-1]
-    if draft.handoff_reason is not None:
-        return
-    if len(burst) >= domain.spec.conversation.max_burst_messages:
-        return
     if runtime.mailbox.size(last.account_id, last.conversation_id) <= len(burst):
         return
     log.info("customer wrote while the crew ran; answering again with the new messages")
     raise _Folded
+
+
+def _is_miss(domain: Domain, draft: Draft) -> bool:
+    """The reply is the domain's "I don't know"."""
+    return draft.handoff_reason is None and draft.text.strip() == domain.spec.messages.unknown
 
 
 def _after_a_miss(
@@ -377,7 +410,7 @@ def _after_a_miss(
 ) -> Draft:
     """Count a reply that is the domain's "I don't know"; at `handoff.max_failures`
     in a row, a person takes over instead of the bot saying it once more."""
-    if draft.handoff_reason is not None or draft.text.strip() != domain.spec.messages.unknown:
+    if not _is_miss(domain, draft):
         return draft
     misses = runtime.misses.add(last.account_id, last.conversation_id)
     if misses < domain.spec.handoff.max_failures:

@@ -14,6 +14,7 @@ import structlog
 
 from hub.chatwoot.client import ChatwootClient
 from hub.conversation.deadletter import DeadLetters
+from hub.conversation.gate import TurnGate
 from hub.conversation.lock import ConversationLocks
 from hub.conversation.mailbox import Mailbox
 from hub.conversation.misses import Misses
@@ -42,6 +43,7 @@ class WorkerRuntime:
     takeover: Takeover
     mailbox: Mailbox
     locks: ConversationLocks
+    gate: TurnGate
     misses: Misses
     dead_letters: DeadLetters
     telemetry: Telemetry
@@ -57,6 +59,7 @@ class WorkerRuntime:
         prepare_embedded_store(settings, registry.domains.values(), factory.engine)
         failures = factory.warm()
         log.info("worker runtime ready", domains=sorted(registry.domains), failed=sorted(failures))
+        locks = ConversationLocks(client)
         return cls(
             settings=settings,
             redis=client,
@@ -66,7 +69,8 @@ class WorkerRuntime:
             replies=ReplyLedger(client),
             takeover=Takeover(client, settings.conversation_ttl_seconds),
             mailbox=Mailbox(client),
-            locks=ConversationLocks(client),
+            locks=locks,
+            gate=TurnGate(client, locks),
             misses=Misses(client),
             dead_letters=DeadLetters(client),
             telemetry=Telemetry(client),

@@ -129,6 +129,10 @@ class ConversationLocks:
         token = uuid.uuid4().hex
         if not self.redis.set(key, token, nx=True, px=self.ttl_ms):
             return None
+        return self.adopt(key, token)
+
+    def adopt(self, key: str, token: str) -> ConversationLock:
+        """A lock taken with `token` elsewhere (`hub.conversation.gate`), kept alive here."""
         lock = ConversationLock(self, key, token)
         with self._guard:
             self._held.add(lock)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import redis
 
@@ -45,31 +45,56 @@ class Draft:
 
 Claim = Literal["claimed", "posted", "in_progress"]
 
+CLAIM_LUA = """
+local record = redis.call('get', record_key)
+if not record then
+  redis.call('set', record_key, 'posting:' .. now, 'EX', ttl)
+  return 'claimed'
+end
+if record == 'posted' then return 'posted' end
+local started = tonumber(string.match(record, '^posting:(.+)$') or '') or 0
+if tonumber(now) - started > tonumber(stale) then
+  redis.call('set', record_key, 'posting:' .. now, 'EX', ttl)
+  return 'claimed'
+end
+return 'in_progress'
+"""
+"""The claim rule, in Lua: `claim` runs it alone, `hub.conversation.gate` after its checks.
+Expects `record_key`, `now`, `stale` (seconds) and `ttl` (seconds) in scope."""
+
+_CLAIM = "local record_key, now, stale, ttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3]\n" + CLAIM_LUA
+
 
 class ReplyLedger:
     """Claims, confirms and releases reply records in Redis."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._claim = client.register_script(_CLAIM)
 
     @staticmethod
     def key(account_id: int, message_id: int) -> str:
         return f"{defaults.REDIS_KEY_PREFIX}:reply:{account_id}:{message_id}"
 
+    @classmethod
+    def draft_key(cls, account_id: int, message_id: int) -> str:
+        return f"{cls.key(account_id, message_id)}:draft"
+
     def claim(self, account_id: int, message_id: int) -> Claim:
-        """`claimed` (go ahead and post), `posted` (already done) or `in_progress`."""
-        key = self.key(account_id, message_id)
-        now = time.time()
-        if self.redis.set(key, f"posting:{now}", nx=True, ex=RECORD_TTL_SECONDS):
-            return "claimed"
-        value = str(self.redis.get(key) or "")
-        if value == "posted":
-            return "posted"
-        started = float(value.split(":", 1)[1]) if value.startswith("posting:") else 0.0
-        if now - started > STALE_POSTING_SECONDS:
-            self.redis.set(key, f"posting:{now}", ex=RECORD_TTL_SECONDS)
-            return "claimed"
-        return "in_progress"
+        """`claimed` (go ahead and post), `posted` (already done) or `in_progress`.
+
+        One script: a stale claim of a dead worker is taken over atomically, so two
+        workers that find it stale at once cannot both post.
+        """
+        return cast(
+            Claim,
+            str(
+                self._claim(
+                    keys=[self.key(account_id, message_id)],
+                    args=[time.time(), STALE_POSTING_SECONDS, RECORD_TTL_SECONDS],
+                )
+            ),
+        )
 
     def confirm(self, account_id: int, message_id: int) -> None:
         """The reply reached Chatwoot."""
@@ -102,14 +127,15 @@ class ReplyLedger:
 
     def state(self, account_id: int, message_id: int) -> tuple[bool, Draft | None]:
         """Whether the reply was posted, and the saved draft: one round trip."""
-        key = self.key(account_id, message_id)
-        record, raw = self.redis.mget([key, f"{key}:draft"])
-        return record == "posted", _draft(raw)
+        record, raw = self.redis.mget(
+            [self.key(account_id, message_id), self.draft_key(account_id, message_id)]
+        )
+        return record == "posted", parse_draft(raw)
 
     def save_draft(self, account_id: int, message_id: int, draft: Draft) -> None:
         """Keep what the turn decided so a retry carries it out without running the crew again."""
         self.redis.set(
-            f"{self.key(account_id, message_id)}:draft",
+            self.draft_key(account_id, message_id),
             json.dumps(
                 {
                     "text": draft.text,
@@ -134,7 +160,8 @@ class ReplyLedger:
         pipe.execute()
 
 
-def _draft(raw: object) -> Draft | None:
+def parse_draft(raw: object) -> Draft | None:
+    """A saved draft as Redis returns it (JSON, or None when there is none)."""
     if raw is None:
         return None
     data = json.loads(str(raw))
