@@ -19,6 +19,7 @@ is logged at INFO and returns {} ("replies are logged, not sent").
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -27,8 +28,14 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
-import httpx
 import structlog
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 from hub.exceptions import ChatwootAPIError
 
@@ -58,12 +65,18 @@ ERROR_BODY_CHARS = 200
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 
+USER_AGENT = "ChatwootAI"
+
 
 class ChatwootClient:
     """Sync client of Chatwoot's bot API; one instance per process, safe across threads.
 
-    `sleep`, `jitter` and `transport` are for tests: record waits instead of
-    sleeping, make the backoff deterministic, answer without a network.
+    `sleep` and `jitter` are for tests: record waits instead of sleeping, make the
+    backoff deterministic.
+
+    The transport is urllib3's connection pool for the one Chatwoot host: a post
+    costs about 0.5 ms of CPU there against 1.2-1.4 ms through httpx, on a worker
+    whose threads share one interpreter lock with the crews they wait for.
     """
 
     def __init__(
@@ -77,7 +90,6 @@ class ChatwootClient:
         retry_after_cap: float = RETRY_AFTER_CAP_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[float, float], float] = random.uniform,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -88,16 +100,17 @@ class ChatwootClient:
         self.retry_after_cap = retry_after_cap
         self.sleep = sleep
         self.jitter = jitter
-        self._http: httpx.Client | None = None
+        self._http: urllib3.HTTPConnectionPool | None = None
+        self._prefix = ""
         if self.base_url is not None:
-            self._http = httpx.Client(
-                base_url=self.base_url,
-                timeout=httpx.Timeout(timeout),
-                limits=httpx.Limits(
-                    max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-                ),
-                headers={"Accept": "application/json"},
-                transport=transport,
+            # Chatwoot may live under a path (https://example.com/chatwoot): keep it.
+            self._prefix = (urllib3.util.parse_url(self.base_url).path or "").rstrip("/")
+            self._http = urllib3.connection_from_url(
+                self.base_url,
+                maxsize=MAX_CONNECTIONS,
+                block=False,  # a busy moment opens one more connection; none waits
+                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                retries=False,  # retries are ours, with backoff, jitter and Retry-After
             )
 
     # The bot API ------------------------------------------------------------
@@ -241,32 +254,41 @@ class ChatwootClient:
     ) -> dict[str, Any]:
         assert self._http is not None
         where = f"{name} {method} {path}"
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "api_access_token": token,
+        }
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
-                response = self._http.request(
-                    method, path, json=body, headers={"api_access_token": token}
+                response = self._http.urlopen(
+                    method, self._prefix + path, body=payload, headers=headers
                 )
-            except httpx.TransportError as error:
-                reason = _redact(f"{type(error).__name__}: {error}", token)
+            except urllib3.exceptions.HTTPError as error:
+                reason = _redact(f"{_transport_failure(error)}: {error}", token)
                 if last:
                     raise ChatwootAPIError(
                         f"{where} failed after {attempt} attempts: {reason}", retryable=True
                     ) from None
                 self._wait(where, attempt, reason, None)
                 continue
-            if response.is_success:
-                return _json_object(response)
-            retryable = response.status_code in RETRYABLE_STATUSES
+            status = response.status
+            if 200 <= status < 300:
+                return _json_object(response.data)
+            retryable = status in RETRYABLE_STATUSES
             if not retryable or last:
-                detail = _redact(response.text[:ERROR_BODY_CHARS], token)
+                text = response.data[: ERROR_BODY_CHARS * 4].decode("utf-8", "replace")
+                detail = _redact(text[:ERROR_BODY_CHARS], token)
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
                 raise ChatwootAPIError(
-                    f"{where} failed{tries}: HTTP {response.status_code} {detail}".rstrip(),
-                    status=response.status_code,
+                    f"{where} failed{tries}: HTTP {status} {detail}".rstrip(),
+                    status=status,
                     retryable=retryable,
                 )
-            self._wait(where, attempt, f"HTTP {response.status_code}", _retry_after(response))
+            self._wait(where, attempt, f"HTTP {status}", _retry_after(response.headers))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait(self, where: str, attempt: int, reason: str, retry_after: float | None) -> None:
@@ -284,9 +306,22 @@ class ChatwootClient:
         self.sleep(delay)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _transport_failure(error: urllib3.exceptions.HTTPError) -> str:
+    """What went wrong on the wire, named the same whatever the HTTP library says."""
+    if isinstance(error, NewConnectionError):  # a subclass of ConnectTimeoutError
+        return "ConnectError"
+    if isinstance(error, ConnectTimeoutError):
+        return "ConnectTimeout"
+    if isinstance(error, ReadTimeoutError):
+        return "ReadTimeout"
+    if isinstance(error, ProtocolError):
+        return "ConnectionDropped"
+    return type(error).__name__
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     """`Retry-After` as seconds: either a number or an HTTP date; None when absent or bad."""
-    value = response.headers.get("Retry-After")
+    value = headers.get("Retry-After")
     if not value:
         return None
     try:
@@ -301,12 +336,12 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
+def _json_object(content: bytes) -> dict[str, Any]:
     """The response's JSON object; {} for an empty or non-object body (`head :ok`)."""
-    if not response.content:
+    if not content:
         return {}
     try:
-        data = response.json()
+        data = json.loads(content)
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}

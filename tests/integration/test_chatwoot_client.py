@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import urllib3
 from structlog.testing import capture_logs
 
 from hub.chatwoot.client import ChatwootClient
@@ -138,6 +139,29 @@ def test_each_call_posts_to_its_own_path(
 
 def test_an_empty_success_body_reads_as_an_empty_dict(client: ChatwootClient) -> None:
     assert client.toggle_priority(1, 42, "low", token=TOKEN) == {}
+
+
+def test_a_chatwoot_served_under_a_path_keeps_that_path_on_every_call(
+    fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    # The fake serves the API at its root, so it answers 404: what matters is the path asked.
+    with (
+        make_client(f"{fake_chatwoot.url}/chatwoot/", waits) as chatwoot,
+        pytest.raises(ChatwootAPIError),
+    ):
+        chatwoot.toggle_status(1, 42, "open", token=TOKEN)
+    (request,) = fake_chatwoot.requests()
+    assert request["path"] == "/chatwoot/api/v1/accounts/1/conversations/42/toggle_status"
+
+
+def test_text_beyond_ascii_arrives_as_utf8_json(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    text = "Olá! Não abrimos no domingo 🙂"
+    client.send_message(1, 42, text, token=TOKEN)
+    (request,) = fake_chatwoot.requests()
+    assert request["headers"]["content-type"] == "application/json"
+    assert request["body"]["content"] == text
 
 
 # Retries -------------------------------------------------------------------
@@ -302,7 +326,7 @@ def test_without_a_base_url_nothing_is_sent_and_the_request_is_logged(
     def no_network(*_: object, **__: object) -> None:
         raise AssertionError("no request may leave without a Chatwoot URL")
 
-    monkeypatch.setattr(httpx.Client, "send", no_network)
+    monkeypatch.setattr(urllib3.HTTPConnectionPool, "urlopen", no_network)
     with capture_logs() as logs, ChatwootClient(None) as chatwoot:
         assert chatwoot.send_message(1, 42, "Olá!", token=None) == {}
         assert chatwoot.toggle_status(1, 42, "open", token="t") == {}

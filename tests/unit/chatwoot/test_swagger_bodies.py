@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
 from hub.chatwoot.client import ChatwootClient
+from tests.fakes.chatwoot import FakeChatwoot, RecordedRequest
 
 IN_REPO_SPEC = Path(__file__).resolve().parents[2] / "fixtures" / "chatwoot-swagger.json"
 _SHARED = Path(__file__).parents[3].parent / "shared/chatwoot/swagger.json"
@@ -50,19 +50,15 @@ def spec() -> dict[str, Any]:
 
 
 @pytest.fixture
-def sent() -> list[httpx.Request]:
-    return []
+def fake() -> Iterator[FakeChatwoot]:
+    """A local Chatwoot that records every request exactly as it arrived on the wire."""
+    with FakeChatwoot() as chatwoot:
+        yield chatwoot
 
 
 @pytest.fixture
-def client(sent: list[httpx.Request]) -> Iterator[ChatwootClient]:
-    """A client whose requests are captured by a mock transport, never sent."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={"id": 1})
-
-    with ChatwootClient("https://chatwoot.test", transport=httpx.MockTransport(answer)) as chatwoot:
+def client(fake: FakeChatwoot) -> Iterator[ChatwootClient]:
+    with ChatwootClient(fake.url) as chatwoot:
         yield chatwoot
 
 
@@ -106,9 +102,9 @@ def body_schema(spec: dict[str, Any], template: str, method: str) -> dict[str, A
     return schema
 
 
-def check_against_spec(request: httpx.Request, spec: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(request.content)
-    schema = body_schema(spec, template_of(request.url.path, spec), request.method)
+def check_against_spec(request: RecordedRequest, spec: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = request["body"]
+    schema = body_schema(spec, template_of(request["path"], spec), request["method"])
     jsonschema.Draft4Validator.check_schema(schema)
     jsonschema.Draft4Validator(schema).validate(body)
     return body
@@ -147,22 +143,23 @@ CALLS: dict[str, Callable[[ChatwootClient], object]] = {
 def test_every_body_the_client_sends_validates_against_the_spec(
     call: Callable[[ChatwootClient], object],
     client: ChatwootClient,
-    sent: list[httpx.Request],
+    fake: FakeChatwoot,
     spec: dict[str, Any],
 ) -> None:
     call(client)
-    (request,) = sent
-    assert request.method == "POST"
+    (request,) = fake.requests()
+    assert request["method"] == "POST"
+    assert request["headers"]["content-type"] == "application/json"
     check_against_spec(request, spec)
 
 
 def test_the_token_goes_in_the_header_the_spec_names_for_bots(
-    client: ChatwootClient, sent: list[httpx.Request], spec: dict[str, Any]
+    client: ChatwootClient, fake: FakeChatwoot, spec: dict[str, Any]
 ) -> None:
     scheme = spec["components"]["securitySchemes"]["agentBotApiKey"]
     assert (scheme["type"], scheme["in"]) == ("apiKey", "header")
     client.send_message(1, 42, "Olá!", token="bot-token")
-    assert sent[0].headers[scheme["name"]] == "bot-token"
+    assert fake.requests()[0]["headers"][scheme["name"].lower()] == "bot-token"
 
 
 def test_the_calls_a_bot_makes_are_open_to_bot_tokens_in_the_spec(spec: dict[str, Any]) -> None:
