@@ -49,13 +49,15 @@ class Mailbox:
         """How a message is stored: its JSON (the exact bytes `withdraw` removes)."""
         return message.model_dump_json()
 
-    def push(self, message: InboundMessage) -> None:
-        """Append an accepted message (receiver); one round trip."""
+    def push(self, message: InboundMessage, pipe: redis.client.Pipeline | None = None) -> None:
+        """Append an accepted message (receiver); one round trip, or queued on `pipe`
+        for the caller to send with its own writes."""
         key = self.key(message.account_id, message.conversation_id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.rpush(key, self.entry(message))
-        pipe.expire(key, MAILBOX_TTL_SECONDS)
-        pipe.execute()
+        writes = pipe if pipe is not None else self.redis.pipeline(transaction=True)
+        writes.rpush(key, self.entry(message))
+        writes.expire(key, MAILBOX_TTL_SECONDS)
+        if pipe is None:
+            writes.execute()
 
     def withdraw(self, message: InboundMessage) -> None:
         """Take back a message whose task could not be queued (Chatwoot will resend it)."""

@@ -94,25 +94,38 @@ class DomainManager:
             f"{conversation.account_id}:{conversation.conversation_id}"
         )
 
-    def resolve(self, conversation: ConversationRef) -> Resolution:
-        """The conversation's domain, by the documented order; remembers the answer."""
+    def resolve(
+        self,
+        conversation: ConversationRef,
+        *,
+        stored: dict[str, str] | None = None,
+        pipe: redis.client.Pipeline | None = None,
+    ) -> Resolution:
+        """The conversation's domain, by the documented order; remembers the answer.
+
+        `stored`: the conversation's record, when the caller already read it (the
+        receiver reads it with its dedupe claim, `hub.conversation.intake`); `pipe`:
+        queue the remembering there, for the caller to send with its own writes.
+        """
         self.registry.maybe_reload()
         key = self.key(conversation)
-        try:
-            stored = cast(dict[str, str], self.redis.hgetall(key))
-        except redis.RedisError as error:
-            raise ServiceUnavailableError(f"Redis: {error}") from error
+        if stored is None:
+            try:
+                stored = cast(dict[str, str], self.redis.hgetall(key))
+            except redis.RedisError as error:
+                raise ServiceUnavailableError(f"Redis: {error}") from error
         resolution = self._choose(conversation, stored)
-        pipe = self.redis.pipeline(transaction=False)
+        writes = pipe if pipe is not None else self.redis.pipeline(transaction=False)
         if stored.get("domain") != resolution.domain.id:
-            pipe.hset(key, mapping={"domain": resolution.domain.id, "source": "mapped"})
-            pipe.hdel(key, "by", "reason", "at")
-        pipe.expire(key, self.ttl_seconds)
-        pipe.expire(f"{key}:switches", self.ttl_seconds)
-        try:
-            pipe.execute()
-        except redis.RedisError as error:
-            raise ServiceUnavailableError(f"Redis: {error}") from error
+            writes.hset(key, mapping={"domain": resolution.domain.id, "source": "mapped"})
+            writes.hdel(key, "by", "reason", "at")
+        writes.expire(key, self.ttl_seconds)
+        writes.expire(f"{key}:switches", self.ttl_seconds)
+        if pipe is None:
+            try:
+                writes.execute()
+            except redis.RedisError as error:
+                raise ServiceUnavailableError(f"Redis: {error}") from error
         return resolution
 
     def _choose(self, conversation: ConversationRef, stored: dict[str, str]) -> Resolution:

@@ -26,6 +26,7 @@ from hub.conversation.dedupe import Deduplicator
 from hub.conversation.guard import Verdict, judge
 from hub.conversation.handoff import is_urgent
 from hub.conversation.inbound import InboundMessage
+from hub.conversation.intake import Intake
 from hub.conversation.mailbox import Mailbox
 from hub.conversation.switching import added_labels, switch_signal, switch_vocabulary
 from hub.conversation.takeover import Takeover
@@ -100,6 +101,7 @@ class Receiver:
             registry, client, ttl_seconds=settings.conversation_ttl_seconds
         )
         self.dedupe = Deduplicator(client)
+        self.intake = Intake(client)
         self.takeover = Takeover(client, settings.conversation_ttl_seconds)
         self.mailbox = Mailbox(client)
         # `message_received` hooks: cheap signals (sentiment) that can make a message urgent.
@@ -156,35 +158,59 @@ class Receiver:
             account = self.registry.account_of_inbox(event.inbox_id)
             event = event.model_copy(update={"account_id": account})
         verdict = judge(event)
-        taken_over = False
+        if isinstance(event, MessageEvent) and verdict.action == "answer":
+            return self._arrive(event, headers)
         if isinstance(event, MessageEvent) and event.sender_kind == "contact":
-            taken_over = self.takeover.observe(
+            # Not answered, but its conversation's status still counts (`Takeover.observe`).
+            self.takeover.observe(
                 event.account_id, event.conversation_id, event.conversation_status
             )
-        if not isinstance(event, MessageEvent) or verdict.action != "answer":
-            return self._side_effects(event, verdict)
-        if taken_over:
-            return Outcome(200, "ignored", "a human agent has taken over this conversation")
+        return self._side_effects(event, verdict)
+
+    def _arrive(self, event: MessageEvent, headers: Mapping[str, str]) -> Outcome:
+        """A message to answer: takeover, dedupe and the conversation's domain record are
+        one round trip (`hub.conversation.intake`), then the domain and the queue."""
         delivery = headers.get("X-Chatwoot-Delivery")
         keys = [Deduplicator.message_key(event.account_id, event.id)]
         if delivery:
             keys.append(Deduplicator.delivery_key(delivery))
-        if not self.dedupe.claim(keys):
+        ref = ConversationRef(event.account_id, event.conversation_id, event.inbox_id)
+        arrival = self.intake.arrive(
+            event.account_id,
+            event.conversation_id,
+            status=event.conversation_status,
+            dedupe_keys=keys,
+            domain_record=self.manager.key(ref),
+        )
+        if arrival.kind == "taken_over":
+            return Outcome(200, "ignored", "a human agent has taken over this conversation")
+        if arrival.kind == "duplicate":
             return Outcome(200, "duplicate", "this message was already accepted")
         try:
-            return self._enqueue(event, delivery)
-        except ChatwootAIError:
-            self.dedupe.release(keys)
+            return self._enqueue(event, ref, arrival.stored, delivery)
+        except (ChatwootAIError, redis.RedisError):
+            # Not queued: forget the claim, so Chatwoot's retry is not taken for a duplicate.
+            try:
+                self.dedupe.release(keys)
+            except redis.RedisError:
+                log.error("could not release the dedupe claim of an unqueued message")
             raise
 
-    def _enqueue(self, event: MessageEvent, delivery: str | None) -> Outcome:
-        ref = ConversationRef(event.account_id, event.conversation_id, event.inbox_id)
-        resolution = self._switched(
-            ref,
-            self.manager.resolve(ref),
-            labels=event.conversation.labels,
-            attributes=event.conversation.custom_attributes,
+    def _enqueue(
+        self,
+        event: MessageEvent,
+        ref: ConversationRef,
+        stored: dict[str, str],
+        delivery: str | None,
+    ) -> Outcome:
+        # The domain is remembered in the same round trip as the mailbox push, unless an
+        # agent's label or attribute may switch it: then the switch is written after it.
+        writes = self.redis.pipeline(transaction=True)
+        labels, attributes = event.conversation.labels, event.conversation.custom_attributes
+        resolution = self.manager.resolve(
+            ref, stored=stored, pipe=None if labels or attributes else writes
         )
+        resolution = self._switched(ref, resolution, labels=labels, attributes=attributes)
         domain = resolution.domain
         text = " ".join(part for part in (event.text, event.attachment_summary) if part)
         contact = event.sender.name if event.sender else None
@@ -205,7 +231,8 @@ class Receiver:
             received_at=self.clock(),
         )
         # The mailbox first: whichever worker holds the conversation sees the whole burst.
-        self.mailbox.push(message)
+        self.mailbox.push(message, pipe=writes)
+        writes.execute()
         try:
             result = self.celery.send_task(
                 HANDLE_MESSAGE,

@@ -122,6 +122,29 @@ def test_a_broker_that_is_down_makes_a_500_so_chatwoot_retries_and_nothing_is_lo
     assert post_signed(healthy, payload).json["outcome"] == "queued"
 
 
+def test_redis_failing_after_the_claim_makes_a_500_and_the_retry_is_queued(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(redis_client, webhook_secret=SECRET)
+    payload = message_created("retail", 1, 1, "oi")
+    real_execute = redis.client.Pipeline.execute
+
+    def lost_connection(self: redis.client.Pipeline, *args: object) -> object:
+        if any(command[0] == "RPUSH" for command, _options in self.command_stack):
+            raise redis.ConnectionError("connection reset by peer")  # the mailbox push
+        return real_execute(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", lost_connection)
+    response = post_signed(client, payload)
+    assert response.status_code == 500
+    assert "Redis is unavailable" in response.json["detail"]
+    monkeypatch.setattr(redis.client.Pipeline, "execute", real_execute)
+    assert queued_count(redis_client, "retail") == 0
+    # The claim was released: Chatwoot's retry is not mistaken for a duplicate.
+    assert post_signed(client, payload).json["outcome"] == "queued"
+    assert queued_count(redis_client, "retail") == 1
+
+
 def test_a_state_store_that_is_down_makes_a_500_with_the_reason() -> None:
     broken = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     client = make_client(broken, webhook_secret=SECRET)
