@@ -47,6 +47,8 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
     )
     structlog.configure(
         processors=[
+            # A line below the level is dropped first, before the time is formatted.
+            structlog.stdlib.filter_by_level,
             *SHARED_PROCESSORS,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+from typing import Any
 
+import pytest
 import structlog
 
+import hub.logs
 from hub.logs import configure_logging, message_context
 from hub.settings import Settings
 
@@ -60,3 +63,21 @@ def test_exceptions_are_rendered_into_the_json_line() -> None:
         structlog.get_logger("hub.test").exception("failed")
     (line,) = json_lines(stream)
     assert "RuntimeError: boom" in str(line["exception"])
+
+
+def test_a_line_below_the_level_is_dropped_before_any_processor_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    processed: list[str] = []
+
+    def record(_logger: object, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+        processed.append(str(event["event"]))
+        return event
+
+    monkeypatch.setattr(hub.logs, "SHARED_PROCESSORS", [record, *hub.logs.SHARED_PROCESSORS])
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="json", log_level="WARNING"), stream)
+    structlog.get_logger("hub.test").info("below the level")
+    structlog.get_logger("hub.test").warning("at the level")
+    assert processed == ["at the level"]
+    assert [line["event"] for line in json_lines(stream)] == ["at the level"]
