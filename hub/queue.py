@@ -10,7 +10,14 @@ exactly-once on top of that thanks to the reply record in `workers.tasks`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import kombu
+import structlog
 from celery import Celery
+from kombu.transport import redis as kombu_redis
 from redis import Redis
 
 from hub import defaults
@@ -63,12 +70,55 @@ def broker_url(url: str) -> str:
     return url
 
 
+PATCHED_KOMBU = "5.7.0"
+"""The kombu release `reuse_broker_clients` was written against (requirements.lock)."""
+
+log = structlog.get_logger(__name__)
+
+
+def reuse_broker_clients() -> bool:
+    """Make kombu's Redis channels reuse one client instead of building one per command.
+
+    kombu 5.7 builds a new `redis.Redis` for every publish, every unacked-message
+    record and every acknowledgement (`Channel.conn_or_acquire`). Building one costs
+    more CPU than the LPUSH it sends: its constructor copies some 200 response
+    callbacks. The client is only a front for the channel's connection pool, and
+    redis-py clients are safe to share between threads, so each channel keeps one,
+    built again when kombu replaces the pool (after a fork or a disconnect).
+    Installed once, and only on the kombu release it was written for; another
+    release runs as shipped. Returns whether the patch is in place.
+    """
+    channel = kombu_redis.Channel
+    if getattr(channel.conn_or_acquire, "reuses_clients", False):
+        return True
+    if kombu.__version__ != PATCHED_KOMBU:
+        log.info("kombu clients not reused: untested kombu", kombu=kombu.__version__)
+        return False
+
+    @contextmanager
+    def conn_or_acquire(self: Any, client: Any = None) -> Iterator[Any]:
+        if client:
+            yield client
+            return
+        pool = self.pool
+        cached = self.__dict__.get("_chatwootai_client")
+        if cached is None or cached[0] is not pool:
+            cached = (pool, self._create_client())
+            self.__dict__["_chatwootai_client"] = cached
+        yield cached[1]
+
+    conn_or_acquire.reuses_clients = True  # type: ignore[attr-defined]
+    channel.conn_or_acquire = conn_or_acquire  # type: ignore[method-assign]
+    return True
+
+
 def create_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:
     """A Celery app on the configured (or embedded) Redis broker.
 
     The receiver sends by task name and needs no task code; workers pass
     `include=("workers.tasks",)`.
     """
+    reuse_broker_clients()
     app = Celery("chatwootai", include=list(include))
     # A promise: the broker URL (and an embedded Redis, when none is configured) is
     # resolved when a connection is first needed, not when a module imports the app.
