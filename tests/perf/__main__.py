@@ -315,6 +315,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument(
+        "--slow-messages",
+        type=int,
+        default=900,
+        help="messages for the 2-second model: 200 turns in flight need several waves "
+        "of them before the rate is a steady one",
+    )
     benches = ["ack", "offline", "slow", "retrieval", "neighbours", "sentiment"]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -382,7 +389,7 @@ def main() -> None:
             results["slow_model_end_to_end"] = bench_end_to_end(
                 tmp,
                 8933,
-                args.messages,
+                args.slow_messages,
                 {
                     "CHATWOOTAI_LLM": "openai/slow-model",
                     "CHATWOOTAI_LLM_BASE_URL": slow.url,
