@@ -321,8 +321,7 @@ def _answer(
         return Handled(handled.status, reason=handled.reason, messages=len(burst))
     passage = runtime.gate.before_post(lock, last, fold_above=fold_above)
     if passage == "newer":
-        log.info("customer wrote while the crew ran; answering again with the new messages")
-        raise _Folded
+        raise _folded()
     if passage in ("lost", "in_progress"):  # or a worker that died mid-post < 60 s ago
         raise _LockLost
     if passage == "posted":
@@ -396,8 +395,12 @@ def _fold_if_newer(runtime: WorkerRuntime, burst: list[InboundMessage]) -> None:
     last = burst[-1]
     if runtime.mailbox.size(last.account_id, last.conversation_id) <= len(burst):
         return
+    raise _folded()
+
+
+def _folded() -> _Folded:
     log.info("customer wrote while the crew ran; answering again with the new messages")
-    raise _Folded
+    return _Folded()
 
 
 def _is_miss(domain: Domain, draft: Draft) -> bool:
