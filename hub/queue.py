@@ -10,14 +10,18 @@ exactly-once on top of that thanks to the reply record in `workers.tasks`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import kombu
+import redis
 import structlog
 from celery import Celery
+from kombu import serialization
 from kombu.transport import redis as kombu_redis
+from kombu.utils.uuid import uuid
 from redis import Redis
 
 from hub import defaults
@@ -110,6 +114,92 @@ def reuse_broker_clients() -> bool:
     conn_or_acquire.reuses_clients = True  # type: ignore[attr-defined]
     channel.conn_or_acquire = conn_or_acquire  # type: ignore[method-assign]
     return True
+
+
+PERSISTENT = 2
+"""AMQP delivery mode of a task message (what Celery's own publish sets)."""
+
+
+class TaskPublisher:
+    """Writes task messages into the caller's Redis MULTI instead of publishing them.
+
+    The receiver appends a message to its conversation's mailbox and queues its task
+    in one transaction: both happen or neither does, in one round trip, and without
+    kombu's publish path (a producer from the pool, the retry wrapper, a declare
+    check), which was most of a webhook's CPU. The message is built by Celery
+    (`as_task_v2`) and routed by kombu's own Redis channel, which hands its final
+    LPUSH to the caller through kombu's publish-batch hook: the bytes, the priority
+    list and the delivery info are kombu's, as a worker and a visibility-timeout
+    redelivery expect. The default exchange routes by queue name, with no binding.
+    """
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+        self._channel: Any = None
+        self._pid = 0
+
+    def add(
+        self,
+        pipe: redis.client.Pipeline,
+        name: str,
+        args: list[Any],
+        *,
+        queue: str,
+        priority: int,
+        argsrepr: str,
+    ) -> str:
+        """Queue the task `name(*args)` on `queue` when `pipe` executes; its task id."""
+        task_id = uuid()
+        conf = self.app.conf
+        # What `Celery.send_task` passes, so a worker sees the message it would have sent.
+        message = self.app.amqp.as_task_v2(
+            task_id,
+            name,
+            args=args,
+            kwargs={},
+            argsrepr=argsrepr,
+            kwargsrepr="{}",
+            ignore_result=None,
+            reply_to=self.app.thread_oid,
+            time_limit=conf.task_time_limit,
+            soft_time_limit=conf.task_soft_time_limit,
+        )
+        content_type, content_encoding, body = serialization.dumps(  # type: ignore[no-untyped-call]
+            message.body, serializer=conf.task_serializer
+        )
+        channel = self._kombu_channel()
+        prepared = channel.prepare_message(
+            body,
+            priority,
+            content_type,
+            content_encoding,
+            message.headers,
+            {
+                **message.properties,
+                "argsrepr": argsrepr,
+                "kwargsrepr": "{}",
+                "delivery_mode": PERSISTENT,
+            },
+        )
+        channel.basic_publish(prepared, "", queue, _publish_batch=_IntoPipeline(pipe))
+        return str(task_id)
+
+    def _kombu_channel(self) -> Any:
+        """This process's channel (a forked process builds its own)."""
+        if self._channel is None or self._pid != os.getpid():
+            self._channel = self.app.connection_for_write().default_channel
+            self._pid = os.getpid()
+        return self._channel
+
+
+class _IntoPipeline:
+    """kombu's publish-batch hook: the Redis commands of a publish, queued on a pipeline."""
+
+    def __init__(self, pipe: redis.client.Pipeline) -> None:
+        self.pipe = pipe
+
+    def add(self, name: str, *args: Any) -> None:
+        getattr(self.pipe, name)(*args)
 
 
 def create_celery(settings: Settings, *, include: tuple[str, ...] = ()) -> Celery:

@@ -41,7 +41,7 @@ from hub.exceptions import (
 )
 from hub.kvstore import connect, redis_url
 from hub.plugins.manager import PluginHost
-from hub.queue import HANDLE_MESSAGE, create_celery, priority_of
+from hub.queue import HANDLE_MESSAGE, TaskPublisher, broker_url, create_celery, priority_of
 from hub.settings import Settings, get_settings
 from hub.store.database import database_url
 from hub.telemetry import RedisMetricsCollector
@@ -107,6 +107,10 @@ class Receiver:
         # `message_received` hooks: cheap signals (sentiment) that can make a message urgent.
         self.plugins = plugins or PluginHost.from_settings(settings)
         self.celery = celery
+        # The broker is normally the state Redis (CHATWOOTAI_REDIS_URL is both): then a
+        # task is queued in the mailbox push's transaction (`hub.queue.TaskPublisher`).
+        shares_redis = celery.conf.broker_url == broker_url(redis_url(settings))
+        self.publisher = TaskPublisher(celery) if shares_redis else None
         self.clock = clock
         self.worker_metrics = CollectorRegistry(auto_describe=False)
         self.worker_metrics.register(RedisMetricsCollector(client))
@@ -232,25 +236,19 @@ class Receiver:
         )
         # The mailbox first: whichever worker holds the conversation sees the whole burst.
         self.mailbox.push(message, pipe=writes)
-        writes.execute()
-        try:
-            result = self.celery.send_task(
+        if self.publisher is not None:  # the task too: one transaction, one round trip
+            task_id = self.publisher.add(
+                writes,
                 HANDLE_MESSAGE,
-                args=[message.model_dump()],
+                [message.model_dump()],
                 queue=domain.queue,
                 priority=priority_of(message.urgent),
                 argsrepr=message.safe_repr,
-                kwargsrepr="{}",
-                retry=True,
-                retry_policy=PUBLISH_RETRY_POLICY,
             )
-        except Exception as error:  # kombu raises transport-specific errors
-            log.error("could not queue message", domain=domain.id, error=str(error))
-            try:
-                self.mailbox.withdraw(message)  # Chatwoot resends it after our 500
-            except redis.RedisError:
-                log.error("could not withdraw the unqueued message from its mailbox")
-            raise QueueError(f"could not queue the message on {domain.queue}: {error}") from error
+            writes.execute()
+        else:
+            writes.execute()
+            task_id = self._publish(message, domain.queue)
         log.info(
             "message queued",
             domain=domain.id,
@@ -259,7 +257,30 @@ class Receiver:
             message_id=event.id,
             urgent=message.urgent,
         )
-        return Outcome(200, "queued", domain=domain.id, task_id=str(result.id))
+        return Outcome(200, "queued", domain=domain.id, task_id=task_id)
+
+    def _publish(self, message: InboundMessage, queue: str) -> str:
+        """Publish through Celery (a broker other than the state Redis), after the mailbox
+        push: a failed publish takes the message back out of the mailbox."""
+        try:
+            result = self.celery.send_task(
+                HANDLE_MESSAGE,
+                args=[message.model_dump()],
+                queue=queue,
+                priority=priority_of(message.urgent),
+                argsrepr=message.safe_repr,
+                kwargsrepr="{}",
+                retry=True,
+                retry_policy=PUBLISH_RETRY_POLICY,
+            )
+        except Exception as error:  # kombu raises transport-specific errors
+            log.error("could not queue message", domain=message.domain, error=str(error))
+            try:
+                self.mailbox.withdraw(message)  # Chatwoot resends it after our 500
+            except redis.RedisError:
+                log.error("could not withdraw the unqueued message from its mailbox")
+            raise QueueError(f"could not queue the message on {queue}: {error}") from error
+        return str(result.id)
 
     def _switched(
         self,

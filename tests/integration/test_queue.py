@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +12,15 @@ import redis
 from celery import Celery
 from kombu.transport import redis as kombu_redis
 
-from hub.queue import HANDLE_MESSAGE, create_celery, queued_count, reuse_broker_clients
+from hub.queue import (
+    HANDLE_MESSAGE,
+    PRIORITY_URGENT,
+    TaskPublisher,
+    create_celery,
+    queue_keys,
+    queued_count,
+    reuse_broker_clients,
+)
 from hub.settings import Settings
 from tests.conftest import TEST_REDIS_URL
 
@@ -84,3 +93,55 @@ def test_threads_publishing_at_once_lose_nothing(app: Celery, redis_client: redi
     for thread in threads:
         thread.join(timeout=30)
     assert queued_count(redis_client, "retail") == 120
+
+
+def test_a_task_written_into_a_transaction_is_the_message_celery_would_publish(
+    app: Celery, redis_client: redis.Redis
+) -> None:
+    args = [{"domain": "retail", "text": "Olá, qual o horário?"}]
+    app.send_task(
+        HANDLE_MESSAGE,
+        args=args,
+        queue="chatwootai.retail",
+        priority=6,
+        argsrepr="retail:account=1",
+        kwargsrepr="{}",
+    )
+    pipe = redis_client.pipeline(transaction=True)
+    task_id = TaskPublisher(app).add(
+        pipe,
+        HANDLE_MESSAGE,
+        args,
+        queue="chatwootai.retail",
+        priority=6,
+        argsrepr="retail:account=1",
+    )
+    pipe.execute()
+    normal = queue_keys("retail")[2]
+    assert redis_client.llen(normal) == 2
+    ours, celerys = (json.loads(raw) for raw in redis_client.lrange(normal, 0, 1))
+    assert ours["headers"]["id"] == ours["headers"]["root_id"] == task_id
+    assert ours["properties"]["correlation_id"] == task_id
+    # The default exchange routes by queue name: a redelivery needs no binding.
+    assert ours["properties"]["delivery_info"] == {
+        "exchange": "",
+        "routing_key": "chatwootai.retail",
+    }
+    for message in (ours, celerys):
+        for header in ("id", "root_id"):
+            message["headers"].pop(header)
+        for field in ("correlation_id", "delivery_tag", "delivery_info"):
+            message["properties"].pop(field)
+    assert ours == celerys
+
+
+def test_an_urgent_task_goes_on_the_most_urgent_list(
+    app: Celery, redis_client: redis.Redis
+) -> None:
+    pipe = redis_client.pipeline(transaction=True)
+    TaskPublisher(app).add(
+        pipe, HANDLE_MESSAGE, [{}], queue="chatwootai.health", priority=PRIORITY_URGENT, argsrepr=""
+    )
+    pipe.execute()
+    assert redis_client.llen(queue_keys("health")[0]) == 1
+    assert queued_count(redis_client, "health") == 1
