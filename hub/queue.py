@@ -75,7 +75,8 @@ def broker_url(url: str) -> str:
 
 
 PATCHED_KOMBU = "5.7.0"
-"""The kombu release `reuse_broker_clients` was written against (requirements.lock)."""
+"""The kombu release `reuse_broker_clients` and `TaskPublisher` were written against
+(requirements.lock)."""
 
 log = structlog.get_logger(__name__)
 
@@ -137,6 +138,12 @@ class TaskPublisher:
         self.app = app
         self._channel: Any = None
         self._pid = 0
+
+    @staticmethod
+    def supported() -> bool:
+        """Whether the installed kombu is the release whose publish-batch hook this
+        relies on; with another, the receiver publishes through `send_task`."""
+        return kombu.__version__ == PATCHED_KOMBU
 
     def add(
         self,

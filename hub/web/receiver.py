@@ -110,7 +110,9 @@ class Receiver:
         # The broker is normally the state Redis (CHATWOOTAI_REDIS_URL is both): then a
         # task is queued in the mailbox push's transaction (`hub.queue.TaskPublisher`).
         shares_redis = celery.conf.broker_url == broker_url(redis_url(settings))
-        self.publisher = TaskPublisher(celery) if shares_redis else None
+        self.publisher = (
+            TaskPublisher(celery) if shares_redis and TaskPublisher.supported() else None
+        )
         self.clock = clock
         self.worker_metrics = CollectorRegistry(auto_describe=False)
         self.worker_metrics.register(RedisMetricsCollector(client))

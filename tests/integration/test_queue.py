@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import kombu
 import pytest
 import redis
 from celery import Celery
@@ -145,3 +146,11 @@ def test_an_urgent_task_goes_on_the_most_urgent_list(
     pipe.execute()
     assert redis_client.llen(queue_keys("health")[0]) == 1
     assert queued_count(redis_client, "health") == 1
+
+
+def test_the_publisher_is_used_only_on_the_kombu_it_was_written_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert TaskPublisher.supported()
+    monkeypatch.setattr(kombu, "__version__", "9.0.0")
+    assert not TaskPublisher.supported()

@@ -11,6 +11,7 @@ import redis
 from flask.testing import FlaskClient
 
 from hub.chatwoot.signature import sign
+from hub.conversation.mailbox import Mailbox
 from hub.domains.registry import DomainRegistry
 from hub.queue import create_celery, queued_count
 from hub.settings import Settings
@@ -143,6 +144,20 @@ def test_redis_failing_after_the_claim_makes_a_500_and_the_retry_is_queued(
     # The claim was released: Chatwoot's retry is not mistaken for a duplicate.
     assert post_signed(client, payload).json["outcome"] == "queued"
     assert queued_count(redis_client, "retail") == 1
+
+
+def test_the_task_is_queued_in_the_mailbox_transaction_when_the_broker_is_the_state_redis(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    receiver = client.application.config["RECEIVER"]
+    assert receiver.publisher is not None
+    payload = message_created("retail", 70, 7, "Qual o horário?")
+    response = post_signed(client, payload)
+    assert response.json["outcome"] == "queued"
+    assert queued_count(redis_client, "retail") == 1
+    assert redis_client.llen(Mailbox.key(payload["account"]["id"], 70)) == 1
+    (task,) = [json.loads(raw) for raw in redis_client.lrange("chatwootai.retail\x06\x166", 0, -1)]
+    assert task["headers"]["id"] == response.json["task_id"]
 
 
 def test_a_state_store_that_is_down_makes_a_500_with_the_reason() -> None:
