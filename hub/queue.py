@@ -11,6 +11,7 @@ exactly-once on top of that thanks to the reply record in `workers.tasks`.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -194,8 +195,11 @@ class TaskPublisher:
     def _kombu_channel(self) -> Any:
         """This process's channel (a forked process builds its own)."""
         if self._channel is None or self._pid != os.getpid():
-            self._channel = self.app.connection_for_write().default_channel
+            connection = self.app.connection_for_write()
+            self._channel = connection.default_channel  # pings Redis: a socket is open
             self._pid = os.getpid()
+            # Closed with the publisher, not left for the garbage collector to find open.
+            weakref.finalize(self, connection.release)
         return self._channel
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -154,3 +156,20 @@ def test_the_publisher_is_used_only_on_the_kombu_it_was_written_for(
     assert TaskPublisher.supported()
     monkeypatch.setattr(kombu, "__version__", "9.0.0")
     assert not TaskPublisher.supported()
+
+
+def test_a_publisher_that_is_dropped_closes_its_broker_connection(
+    app: Celery, redis_client: redis.Redis
+) -> None:
+    publisher = TaskPublisher(app)
+    pipe = redis_client.pipeline(transaction=True)
+    publisher.add(pipe, HANDLE_MESSAGE, [{}], queue="chatwootai.retail", priority=6, argsrepr="")
+    pipe.execute()
+    channel = publisher._channel
+    assert channel._async_pool is not None  # the channel pinged Redis when it was built
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del publisher
+        gc.collect()
+    assert channel._async_pool is None and channel._pool is None
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
