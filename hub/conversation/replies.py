@@ -13,9 +13,7 @@ preferring a rare duplicate to silence.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
-from typing import Literal, cast
 
 import redis
 
@@ -43,8 +41,6 @@ class Draft:
     failure, unanswered); None for a plain reply."""
 
 
-Claim = Literal["claimed", "posted", "in_progress"]
-
 CLAIM_LUA = """
 local record = redis.call('get', record_key)
 if not record then
@@ -59,10 +55,11 @@ if tonumber(now) - started > tonumber(stale) then
 end
 return 'in_progress'
 """
-"""The claim rule, in Lua: `claim` runs it alone, `hub.conversation.gate` after its checks.
-Expects `record_key`, `now`, `stale` (seconds) and `ttl` (seconds) in scope."""
-
-_CLAIM = "local record_key, now, stale, ttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3]\n" + CLAIM_LUA
+"""The claim rule, in Lua, run by `hub.conversation.gate` after its checks (the lock is
+still ours, nothing newer, no human): `claimed` (go ahead and post), `posted` (already
+done) or `in_progress`. A stale claim of a dead worker is taken over atomically, so two
+workers that find it stale at once cannot both post. Expects `record_key`, `now`,
+`stale` (seconds) and `ttl` (seconds) in scope."""
 
 
 class ReplyLedger:
@@ -70,7 +67,6 @@ class ReplyLedger:
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-        self._claim = client.register_script(_CLAIM)
 
     @staticmethod
     def key(account_id: int, message_id: int) -> str:
@@ -79,22 +75,6 @@ class ReplyLedger:
     @classmethod
     def draft_key(cls, account_id: int, message_id: int) -> str:
         return f"{cls.key(account_id, message_id)}:draft"
-
-    def claim(self, account_id: int, message_id: int) -> Claim:
-        """`claimed` (go ahead and post), `posted` (already done) or `in_progress`.
-
-        One script: a stale claim of a dead worker is taken over atomically, so two
-        workers that find it stale at once cannot both post.
-        """
-        return cast(
-            Claim,
-            str(
-                self._claim(
-                    keys=[self.key(account_id, message_id)],
-                    args=[time.time(), STALE_POSTING_SECONDS, RECORD_TTL_SECONDS],
-                )
-            ),
-        )
 
     def confirm(self, account_id: int, message_id: int) -> None:
         """The reply reached Chatwoot."""

@@ -150,13 +150,27 @@ def test_a_stale_claim_of_a_dead_worker_is_taken_over_once(
     opening = gate.open(message(14))
     assert opening.lock is not None
     assert gate.before_post(opening.lock, message(14), fold_above=None) == "claimed"
-    assert ReplyLedger(redis_client).claim(1, 14) == "in_progress"
+    assert gate.before_post(opening.lock, message(14), fold_above=None) == "in_progress"
     opening.lock.release()
 
 
 def test_a_record_that_is_neither_posted_nor_posting_is_claimed(
-    redis_client: redis.Redis,
+    gate: TurnGate, redis_client: redis.Redis
 ) -> None:
     redis_client.set(ReplyLedger.key(1, 15), "garbage")
-    assert ReplyLedger(redis_client).claim(1, 15) == "claimed"
+    opening = gate.open(message(15))
+    assert opening.lock is not None
+    assert gate.before_post(opening.lock, message(15), fold_above=None) == "claimed"
     assert redis_client.ttl(ReplyLedger.key(1, 15)) > 0
+    opening.lock.release()
+
+
+def test_a_failed_post_releases_the_claim_for_the_retry(
+    gate: TurnGate, redis_client: redis.Redis
+) -> None:
+    opening = gate.open(message(16))
+    assert opening.lock is not None
+    assert gate.before_post(opening.lock, message(16), fold_above=None) == "claimed"
+    ReplyLedger(redis_client).release(1, 16)
+    assert gate.before_post(opening.lock, message(16), fold_above=None) == "claimed"
+    opening.lock.release()

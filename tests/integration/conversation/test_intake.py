@@ -63,3 +63,36 @@ def test_a_conversation_given_back_to_the_bot_is_answered_again(
     assert arrive(intake, MESSAGE, status="open").kind == "taken_over"
     assert arrive(intake, MESSAGE, status="pending").kind == "new"
     assert not takeover.active(1, 9)
+
+
+def test_a_message_is_claimed_once_and_its_keys_expire(redis_client: redis.Redis) -> None:
+    intake = Intake(redis_client)
+    assert arrive(intake, MESSAGE, DELIVERY).kind == "new"
+    assert arrive(intake, MESSAGE, DELIVERY).kind == "duplicate"
+    assert arrive(intake, MESSAGE).kind == "duplicate"
+    assert redis_client.ttl(MESSAGE) > 0 and redis_client.ttl(DELIVERY) > 0
+
+
+def test_the_same_message_id_in_another_account_is_a_different_message(
+    redis_client: redis.Redis,
+) -> None:
+    intake = Intake(redis_client)
+    assert arrive(intake, Deduplicator.message_key(1, 100)).kind == "new"
+    assert arrive(intake, Deduplicator.message_key(2, 100)).kind == "new"
+
+
+def test_a_redelivery_with_a_new_message_id_but_the_same_delivery_id_is_a_duplicate(
+    redis_client: redis.Redis,
+) -> None:
+    intake = Intake(redis_client)
+    assert arrive(intake, Deduplicator.message_key(1, 1), DELIVERY).kind == "new"
+    fresh = Deduplicator.message_key(1, 2)
+    assert arrive(intake, fresh, DELIVERY).kind == "duplicate"
+    assert not redis_client.exists(fresh), "a failed claim leaves no partial trace"
+
+
+def test_a_released_claim_can_be_claimed_again(redis_client: redis.Redis) -> None:
+    intake = Intake(redis_client)
+    assert arrive(intake, MESSAGE).kind == "new"
+    Deduplicator(redis_client).release([MESSAGE])
+    assert arrive(intake, MESSAGE).kind == "new"

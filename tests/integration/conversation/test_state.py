@@ -1,54 +1,18 @@
-"""Conversation state in real Redis: dedupe claims, takeover marks, reply records."""
+"""Conversation state in real Redis: takeover marks, drafts, handoff steps, dead letters.
+
+The dedupe claim is tested with the receiver's arrival script (`test_intake`), the reply
+claim with the worker's gate (`test_gate`)."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 import redis
 
-from hub.conversation import replies
 from hub.conversation.deadletter import DeadLetters
-from hub.conversation.dedupe import Deduplicator
 from hub.conversation.replies import Draft, ReplyLedger
 from hub.conversation.takeover import Takeover
 
 pytestmark = pytest.mark.integration
-
-
-def test_a_message_is_claimed_once(redis_client: redis.Redis) -> None:
-    dedupe = Deduplicator(redis_client)
-    keys = [Deduplicator.message_key(1, 100), Deduplicator.delivery_key("d-1")]
-    assert dedupe.claim(keys) is True
-    assert dedupe.claim(keys) is False
-    assert dedupe.claim([Deduplicator.message_key(1, 100)]) is False
-    assert redis_client.ttl(keys[0]) > 0
-
-
-def test_the_same_message_id_in_another_account_is_a_different_message(
-    redis_client: redis.Redis,
-) -> None:
-    dedupe = Deduplicator(redis_client)
-    assert dedupe.claim([Deduplicator.message_key(1, 100)])
-    assert dedupe.claim([Deduplicator.message_key(2, 100)])
-
-
-def test_a_redelivery_with_a_new_message_id_but_same_delivery_id_is_a_duplicate(
-    redis_client: redis.Redis,
-) -> None:
-    dedupe = Deduplicator(redis_client)
-    assert dedupe.claim([Deduplicator.message_key(1, 1), Deduplicator.delivery_key("x")])
-    fresh = Deduplicator.message_key(1, 2)
-    assert not dedupe.claim([fresh, Deduplicator.delivery_key("x")])
-    assert not redis_client.exists(fresh), "a failed claim leaves no partial trace"
-
-
-def test_a_released_claim_can_be_claimed_again(redis_client: redis.Redis) -> None:
-    dedupe = Deduplicator(redis_client)
-    keys = [Deduplicator.message_key(1, 5)]
-    assert dedupe.claim(keys)
-    dedupe.release(keys)
-    assert dedupe.claim(keys)
 
 
 def test_a_takeover_mark_lasts_until_cleared(redis_client: redis.Redis) -> None:
@@ -59,31 +23,6 @@ def test_a_takeover_mark_lasts_until_cleared(redis_client: redis.Redis) -> None:
     assert not takeover.active(2, 9)
     assert takeover.clear(1, 9)
     assert not takeover.active(1, 9)
-
-
-def test_a_reply_is_claimed_posted_and_never_claimed_again(redis_client: redis.Redis) -> None:
-    ledger = ReplyLedger(redis_client)
-    assert ledger.claim(1, 7) == "claimed"
-    assert ledger.claim(1, 7) == "in_progress"
-    ledger.confirm(1, 7)
-    assert ledger.state(1, 7) == (True, None)
-    assert ledger.claim(1, 7) == "posted"
-
-
-def test_a_failed_post_releases_the_claim_for_the_retry(redis_client: redis.Redis) -> None:
-    ledger = ReplyLedger(redis_client)
-    assert ledger.claim(1, 8) == "claimed"
-    ledger.release(1, 8)
-    assert ledger.claim(1, 8) == "claimed"
-
-
-def test_a_stale_posting_claim_of_a_dead_worker_is_taken_over(
-    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ledger = ReplyLedger(redis_client)
-    old = time.time() - replies.STALE_POSTING_SECONDS - 5
-    redis_client.set(ReplyLedger.key(1, 9), f"posting:{old}")
-    assert ledger.claim(1, 9) == "claimed"
 
 
 def test_a_draft_survives_for_the_retry(redis_client: redis.Redis) -> None:
