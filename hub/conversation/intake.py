@@ -19,18 +19,13 @@ from typing import Literal, cast
 import redis
 
 from hub.conversation.dedupe import SEEN_TTL_SECONDS
-from hub.conversation.takeover import Takeover
+from hub.conversation.takeover import OBSERVE_LUA, Takeover
 
-_ARRIVE = """
-local left = redis.call('hget', KEYS[1], 'left_pending')
-if left then
-  if ARGV[1] ~= 'pending' then
-    if left ~= '1' then redis.call('hset', KEYS[1], 'left_pending', '1') end
-    return {'taken_over'}
-  end
-  if left ~= '1' then return {'taken_over'} end
-  redis.call('del', KEYS[1])
-end
+_ARRIVE = (
+    "local mark_key, status = KEYS[1], ARGV[1]\n"
+    + OBSERVE_LUA
+    + """
+if taken_over then return {'taken_over'} end
 local fresh = {}
 for i = 3, #KEYS do
   if redis.call('set', KEYS[i], '1', 'NX', 'EX', ARGV[2]) then
@@ -42,11 +37,12 @@ for i = 3, #KEYS do
 end
 return {'new', redis.call('hgetall', KEYS[2])}
 """
+)
 """KEYS: the takeover mark, the conversation's domain record, then the dedupe keys.
 ARGV: the conversation's status on this message, the dedupe TTL.
 
-The takeover rule is `Takeover.observe`'s: a conversation seen outside `pending`
-after a takeover and `pending` again was given back to the bot."""
+The takeover rule is `Takeover.observe`'s own Lua (`OBSERVE_LUA`): a conversation seen
+outside `pending` after a takeover and `pending` again was given back to the bot."""
 
 Kind = Literal["new", "taken_over", "duplicate"]
 

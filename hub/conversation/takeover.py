@@ -16,9 +16,34 @@ and `left_pending`; TTL 30 days like the conversation's domain.
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis
 
 from hub import defaults
+
+OBSERVE_LUA = """
+local taken_over = false
+local left = redis.call('hget', mark_key, 'left_pending')
+if left then
+  if status ~= 'pending' then
+    if left ~= '1' then redis.call('hset', mark_key, 'left_pending', '1') end
+    taken_over = true
+  elseif left == '1' then
+    redis.call('del', mark_key)
+  else
+    taken_over = true
+  end
+end
+"""
+"""The takeover rule, in Lua: `Takeover.observe` runs it alone, `hub.conversation.intake`
+before its dedupe claim. Expects `mark_key` and `status` in scope; sets `taken_over`."""
+
+_OBSERVE = (
+    "local mark_key, status = KEYS[1], ARGV[1]\n"
+    + OBSERVE_LUA
+    + "if taken_over then return 1 end\nreturn 0\n"
+)
 
 
 class Takeover:
@@ -29,6 +54,7 @@ class Takeover:
     ) -> None:
         self.redis = client
         self.ttl_seconds = ttl_seconds
+        self._observe = client.register_script(_OBSERVE)
 
     @staticmethod
     def key(account_id: int, conversation_id: int) -> str:
@@ -47,20 +73,10 @@ class Takeover:
         """Note the status a message carried; True while the takeover still holds.
 
         A conversation seen outside `pending` after the takeover and `pending`
-        again has been given back to the bot: the mark is cleared.
+        again has been given back to the bot: the mark is cleared. One atomic script.
         """
-        key = self.key(account_id, conversation_id)
-        left = self.redis.hget(key, "left_pending")
-        if left is None:
-            return False
-        if status != "pending":
-            if left != "1":
-                self.redis.hset(key, "left_pending", "1")
-            return True
-        if left == "1":
-            self.redis.delete(key)
-            return False
-        return True
+        taken = self._observe(keys=[self.key(account_id, conversation_id)], args=[status])
+        return bool(int(cast(int, taken)))
 
     def clear(self, account_id: int, conversation_id: int) -> bool:
         """The conversation was given back to the bot; True if there was a mark."""
