@@ -12,13 +12,14 @@
            fails                       → the domain's fallback message + handoff to a human
         lock lost? new messages while it ran (→ run again with them, at most twice)?
         human took over meanwhile?     → no stale reply, no reply over a human's
-        claim the reply record → post → confirm; the burst's messages leave the mailbox
-    release the lock only if the mailbox is empty (atomically)
+        claim the reply record → post → record the turn (SQL) →
+        confirm; the burst leaves the mailbox; the lock goes if the mailbox is empty
 
 The checks before the crew (posted? lock, mailbox, takeover) are one Redis round
-trip, and so are the checks before the post with the claim
-(`hub.conversation.gate`): each round trip is a wait on the network and on the
-interpreter lock while other turns run.
+trip, the checks before the post with the claim are one, and so is the close:
+confirm, drop the burst and release the lock (`hub.conversation.gate`). Each
+round trip is a wait on the network and on the interpreter lock while other
+turns run.
 
 A turn answers a *burst*: the messages at the head of the conversation's mailbox
 (`hub.conversation.mailbox`), in order, as one prompt. Only the holder of the
@@ -199,8 +200,8 @@ def _drain(
             folds = 0
             if any(m.message_id == message.message_id for m in batch):
                 mine = handled
-        # Normally the mailbox is empty now and this lets go in the same round trip.
-        if lock.release_if_drained(mailbox_key):
+        # Normally the turn's closing round trip let go already (the mailbox was empty).
+        if lock.released or lock.release_if_drained(mailbox_key):
             break
     return mine or Handled("duplicate", reason="answered with its burst by an earlier turn")
 
@@ -278,7 +279,7 @@ def _answer(
     if taken_over is None:
         taken_over = runtime.takeover.active(account, conversation)
     if taken_over:
-        _done(runtime, burst, from_mailbox)
+        _done(runtime, burst, from_mailbox, lock)
         return Handled("silent", reason="a human agent has taken over", messages=len(burst))
     text = "\n".join(m.text for m in burst if m.text)
     route: str | None = None
@@ -316,8 +317,8 @@ def _answer(
         if not lock.held:
             raise _LockLost
         handled = hand_off(runtime, domain, last, draft)
-        _done(runtime, burst, from_mailbox)
         _record(runtime, domain, burst, draft, route, usage)
+        _done(runtime, burst, from_mailbox, lock)
         return Handled(handled.status, reason=handled.reason, messages=len(burst))
     passage = runtime.gate.before_post(lock, last, fold_above=fold_above)
     if passage == "newer":
@@ -325,10 +326,10 @@ def _answer(
     if passage in ("lost", "in_progress"):  # or a worker that died mid-post < 60 s ago
         raise _LockLost
     if passage == "posted":
-        _done(runtime, burst, from_mailbox)
+        _done(runtime, burst, from_mailbox, lock)
         return Handled("duplicate", reason="reply already posted", messages=len(burst))
     if passage == "taken_over":
-        _done(runtime, burst, from_mailbox)
+        _done(runtime, burst, from_mailbox, lock)
         return Handled(
             "silent", reason="a human agent took over while the crew ran", messages=len(burst)
         )
@@ -339,14 +340,15 @@ def _answer(
         runtime.replies.save_draft(account, last.message_id, draft)
         runtime.replies.release(account, last.message_id)
         raise
+    _replied(runtime, domain, last, "answer")
+    _record(runtime, domain, burst, draft, route, usage)
     _done(
         runtime,
         burst,
         from_mailbox,
+        lock,
         reset_misses=draft.text.strip() != domain.spec.messages.unknown,
     )
-    _replied(runtime, domain, last, "answer")
-    _record(runtime, domain, burst, draft, route, usage)
     return Handled("replied", route=route, messages=len(burst))
 
 
@@ -429,17 +431,19 @@ def _done(
     runtime: WorkerRuntime,
     burst: list[InboundMessage],
     from_mailbox: bool,
+    lock: ConversationLock,
     *,
     reset_misses: bool = False,
 ) -> None:
     """The burst is answered: every message's reply record says so; the mailbox drops it
-    (and, for a real answer, the conversation's count of misses), in one round trip."""
+    (and, for a real answer, the conversation's count of misses); the lock goes if
+    nothing else waits. One round trip, the turn's last: its record is in the store
+    already, so the next turn, whoever takes it, has it in its history."""
     last = burst[-1]
-    runtime.replies.answered(
-        last.account_id,
-        [m.message_id for m in burst],
+    runtime.gate.close(
+        lock,
+        burst,
         trim=len(burst) if from_mailbox else 0,
-        mailbox_key=runtime.mailbox.key(last.account_id, last.conversation_id),
         forget=[runtime.misses.key(last.account_id, last.conversation_id)] if reset_misses else [],
     )
 

@@ -1,4 +1,4 @@
-"""The two checks around a turn, each one atomic round trip to Redis.
+"""The checks around a turn, each one atomic round trip to Redis.
 
 A turn reads and writes five keys of its conversation: the reply record and its
 draft (`hub.conversation.replies`), the lock (`hub.conversation.lock`), the
@@ -12,10 +12,13 @@ together, in two Lua scripts:
   lock and, holding it, read the mailbox and the takeover mark.
 - `before_post`: is the lock still ours, did the customer write while the crew
   ran, did a human take over? If none of these, claim the reply record
-  (`ReplyLedger.claim`'s rule, run inside the same script).
+  (`replies.CLAIM_LUA`, run inside the same script).
+- `close`: the burst is answered. Its reply records say `posted`, the mailbox
+  drops it, and the lock goes if the mailbox is now empty (`RELEASE_IF_DRAINED_LUA`).
 
-Being scripts, both are also atomic: no other worker, receiver or agent event
-can slip between the checks and the claim.
+Being scripts, they are also atomic: no other worker, receiver or agent event
+can slip between the checks and the claim, or between the answer being recorded
+and the lock being let go.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Literal, cast
 import redis
 
 from hub.conversation.inbound import InboundMessage
-from hub.conversation.lock import ConversationLock, ConversationLocks
+from hub.conversation.lock import RELEASE_IF_DRAINED_LUA, ConversationLock, ConversationLocks
 from hub.conversation.mailbox import READ_LIMIT, Mailbox
 from hub.conversation.replies import (
     CLAIM_LUA,
@@ -66,6 +69,20 @@ local record_key, now, stale, ttl = KEYS[4], ARGV[3], ARGV[4], ARGV[5]
 ARGV: lock token, mailbox size above which the customer wrote meanwhile (-1: do not
 look), now, stale posting seconds, record TTL."""
 
+_CLOSE = (
+    """
+local records = tonumber(ARGV[3])
+for i = 3, 2 + records do redis.call('set', KEYS[i], 'posted', 'EX', ARGV[4]) end
+if tonumber(ARGV[2]) > 0 then redis.call('ltrim', KEYS[2], ARGV[2], -1) end
+for i = 3 + records, #KEYS do redis.call('del', KEYS[i]) end
+local lock_key, mailbox_key, token = KEYS[1], KEYS[2], ARGV[1]
+"""
+    + RELEASE_IF_DRAINED_LUA
+)
+"""KEYS: lock, mailbox, the burst's reply records, then keys the turn made obsolete.
+ARGV: lock token, mailbox entries to drop (the burst, 0 when it was not read from
+the mailbox), how many reply records, record TTL."""
+
 Passage = Literal["claimed", "posted", "in_progress", "lost", "newer", "taken_over"]
 """What `before_post` found: go ahead and post (`claimed`); already `posted`; another
 worker is posting (`in_progress`); the lock was `lost`; the customer wrote `newer`
@@ -95,6 +112,7 @@ class TurnGate:
         self.locks = locks
         self._open = client.register_script(_OPEN)
         self._before_post = client.register_script(_BEFORE_POST)
+        self._close = client.register_script(_CLOSE)
 
     def open(self, message: InboundMessage) -> Opening:
         """Take the conversation for `message`, unless its reply was already posted."""
@@ -160,3 +178,27 @@ class TurnGate:
         if passage == "lost":
             lock.lost = True
         return cast(Passage, passage)
+
+    def close(
+        self,
+        lock: ConversationLock,
+        burst: list[InboundMessage],
+        *,
+        trim: int,
+        forget: list[str] | None = None,
+    ) -> bool:
+        """The burst is answered (or needs no answer): each of its messages is done, the
+        `trim` oldest mailbox entries (the burst) go, `forget` keys (a reset count) go,
+        and the lock is released if the mailbox is now empty. True when the lock is no
+        longer ours; False when more messages wait, for the next burst.
+
+        The answer is recorded whether or not the lock is still ours: it was posted.
+        """
+        last = burst[-1]
+        account, conversation = last.account_id, last.conversation_id
+        records = [ReplyLedger.key(account, m.message_id) for m in burst]
+        result = self._close(
+            keys=[lock.key, Mailbox.key(account, conversation), *records, *(forget or [])],
+            args=[lock.token, trim, len(records), RECORD_TTL_SECONDS],
+        )
+        return lock.settle(int(cast(int, result)))

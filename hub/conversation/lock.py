@@ -44,12 +44,19 @@ end
 return -1
 """
 
-_RELEASE_IF_DRAINED = """
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
-if redis.call('llen', KEYS[2]) > 0 then return 0 end
-redis.call('del', KEYS[1])
+RELEASE_IF_DRAINED_LUA = """
+if redis.call('get', lock_key) ~= token then return -1 end
+if redis.call('llen', mailbox_key) > 0 then return 0 end
+redis.call('del', lock_key)
 return 1
 """
+"""The release rule, in Lua: 1 released, 0 kept (the mailbox holds more), -1 lost.
+Run here and at the end of `hub.conversation.gate`'s closing script. Expects
+`lock_key`, `mailbox_key` and `token` in scope."""
+
+_RELEASE_IF_DRAINED = (
+    "local lock_key, mailbox_key, token = KEYS[1], KEYS[2], ARGV[1]\n" + RELEASE_IF_DRAINED_LUA
+)
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -82,9 +89,12 @@ class ConversationLock:
 
         A lock found lost counts as released: its new holder drains the mailbox.
         """
-        result = int(
-            cast(int, self._locks.release_drained(keys=[self.key, mailbox_key], args=[self.token]))
-        )
+        result = self._locks.release_drained(keys=[self.key, mailbox_key], args=[self.token])
+        return self.settle(int(cast(int, result)))
+
+    def settle(self, result: int) -> bool:
+        """Take in what `RELEASE_IF_DRAINED_LUA` answered, wherever it ran: True when
+        the lock is no longer ours (released, or found lost)."""
         if result == 0:
             return False
         self._done(lost=result < 0)

@@ -80,27 +80,6 @@ class ReplyLedger:
         """The reply reached Chatwoot."""
         self.redis.set(self.key(account_id, message_id), "posted", ex=RECORD_TTL_SECONDS)
 
-    def answered(
-        self,
-        account_id: int,
-        message_ids: list[int],
-        *,
-        mailbox_key: str,
-        trim: int,
-        forget: list[str] | None = None,
-    ) -> None:
-        """A burst was answered: each of its messages is done, and the `trim` oldest
-        mailbox entries (the burst) go, in one MULTI so neither happens without the other.
-        `forget`: keys the turn made obsolete (a reset count), in the same round trip."""
-        pipe = self.redis.pipeline(transaction=True)
-        for message_id in message_ids:
-            pipe.set(self.key(account_id, message_id), "posted", ex=RECORD_TTL_SECONDS)
-        if trim > 0:
-            pipe.ltrim(mailbox_key, trim, -1)
-        if forget:
-            pipe.delete(*forget)
-        pipe.execute()
-
     def release(self, account_id: int, message_id: int) -> None:
         """The post failed; a retry may claim again."""
         self.redis.delete(self.key(account_id, message_id))

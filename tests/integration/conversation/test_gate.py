@@ -13,6 +13,7 @@ from hub.conversation.gate import TurnGate
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLocks
 from hub.conversation.mailbox import Mailbox
+from hub.conversation.misses import Misses
 from hub.conversation.replies import Draft, ReplyLedger
 from hub.conversation.takeover import Takeover
 
@@ -174,3 +175,59 @@ def test_a_failed_post_releases_the_claim_for_the_retry(
     ReplyLedger(redis_client).release(1, 16)
     assert gate.before_post(opening.lock, message(16), fold_above=None) == "claimed"
     opening.lock.release()
+
+
+def test_closing_a_burst_confirms_it_drops_it_and_releases_an_emptied_conversation(
+    gate: TurnGate, locks: ConversationLocks, redis_client: redis.Redis
+) -> None:
+    mailbox = Mailbox(redis_client)
+    burst = [message(20, "oi"), message(21, "o preço do kit")]
+    for item in burst:
+        mailbox.push(item)
+    redis_client.set(Misses.key(1, 7), 2)
+    opening = gate.open(burst[-1])
+    assert opening.lock is not None
+
+    released = gate.close(opening.lock, burst, trim=2, forget=[Misses.key(1, 7)])
+
+    assert released and opening.lock.released and not opening.lock.lost
+    assert locks.holder(1, 7) is None
+    assert mailbox.pending(1, 7) == []
+    ledger = ReplyLedger(redis_client)
+    assert ledger.state(1, 20)[0] and ledger.state(1, 21)[0]
+    assert redis_client.ttl(ReplyLedger.key(1, 20)) > 0
+    assert not redis_client.exists(Misses.key(1, 7))
+
+
+def test_closing_keeps_the_lock_while_newer_messages_wait(
+    gate: TurnGate, locks: ConversationLocks, redis_client: redis.Redis
+) -> None:
+    mailbox = Mailbox(redis_client)
+    first, newer = message(22, "oi"), message(23, "ainda aí?")
+    mailbox.push(first)
+    mailbox.push(newer)
+    opening = gate.open(first)
+    assert opening.lock is not None
+
+    assert not gate.close(opening.lock, [first], trim=1)
+
+    assert opening.lock.held and locks.holder(1, 7) == opening.lock.token
+    assert mailbox.pending(1, 7) == [newer]
+    assert ReplyLedger(redis_client).state(1, 22)[0]
+    assert not ReplyLedger(redis_client).state(1, 23)[0]
+    opening.lock.release()
+
+
+def test_closing_after_the_lock_was_lost_still_confirms_what_was_posted(
+    gate: TurnGate, locks: ConversationLocks, redis_client: redis.Redis
+) -> None:
+    posted = message(24)
+    opening = gate.open(posted)
+    assert opening.lock is not None
+    redis_client.set(ConversationLocks.key(1, 7), "another-worker")
+
+    assert gate.close(opening.lock, [posted], trim=0)
+
+    assert opening.lock.lost
+    assert locks.holder(1, 7) == "another-worker"  # the new holder's, untouched
+    assert ReplyLedger(redis_client).state(1, 24)[0]
