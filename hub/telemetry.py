@@ -1,9 +1,12 @@
 """Metrics every process records and the receiver's /metrics exposes.
 
 Workers run in other processes (and hosts) than the receiver, so their
-measurements go to Redis: one hash per metric, fields `domain|…`, incremented
-with one pipelined round trip per message (`Telemetry.batch()`). The receiver's
-collector reads them at scrape time and renders Prometheus counters and
+measurements go to Redis: one hash per metric, fields `domain|…`. A worker
+process sums its increments in memory and sends them every second, in one
+pipelined round trip, from a background thread (`Telemetry.start()`): a message
+costs a few dictionary updates instead of a round trip of its own, and Redis
+takes one write per series a second, not several per message. The receiver's
+collector reads the hashes at scrape time and renders Prometheus counters and
 cumulative histograms, so every receiver process answers a scrape alike.
 """
 
@@ -12,16 +15,22 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import redis
+import structlog
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from hub import defaults
 
+log = structlog.get_logger(__name__)
+
 PREFIX = f"{defaults.REDIS_KEY_PREFIX}:metrics"
+FLUSH_SECONDS = 1.0
+"""How often a worker's summed metrics go to Redis: what a crash can lose, and how
+far behind a scrape may be (Prometheus scrapes every 15 s or so)."""
 SECONDS_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
@@ -84,18 +93,63 @@ counts a dead letter once, as an outcome, and both series show it."""
 class Telemetry:
     """Records observations in Redis; never raises (metrics must not break a reply).
 
-    Inside `with telemetry.batch():` (one per message) the increments of the
-    thread wait and go to Redis in one round trip when the block ends.
+    Started (`start()`, as worker processes are), increments are summed in memory
+    per series and a background thread sends the sums every `flush_seconds`; one
+    that fails (Redis down) is kept for the next. `stop()` sends what is left.
+    Not started (tests, tools), increments go at once, or inside
+    `with telemetry.batch():` together when the block ends.
     """
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, flush_seconds: float = FLUSH_SECONDS) -> None:
         self.redis = client
+        self.flush_seconds = flush_seconds
         self._local = threading.local()
+        self._totals: dict[tuple[str, str], float] = {}
+        self._guard = threading.Lock()
+        self._stopping = threading.Event()
+        self._flusher: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Sum increments in memory from now on and send them from a background thread."""
+        with self._guard:
+            if self._flusher is not None and self._flusher.is_alive():
+                return
+            self._stopping = threading.Event()
+            self._flusher = threading.Thread(
+                target=self._flush_every_interval, name="metrics-flusher", daemon=True
+            )
+            self._flusher.start()
+
+    @property
+    def started(self) -> bool:
+        """Summing in memory, with a background thread sending the sums."""
+        return self._flusher is not None
+
+    def stop(self) -> None:
+        """Stop the background thread and send what it had not sent yet."""
+        flusher, self._flusher = self._flusher, None
+        self._stopping.set()
+        if flusher is not None:
+            flusher.join(timeout=self.flush_seconds + 5)
+        self.flush()
+
+    def flush(self) -> None:
+        """Send the summed increments now, in one round trip; kept for later if Redis fails."""
+        with self._guard:
+            totals, self._totals = self._totals, {}
+        if not totals:
+            return
+        try:
+            self._write([(key, field, amount) for (key, field), amount in totals.items()])
+        except redis.RedisError as error:
+            self._sum(totals.items())
+            log.warning("metrics not sent; kept for the next attempt", error=str(error))
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """Hold this thread's increments until the block ends; a nested block joins the
-        outer one (an eager Celery retry runs the task again inside the first run)."""
+        outer one (an eager Celery retry runs the task again inside the first run).
+        Started, the background thread sends them anyway."""
         if getattr(self._local, "pending", None) is not None:
             yield
             return
@@ -117,23 +171,40 @@ class Telemetry:
         self._add([(f"{PREFIX}:{name}", f"{domain}|{outcome}", amount)])
 
     def _add(self, increments: list[tuple[str, str, float]]) -> None:
+        if self._flusher is not None:
+            self._sum(((key, field), amount) for key, field, amount in increments)
+            return
         pending = getattr(self._local, "pending", None)
         if pending is None:
             self._send(increments)
         else:
             pending.extend(increments)
 
+    def _sum(self, increments: Iterable[tuple[tuple[str, str], float]]) -> None:
+        with self._guard:
+            totals = self._totals
+            for series, amount in increments:
+                totals[series] = totals.get(series, 0) + amount
+
+    def _flush_every_interval(self) -> None:
+        stopping = self._stopping
+        while not stopping.wait(self.flush_seconds):
+            self.flush()
+
     def _send(self, increments: list[tuple[str, str, float]]) -> None:
         if not increments:
             return
+        with contextlib.suppress(redis.RedisError):
+            self._write(increments)
+
+    def _write(self, increments: list[tuple[str, str, float]]) -> None:
         pipe = self.redis.pipeline(transaction=False)
         for key, field, amount in increments:
             if isinstance(amount, int):
                 pipe.hincrby(key, field, amount)
             else:
                 pipe.hincrbyfloat(key, field, amount)
-        with contextlib.suppress(redis.RedisError):
-            pipe.execute()
+        pipe.execute()
 
 
 class RedisMetricsCollector(Collector):

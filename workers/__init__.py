@@ -27,13 +27,25 @@ def _build_runtime(**_: Any) -> None:
     Then everything alive (Celery, CrewAI, every domain's knowledge and models:
     some 400,000 objects) leaves the garbage collector's view: it lives as long as
     the process, yet each full collection walked it again, every few messages.
+    Metrics are summed in memory from now on and sent every second.
     """
     from workers.runtime import runtime
 
     configure_logging(get_settings())
-    runtime()
+    runtime().telemetry.start()
     gc.collect()
     gc.freeze()
+
+
+@signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+@signals.worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _send_last_metrics(**_: Any) -> None:
+    """A worker that stops sends the metrics of its last second too."""
+    from workers.runtime import built
+
+    current = built()
+    if current is not None:
+        current.telemetry.stop()
 
 
 __all__ = ["app"]

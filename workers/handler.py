@@ -33,8 +33,8 @@ out the same decision without running the crew again. A handoff is several
 calls (reply, private note, status, labels); each is recorded when done, so a
 retry resumes where it stopped instead of repeating the customer-facing message.
 
-Metrics (`hub.telemetry`) are recorded where each thing happens and reach Redis
-in the task's one batched round trip: replies and handoffs once, when Chatwoot
+Metrics (`hub.telemetry`) are recorded where each thing happens, summed in the
+process and sent to Redis every second: replies and handoffs once, when Chatwoot
 took them; failures per attempt, by reason.
 """
 

@@ -89,3 +89,8 @@ def runtime() -> WorkerRuntime:
             if _runtime is None:
                 _runtime = WorkerRuntime.build()
     return _runtime
+
+
+def built() -> WorkerRuntime | None:
+    """This process's runtime if it was built, without building it (shutdown hooks)."""
+    return _runtime

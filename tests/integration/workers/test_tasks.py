@@ -115,13 +115,21 @@ def test_a_worker_s_start_up_heap_is_kept_out_of_the_garbage_collector(
     import workers
     import workers.runtime
 
-    built: list[bool] = []
-    monkeypatch.setattr(workers.runtime, "runtime", lambda: built.append(True))
+    class Built:
+        def __init__(self) -> None:
+            self.telemetry = Telemetry(redis.Redis(), flush_seconds=3600)
+
+    built: list[Built] = []
+    monkeypatch.setattr(workers.runtime, "runtime", lambda: built.append(Built()) or built[0])
     monkeypatch.setattr(workers, "configure_logging", lambda _settings: None)
     before = gc.get_freeze_count()
     try:
         workers._build_runtime()
-        assert built == [True]
+        assert len(built) == 1
         assert gc.get_freeze_count() > before
+        assert built[0].telemetry.started  # metrics are summed and sent each second
     finally:
         gc.unfreeze()
+        for runtime in built:
+            runtime.telemetry.stop()
+            runtime.telemetry.redis.close()
