@@ -325,7 +325,10 @@ def main() -> None:
     benches = ["ack", "offline", "slow", "retrieval", "neighbours", "sentiment"]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="rounds of the offline and neighbours comparisons"
+        "--rounds",
+        type=int,
+        default=5,
+        help="rounds of the offline and neighbours comparisons (medians: the machine is noisy)",
     )
     parser.add_argument(
         "--phase-seconds", type=float, default=40, help="length of each neighbours phase"
@@ -364,7 +367,9 @@ def main() -> None:
         for round_ in range(args.rounds):
             print(f"bare kickoff, round {round_ + 1}…", flush=True)
             # As many threads as the pipeline's worker runs (its default for the offline
-            # model): the reference at its own best, measured 33/s at 4 threads, 29/s at 8.
+            # model), so both pay the same contention between concurrent kickoffs: on 2
+            # cores one thread is the fastest for both (CrewAI hands every event to its
+            # thread pool), but a worker also waits on Chatwoot, which threads overlap.
             bare_runs.append(bench_bare_kickoff(args.messages, OFFLINE_WORKER_CONCURRENCY))
             print(bare_runs[-1], flush=True)
             print(f"end to end, offline model, round {round_ + 1}…", flush=True)
