@@ -518,7 +518,26 @@ def _record(
     """Keep the turn for the next prompt's history; a store outage never blocks a reply.
 
     A burst is one turn, filed under its last message, with the customer's texts joined.
+    It runs after the post and before the turn is closed (confirmed, out of the
+    mailbox): whatever goes wrong here is logged, never raised, or the posted reply
+    would stay unconfirmed and its burst be answered again.
     """
+    try:
+        _write_record(runtime, domain, burst, draft, route, usage)
+    except SQLAlchemyError as error:
+        log.warning("turn not recorded", error=str(error)[:200])
+    except Exception:
+        log.exception("turn not recorded")
+
+
+def _write_record(
+    runtime: WorkerRuntime,
+    domain: Domain,
+    burst: list[InboundMessage],
+    draft: Draft,
+    route: str | None,
+    usage: dict[str, Any],
+) -> None:
     last = burst[-1]
     record = TurnRecord(
         domain=domain.id,
@@ -533,11 +552,8 @@ def _record(
         completion_tokens=usage.get("completion_tokens"),
         cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
     )
-    try:
-        with connection_scope(runtime.factory.engine) as connection:
-            record_turn(connection, record)
-    except SQLAlchemyError as error:
-        log.warning("turn not recorded", error=str(error)[:200])
+    with connection_scope(runtime.factory.engine) as connection:
+        record_turn(connection, record)
 
 
 def _run_turn(

@@ -18,6 +18,7 @@ from hub.settings import Settings
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
+from workers import handler
 from workers.handler import Handled, handle
 from workers.runtime import WorkerRuntime
 
@@ -74,6 +75,24 @@ def test_the_offline_model_replies_once_even_if_the_message_comes_again(
     assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "duplicate"
     (reply,) = fake_chatwoot.messages(conversation_id=50)
     assert "10:00" in reply["content"] and "22:00" in reply["content"]
+
+
+def test_a_turn_that_cannot_be_recorded_is_still_confirmed_and_never_posted_twice(
+    make_runtime: object,
+    fake_chatwoot: FakeChatwoot,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_args: object) -> None:
+        raise ValueError("a bug in the turn record")
+
+    monkeypatch.setattr(handler, "record_turn", broken)
+    runtime = make_runtime()  # type: ignore[operator]
+    assert handle(runtime, inbound("Qual o horário de funcionamento?", 7)).status == "replied"
+    assert runtime.locks.holder(3, 50) is None
+    assert not redis_client.exists(runtime.mailbox.key(3, 50))
+    assert handle(runtime, inbound("Qual o horário de funcionamento?", 7)).status == "duplicate"
+    assert len(fake_chatwoot.messages(conversation_id=50)) == 1
 
 
 def test_a_real_model_answers_through_an_openai_compatible_server(
