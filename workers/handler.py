@@ -666,7 +666,6 @@ def hand_off(
             runtime.replies.mark_step(account, message.message_id, name)
             if name == "reply":
                 _replied(runtime, domain, message, "handoff")
-    runtime.replies.confirm(account, message.message_id)
     runtime.takeover.mark(account, conversation, reason)
     runtime.telemetry.count("handoffs", domain.id, draft.kind or handoff_kind(reason))
     runtime.factory.plugins.handed_off(

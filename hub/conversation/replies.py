@@ -63,7 +63,9 @@ workers that find it stale at once cannot both post. Expects `record_key`, `now`
 
 
 class ReplyLedger:
-    """Claims, confirms and releases reply records in Redis."""
+    """Reply records and drafts in Redis: released after a failed post, read by retries.
+
+    Claims and confirmations run in `hub.conversation.gate`'s scripts."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
@@ -75,10 +77,6 @@ class ReplyLedger:
     @classmethod
     def draft_key(cls, account_id: int, message_id: int) -> str:
         return f"{cls.key(account_id, message_id)}:draft"
-
-    def confirm(self, account_id: int, message_id: int) -> None:
-        """The reply reached Chatwoot."""
-        self.redis.set(self.key(account_id, message_id), "posted", ex=RECORD_TTL_SECONDS)
 
     def release(self, account_id: int, message_id: int) -> None:
         """The post failed; a retry may claim again."""
