@@ -6,7 +6,7 @@ mailbox (`hub.conversation.mailbox`) and the takeover mark
 (`hub.conversation.takeover`). Asked one by one that was eight round trips
 before a reply could be posted; each costs a network hop, two system calls and
 a wait for the interpreter lock while other turns run. The gate asks them
-together, in two Lua scripts:
+together, in three Lua scripts:
 
 - `open`: was this message answered already? If not, take the conversation's
   lock and, holding it, read the mailbox and the takeover mark.
