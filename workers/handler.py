@@ -523,37 +523,26 @@ def _record(
     would stay unconfirmed and its burst be answered again.
     """
     try:
-        _write_record(runtime, domain, burst, draft, route, usage)
+        last = burst[-1]
+        record = TurnRecord(
+            domain=domain.id,
+            account_id=last.account_id,
+            conversation_id=last.conversation_id,
+            message_id=last.message_id,
+            customer_text="\n".join(m.text for m in burst),
+            reply_text=draft.text,
+            route=route if draft.handoff_reason is None else "handoff",
+            latency_ms=int((time.time() - last.received_at) * 1000),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
+        )
+        with connection_scope(runtime.factory.engine) as connection:
+            record_turn(connection, record)
     except SQLAlchemyError as error:
         log.warning("turn not recorded", error=str(error)[:200])
     except Exception:
         log.exception("turn not recorded")
-
-
-def _write_record(
-    runtime: WorkerRuntime,
-    domain: Domain,
-    burst: list[InboundMessage],
-    draft: Draft,
-    route: str | None,
-    usage: dict[str, Any],
-) -> None:
-    last = burst[-1]
-    record = TurnRecord(
-        domain=domain.id,
-        account_id=last.account_id,
-        conversation_id=last.conversation_id,
-        message_id=last.message_id,
-        customer_text="\n".join(m.text for m in burst),
-        reply_text=draft.text,
-        route=route if draft.handoff_reason is None else "handoff",
-        latency_ms=int((time.time() - last.received_at) * 1000),
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
-        cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
-    )
-    with connection_scope(runtime.factory.engine) as connection:
-        record_turn(connection, record)
 
 
 def _run_turn(
