@@ -55,8 +55,6 @@ from hub.conversation.handoff import accepts_offer, decide, handoff_message
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLock
 from hub.conversation.mailbox import quiet_in
-from hub.conversation.replies import Draft
-from hub.crews.hub_crew import Turn
 from hub.crews.llm import turn_cost
 from hub.domains.domain import Domain
 from hub.exceptions import (
@@ -68,6 +66,7 @@ from hub.exceptions import (
 )
 from hub.store.conversations import TurnRecord, recent, record_turn
 from hub.store.database import connection_scope
+from hub.turn import Draft, Turn
 from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)

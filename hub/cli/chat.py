@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import click
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import HubCrew, Turn
+from hub.crews.hub_crew import HubCrew
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAIError
 from hub.settings import get_settings
 from hub.store.embedded import prepare_embedded_store
+from hub.turn import Turn
 
 HISTORY_ENTRIES = 20
 """Entries (customer and bot) of the session carried into each turn's prompt."""

@@ -37,11 +37,11 @@ from hub.conversation.replies import (
     CLAIM_LUA,
     RECORD_TTL_SECONDS,
     STALE_POSTING_SECONDS,
-    Draft,
     ReplyLedger,
     parse_draft,
 )
 from hub.conversation.takeover import Takeover
+from hub.turn import Draft
 
 _OPEN = """
 if redis.call('get', KEYS[1]) == 'posted' then return {1} end

@@ -17,6 +17,7 @@ from functools import lru_cache
 from hub.conversation.hours import describe_opening, is_open, local_now, next_opening
 from hub.domains.domain import Domain
 from hub.knowledge.text import normalize
+from hub.turn import HandoffKind
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class HandoffDecision:
     reason: str
     reply: str
     urgent: bool = False
-    kind: str = "rule"
+    kind: HandoffKind = "rule"
     """`rule` (a domain rule) or `customer_asked`: the metrics' label."""
 
 

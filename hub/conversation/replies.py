@@ -13,11 +13,13 @@ preferring a rare duplicate to silence.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from typing import get_args
 
 import redis
 
 from hub import defaults
+from hub.turn import Draft, HandoffKind
 
 RECORD_TTL_SECONDS = 7 * 24 * 3600
 """Longer than any redelivery or retry window."""
@@ -28,17 +30,8 @@ STALE_POSTING_SECONDS = 60
 DRAFT_TTL_SECONDS = 3600
 """Drafts only need to outlive the task's retries."""
 
-
-@dataclass(frozen=True)
-class Draft:
-    """What a turn decided: the text for the customer, and a handoff reason if any."""
-
-    text: str
-    handoff_reason: str | None = None
-    urgent: bool = False
-    kind: str | None = None
-    """Why a handoff happens, as metrics label it (rule, customer_asked, crew, plugin,
-    failure, unanswered); None for a plain reply."""
+Step = tuple[str, Callable[[], object]]
+"""One call of a multi-call action, by the name it is recorded under."""
 
 
 CLAIM_LUA = """
@@ -105,6 +98,19 @@ class ReplyLedger:
             ex=DRAFT_TTL_SECONDS,
         )
 
+    def carry_out(self, account_id: int, message_id: int, steps: Sequence[Step]) -> list[str]:
+        """Run the steps of a multi-call action (a reply in parts, a handoff) in order,
+        each once: a step is recorded when Chatwoot took it, so a retry after a failure
+        resumes at the first step not done. Returns the names of the steps run now;
+        a step's exception (ChatwootAPIError) propagates and stops the rest."""
+        ran: list[str] = []
+        for name, call in steps:
+            if not self.step_done(account_id, message_id, name):
+                call()
+                self.mark_step(account_id, message_id, name)
+                ran.append(name)
+        return ran
+
     def step_done(self, account_id: int, message_id: int, step: str) -> bool:
         """Whether one step of a multi-call action (a handoff) already reached Chatwoot."""
         return bool(self.redis.sismember(f"{self.key(account_id, message_id)}:steps", step))
@@ -126,5 +132,5 @@ def parse_draft(raw: object) -> Draft | None:
         text=data["text"],
         handoff_reason=data.get("handoff"),
         urgent=bool(data.get("urgent")),
-        kind=data.get("kind"),
+        kind=data["kind"] if data.get("kind") in get_args(HandoffKind) else None,
     )

@@ -1,64 +1,42 @@
-"""CrewFactory: fresh CrewAI crews per message, from config validated once.
+"""CrewFactory: a domain's HubCrew per message, from a kit prepared once per domain version.
 
-A Crew is not safe to share between threads, and a copy of one that already ran
-keeps its old inputs, so every message gets new Agent/Task/Crew objects (about a
-millisecond). What is costly or worth checking once (the knowledge index, the
-router, CrewAI's own validation of every agent and task) is prepared per domain
-at start and again only when the domain's files change.
+What is costly or worth checking once (the knowledge index, the router,
+CrewAI's own validation of every agent and task) is prepared per domain at
+start and again only when the domain's files change; the crews themselves are
+built fresh for every run (`hub.crews.builder`).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
+from hub.crews.builder import CrewBuilder
+from hub.crews.hub_crew import HubCrew
+from hub.crews.kit import DomainKit
 from hub.crews.llm import TurnModels
 from hub.crews.llm import warm as warm_model
 from hub.crews.router import Router
 from hub.crews.runtime import prepare_crewai, refreeze_heap
-from hub.crews.tools import IMPLEMENTED, TurnContext, build_tools
+from hub.crews.tools import IMPLEMENTED
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAIError, CrewError
 from hub.knowledge.base import DomainKnowledge, KnowledgeBase
-from hub.knowledge.chunking import Chunk, load_domain_chunks
+from hub.knowledge.chunking import Chunk
 from hub.knowledge.lexical import LexicalIndex
 from hub.plugins.manager import PluginHost
 from hub.settings import Settings
 from hub.store.database import get_engine
+from hub.turn import TurnContext
 
 if TYPE_CHECKING:
     from crewai import Crew
     from crewai.llms.base_llm import BaseLLM
 
-    from hub.crews.hub_crew import HubCrew
-
 log = structlog.get_logger(__name__)
-
-MODEL_ATTEMPTS = 2
-"""Tries per model call, counting CrewAI's agent-level retry (the client itself does not
-retry): a turn's worst case stays near twice the model timeout, not a dozen times."""
-
-DEFAULT_MAX_ITER = 5
-"""Agent reasoning steps when the YAML does not say: enough for a tool call or two."""
-
-
-@dataclass(frozen=True)
-class DomainKit:
-    """Everything prepared once per domain version.
-
-    `knowledge` is the in-process BM25 index the offline model answers from;
-    `library` is the same chunks in the knowledge base (Qdrant, hybrid search),
-    which the `knowledge_search` tool searches.
-    """
-
-    domain: Domain
-    router: Router
-    knowledge: LexicalIndex
-    library: DomainKnowledge
 
 
 class CrewFactory:
@@ -77,6 +55,7 @@ class CrewFactory:
         self.knowledge_base = KnowledgeBase.from_settings(settings)
         # Tools open short transactions on it; connecting is lazy (no I/O here).
         self.engine = get_engine(settings)
+        self.builder = CrewBuilder(self.plugins, self.engine)
 
     def warm(self) -> dict[str, CrewError]:
         """Prepare and check every domain now, not at its first message; return failures."""
@@ -110,7 +89,7 @@ class CrewFactory:
         return kit
 
     def _prepare(self, domain: Domain) -> DomainKit:
-        chunks = load_domain_chunks(domain)
+        chunks = domain.knowledge_chunks()
         kit = DomainKit(
             domain=domain,
             router=Router(domain.spec.routing),
@@ -168,75 +147,11 @@ class CrewFactory:
         llm: BaseLLM | TurnModels,
         context: TurnContext | None = None,
     ) -> Crew:
-        """A new Crew for one run: fresh agents, tasks and tools (bound to `context`).
-
-        With `TurnModels`, an agent that names its own `llm` in the YAML gets that
-        model; a single model serves every agent.
-        """
-        from crewai import Agent, Process, Task
-
-        from hub.crews.service_crew import ServiceCrew
-
-        def model(name: str | None) -> BaseLLM:
-            return llm(name) if isinstance(llm, TurnModels) else llm
-
-        spec = kit.domain.spec.crews.get(crew_name)
-        if spec is None:
-            raise CrewError(f"domain {kit.domain.id!r} has no crew {crew_name!r}")
-        try:
-            agents = {
-                name: Agent(
-                    role=agent.role,
-                    goal=agent.goal,
-                    backstory=agent.backstory,
-                    tools=self._tools(kit, crew_name, name, agent.tools, context),
-                    allow_delegation=agent.allow_delegation,
-                    max_iter=agent.max_iter or DEFAULT_MAX_ITER,
-                    verbose=agent.verbose,
-                    llm=model(agent.llm),
-                    max_retry_limit=MODEL_ATTEMPTS - 1,
-                )
-                for name, agent in spec.agents.items()
-            }
-            tasks: dict[str, Any] = {}
-            for name, task in spec.tasks.items():
-                tasks[name] = Task(
-                    description=task.description,
-                    expected_output=task.expected_output,
-                    agent=agents[task.agent],
-                    context=[tasks[c] for c in task.context] if task.context else None,
-                    tools=build_tools(task.tools, kit, context, self.engine)
-                    if context and task.tools
-                    else None,
-                )
-            process = Process.hierarchical if spec.process == "hierarchical" else Process.sequential
-            return ServiceCrew(
-                agents=list(agents.values()),
-                tasks=list(tasks.values()),
-                process=process,
-                verbose=False,
-                manager_llm=model(None) if process == Process.hierarchical else None,
-            )
-        except (ValueError, TypeError) as error:  # pydantic ValidationError is a ValueError
-            raise CrewError(f"crew {crew_name!r} of {kit.domain.id!r}: {error}") from error
-
-    def _tools(
-        self, kit: DomainKit, crew: str, agent: str, listed: list[str], context: TurnContext | None
-    ) -> list[Any]:
-        """The agent's built-in tools, then what the domain's plugins give it."""
-        if context is None:
-            return []
-        return [
-            *build_tools(listed, kit, context, self.engine),
-            *self.plugins.agent_tools(
-                kit.domain, crew=crew, agent=agent, listed=listed, context=context
-            ),
-        ]
+        """A new Crew for one run (see `CrewBuilder.build`)."""
+        return self.builder.build(kit, crew_name, llm, context)
 
     def hub(self, domain_id: str) -> HubCrew:
         """The HubCrew of a serving domain (its current version)."""
-        from hub.crews.hub_crew import HubCrew
-
         self.registry.maybe_reload()
         domain = self.registry.get(domain_id)
-        return HubCrew(self, self.kit(domain))
+        return HubCrew(self.builder, self.kit(domain), self.plugins, self.settings)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -20,66 +19,38 @@ import structlog
 from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
 from hub.crews.llm import TurnModels, is_offline
-from hub.crews.tools import TurnContext
 from hub.domains.vocabulary import HUB_CREW, placeholders_in
 from hub.exceptions import CrewError
+from hub.turn import HubResult, RoutedBy, Turn, TurnContext
 
 if TYPE_CHECKING:
     from crewai import Crew
     from crewai.crews.crew_output import CrewOutput
 
-    from hub.crews.factory import CrewFactory, DomainKit
+    from hub.crews.builder import CrewBuilder
+    from hub.crews.kit import DomainKit
+    from hub.plugins.manager import PluginHost
     from hub.plugins.signals import Verdicts
+    from hub.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-RoutedBy = Literal["classifier", "follow_up", "llm", "default", "plugin"]
 
 FOLLOW_UP_WORDS = 8
 """A reply this short to a question of the bot ("pode ser o primeiro", "quinta às 10h")
 answers that question: it stays on the route that asked it."""
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One customer turn: the message (or burst) and what the prompt needs around it."""
-
-    message: str
-    history: tuple[tuple[str, str], ...] = ()
-    customer_name: str = ""
-    channel: str = ""
-    now: datetime | None = None
-    account_id: int | None = None
-    conversation_id: int | None = None
-    previous_route: str | None = None
-    """The route of the conversation's last turn, if it is known."""
-
-
-@dataclass(frozen=True)
-class HubResult:
-    """The reply, the route that produced it, and what it cost."""
-
-    reply: str
-    route: str
-    routed_by: RoutedBy
-    route_confidence: float
-    crew_seconds: float
-    usage: dict[str, Any] = field(default_factory=dict)
-    handoff_reason: str | None = None
-    tool_calls: tuple[str, ...] = ()
-    tool_failures: tuple[str, ...] = ()
-    """Tools whose system failed during the turn (see `TurnContext.failed`)."""
-    urgent: bool = False
-    """A plugin asked for the conversation's priority to be raised (`before_crew`)."""
-
-
 class HubCrew:
     """One domain's hub: route, then run the spoke crew on a fresh Crew."""
 
-    def __init__(self, factory: CrewFactory, kit: DomainKit) -> None:
-        self.factory = factory
+    def __init__(
+        self, builder: CrewBuilder, kit: DomainKit, plugins: PluginHost, settings: Settings
+    ) -> None:
+        self.builder = builder
         self.kit = kit
         self.domain = kit.domain
+        self.plugins = plugins
+        self.settings = settings
 
     def run(self, turn: Turn) -> HubResult:
         """Answer one turn; raises CrewError (or a ModelError) when no reply can be made.
@@ -89,7 +60,7 @@ class HubCrew:
         (`after_crew`), each guarded: a failing plugin is skipped, never the turn.
         """
         started = time.perf_counter()
-        plugins = self.factory.plugins
+        plugins = self.plugins
         verdicts = plugins.before_crew(self.domain, turn)
         if verdicts.answered_by is not None:
             return self._answered_by_plugin(verdicts, started)
@@ -107,7 +78,7 @@ class HubCrew:
             customer_name=turn.customer_name,
         )
         with self.models(turn) as models:
-            output = kickoff(self.factory.build(self.kit, crew_name, models, context), inputs)
+            output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
         reply = _clean(str(output.raw))
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
@@ -158,10 +129,10 @@ class HubCrew:
             return score.best, "classifier", score.confidence
         if turn.previous_route in routing.routes and is_follow_up(turn):
             return turn.previous_route, "follow_up", score.confidence
-        if is_offline(self.domain, self.factory.settings):
+        if is_offline(self.domain, self.settings):
             return routing.default, "default", score.confidence
         with self.models(turn) as models:
-            answer = str(kickoff(self.factory.build(self.kit, HUB_CREW, models), inputs).raw)
+            answer = str(kickoff(self.builder.build(self.kit, HUB_CREW, models), inputs).raw)
         chosen = parse_route(answer, list(routing.routes))
         if chosen is None:
             log.info("hub crew named no route; using the default", answer=answer[:80])
@@ -171,7 +142,7 @@ class HubCrew:
     def models(self, turn: Turn) -> TurnModels:
         """The models of this turn, released when the `with` block ends."""
         return TurnModels(
-            self.domain, self.factory.settings, question=turn.message, knowledge=self.kit.knowledge
+            self.domain, self.settings, question=turn.message, knowledge=self.kit.knowledge
         )
 
     def inputs(self, turn: Turn, *, context: tuple[str, ...] = ()) -> dict[str, str]:

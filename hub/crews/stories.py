@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub.conversation.handoff import decide
-from hub.crews.hub_crew import Turn
 from hub.domains.content import Expectation, Story
 from hub.domains.loader import TESTS_DIR, content_files
 from hub.domains.source import read_yaml
@@ -39,6 +38,7 @@ from hub.exceptions import ConfigurationError
 from hub.knowledge.text import normalize
 from hub.store.database import create_engine
 from hub.store.embedded import migrate_and_seed
+from hub.turn import Turn
 
 if TYPE_CHECKING:
     from hub.crews.factory import CrewFactory

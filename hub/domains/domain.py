@@ -21,9 +21,15 @@ from hub.domains.loader import (
 )
 from hub.domains.schema import DomainSpec
 from hub.domains.source import SourceDocument
-from hub.domains.validation import check_references, check_tests, validate_content, validate_model
+from hub.domains.validation import (
+    Plugins,
+    check_references,
+    check_tests,
+    validate_content,
+    validate_model,
+)
 from hub.exceptions import ConfigurationError, DomainInvalidError, SchemaError
-from hub.queue import queue_name
+from hub.knowledge.chunking import Chunk, load_chunks
 from hub.settings import Settings
 
 
@@ -40,10 +46,9 @@ class Domain:
     seed_data: tuple[SeedData, ...] = field(default=(), repr=False)
     tests: tuple[ConversationTests, ...] = field(default=(), repr=False)
 
-    @property
-    def queue(self) -> str:
-        """The Celery queue this domain's messages go to."""
-        return queue_name(self.id)
+    def knowledge_chunks(self) -> list[Chunk]:
+        """Every chunk of the domain's knowledge files (`knowledge.paths`), read now."""
+        return load_chunks(self.id, self.directory, self.spec.knowledge.paths)
 
     def chatwoot_token(self, settings: Settings) -> str | None:
         """The `api_access_token` for this domain: its own env var, else the global one."""
@@ -66,8 +71,9 @@ def _secret(env_name: str | None, fallback: SecretStr | None) -> str | None:
     return fallback.get_secret_value() if fallback else None
 
 
-def build_domain(domain_id: str, sources: dict[str, DomainSource]) -> Domain:
-    """Validate one (non-template) domain, given every domain's sources.
+def build_domain(domain_id: str, sources: dict[str, DomainSource], plugins: Plugins) -> Domain:
+    """Validate one (non-template) domain, given every domain's sources and the
+    installed plugins (whose settings it checks).
 
     Raises DomainInvalidError holding *all* the domain's errors, not just the first.
     """
@@ -84,13 +90,16 @@ def build_domain(domain_id: str, sources: dict[str, DomainSource]) -> Domain:
     if spec is None:
         raise DomainInvalidError(domain_id, errors)
     errors = check_references(
-        spec, document, domain_ids=[d for d, s in sources.items() if not s.is_template]
+        spec,
+        document,
+        domain_ids=[d for d, s in sources.items() if not s.is_template],
+        plugins=plugins,
     )
     seed, seed_errors = validate_content(content_files(source.directory, DATA_DIR), SeedData)
     tests, test_errors = validate_content(
         content_files(source.directory, TESTS_DIR), ConversationTests
     )
-    errors += seed_errors + test_errors + check_tests(tests, spec)
+    errors += seed_errors + test_errors + check_tests(tests, spec, plugins)
     errors += _missing_knowledge(spec, source.directory, document)
     if errors:
         raise DomainInvalidError(domain_id, errors)

@@ -27,12 +27,14 @@ from hub.domains.loader import (
     read_source,
     require_domains_dir,
 )
+from hub.domains.validation import Plugins
 from hub.exceptions import (
     ConfigurationError,
     DomainInvalidError,
     DomainNotFoundError,
     SchemaError,
 )
+from hub.plugins.discovery import installed
 
 log = structlog.get_logger(__name__)
 
@@ -61,8 +63,11 @@ class DomainRegistry:
         reload_interval: float = defaults.RELOAD_INTERVAL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         log_problems: bool = True,
+        plugins: Plugins = installed,
     ) -> None:
         self.domains_dir = Path(domains_dir)
+        self.plugins = plugins
+        """The installed plugins, whose settings each domain's `plugins:` must pass."""
         self.log_problems = log_problems
         self.reload_interval = reload_interval
         self._clock = clock
@@ -143,7 +148,7 @@ class DomainRegistry:
                 if old is not None and old.fingerprint == _fingerprint(domain_id, sources):
                     domains[domain_id] = old
                     continue
-                domains[domain_id] = build_domain(domain_id, sources)
+                domains[domain_id] = build_domain(domain_id, sources, self.plugins)
                 log.info("domain loaded", domain=domain_id, reloaded=old is not None)
             except DomainInvalidError as error:
                 problems[domain_id] = error

@@ -12,7 +12,7 @@ import types
 import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -29,6 +29,27 @@ from hub.domains.vocabulary import (
 from hub.exceptions import ConfigurationError, DanglingReferenceError, PluginError, SchemaError
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
+
+
+class PluginCatalogue(Protocol):
+    """What validation needs to know of the installed plugins (`hub.plugins.discovery`'s
+    `Catalogue`): their names, settings models and declared tools. Passed in, so the
+    domain format does not depend on the plugin machinery above it."""
+
+    models: dict[str, type[BaseModel]]
+
+    @property
+    def names(self) -> list[str]: ...
+
+    def validate(self, plugin: str, raw: Any) -> BaseModel: ...
+
+    def declared_tools(self, plugin: str, config: BaseModel) -> dict[str, str]: ...
+
+    def unknown(self, name: str) -> str: ...
+
+
+Plugins = typing.Callable[[], PluginCatalogue]
+"""Gives the catalogue when first needed (raises PluginError when it cannot be built)."""
 
 
 def validate_model(
@@ -104,7 +125,7 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def check_references(
-    spec: DomainSpec, document: SourceDocument, *, domain_ids: Iterable[str]
+    spec: DomainSpec, document: SourceDocument, *, domain_ids: Iterable[str], plugins: Plugins
 ) -> list[ConfigurationError]:
     """What the schema cannot see: names that must point at something that exists."""
     problems: list[tuple[KeyPath, str, str | None]] = []
@@ -132,7 +153,7 @@ def check_references(
             )
     if HUB_CREW not in spec.crews:
         problems.append((("crews",), f"the {HUB_CREW!r} crew is missing", "crews/hub.yaml"))
-    tools = known_tools(spec)
+    tools = known_tools(spec, plugins)
     for crew_name, crew in spec.crews.items():
         problems.extend(_crew_problems(crew_name, crew, tools))
     known = set(domain_ids)
@@ -150,22 +171,22 @@ def check_references(
             )
         )
     return [_reference_error(document, *problem) for problem in problems] + check_plugins(
-        spec, document
+        spec, document, plugins
     )
 
 
-def check_plugins(spec: DomainSpec, document: SourceDocument) -> list[ConfigurationError]:
+def check_plugins(
+    spec: DomainSpec, document: SourceDocument, plugins: Plugins
+) -> list[ConfigurationError]:
     """Each enabled plugin exists and its settings pass the plugin's own Pydantic model.
 
     Errors point at the file and line of the offending key, as
     `plugins.<name>.<key>`; an unknown plugin name gets a "did you mean".
     """
-    from hub.plugins.discovery import installed
-
     if not spec.plugins:
         return []
     try:
-        catalogue = installed()
+        catalogue = plugins()
     except PluginError as error:
         return [_reference_error(document, ("plugins",), str(error), None)]
     errors: list[ConfigurationError] = []
@@ -197,15 +218,13 @@ def check_plugins(spec: DomainSpec, document: SourceDocument) -> list[Configurat
     return errors
 
 
-def known_tools(spec: DomainSpec) -> dict[str, str]:
+def known_tools(spec: DomainSpec, plugins: Plugins) -> dict[str, str]:
     """The built-in tools plus those the domain's plugins declare (valid settings only)."""
     tools = dict(TOOLS)
     if not spec.plugins:
         return tools
-    from hub.plugins.discovery import installed
-
     try:
-        catalogue = installed()
+        catalogue = plugins()
     except PluginError:
         return tools
     for name, raw in spec.plugins.items():
@@ -309,11 +328,11 @@ def validate_content(
 
 
 def check_tests(
-    tests: dict[Path, tuple[ConversationTests, SourceDocument]], spec: DomainSpec
+    tests: dict[Path, tuple[ConversationTests, SourceDocument]], spec: DomainSpec, plugins: Plugins
 ) -> list[ConfigurationError]:
     """Conversation tests may only expect routes and tools the domain has."""
     errors: list[ConfigurationError] = []
-    tools = known_tools(spec)
+    tools = known_tools(spec, plugins)
     for content, document in tests.values():
         for s, story in enumerate(content.stories):
             for t, step in enumerate(story.steps):
@@ -356,6 +375,8 @@ def _reference_error(
 
 __all__ = [
     "ConversationTests",
+    "PluginCatalogue",
+    "Plugins",
     "SeedData",
     "check_plugins",
     "check_references",

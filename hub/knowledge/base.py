@@ -517,6 +517,5 @@ def _chunk(payload: Mapping[str, Any]) -> Chunk:
 
 def chunks_by_domain(domains: Iterable[Any]) -> dict[str, list[Chunk]]:
     """The chunks of each domain (`Domain` objects), for ingest."""
-    from hub.knowledge.chunking import load_domain_chunks
 
-    return {domain.id: load_domain_chunks(domain) for domain in domains}
+    return {domain.id: domain.knowledge_chunks() for domain in domains}

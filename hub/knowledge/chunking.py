@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hub.exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    from hub.domains.domain import Domain
 
 MAX_CHARS = 1200
 """A section longer than this is cut on paragraphs (a paragraph longer, on sentences)."""
@@ -87,16 +84,17 @@ def chunk_markdown(text: str, *, source: str, domain_id: str) -> list[Chunk]:
     return chunks
 
 
-def load_domain_chunks(domain: Domain) -> list[Chunk]:
-    """Every chunk of the domain's knowledge files (`knowledge.paths` globs), sorted by file.
+def load_chunks(domain_id: str, directory: Path, patterns: Iterable[str]) -> list[Chunk]:
+    """Every chunk of a domain's knowledge files (its `knowledge.paths` globs, relative to
+    its folder), sorted by file.
 
     A pattern may only reach files inside the domain's own folder: one business's
     documents must never feed another's answers.
     """
-    root = domain.directory.resolve()
+    root = directory.resolve()
     files: dict[str, Path] = {}
-    for pattern in domain.spec.knowledge.paths:
-        for path in sorted(domain.directory.glob(pattern)):
+    for pattern in patterns:
+        for path in sorted(directory.glob(pattern)):
             resolved = path.resolve()
             if not resolved.is_relative_to(root):
                 raise ConfigurationError(
@@ -115,7 +113,7 @@ def load_domain_chunks(domain: Domain) -> list[Chunk]:
             raise ConfigurationError(
                 f"knowledge file cannot be read: {error}", file=path, expected="UTF-8 text"
             ) from error
-        chunks.extend(chunk_markdown(text, source=source, domain_id=domain.id))
+        chunks.extend(chunk_markdown(text, source=source, domain_id=domain_id))
     return chunks
 
 

@@ -22,9 +22,8 @@ from hub.plugins.signals import Signals, Verdict
 if TYPE_CHECKING:
     from crewai.tools import BaseTool
 
-    from hub.crews.hub_crew import Turn
-    from hub.crews.tools import TurnContext
     from hub.domains.domain import Domain
+    from hub.turn import Turn, TurnContext
 
 
 @hookspec(firstresult=True)

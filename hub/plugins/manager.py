@@ -28,9 +28,8 @@ from hub.settings import Settings
 if TYPE_CHECKING:
     from crewai.tools import BaseTool
 
-    from hub.crews.hub_crew import Turn
-    from hub.crews.tools import TurnContext
     from hub.domains.domain import Domain
+    from hub.turn import Turn, TurnContext
 
 log = structlog.get_logger(__name__)
 

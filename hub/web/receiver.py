@@ -41,7 +41,14 @@ from hub.exceptions import (
 )
 from hub.kvstore import connect, redis_url
 from hub.plugins.manager import PluginHost
-from hub.queue import HANDLE_MESSAGE, TaskPublisher, broker_url, create_celery, priority_of
+from hub.queue import (
+    HANDLE_MESSAGE,
+    TaskPublisher,
+    broker_url,
+    create_celery,
+    priority_of,
+    queue_name,
+)
 from hub.settings import Settings, get_settings
 from hub.store.database import database_url
 from hub.telemetry import RedisMetricsCollector
@@ -243,14 +250,14 @@ class Receiver:
                 writes,
                 HANDLE_MESSAGE,
                 [message.model_dump()],
-                queue=domain.queue,
+                queue=queue_name(domain.id),
                 priority=priority_of(message.urgent),
                 argsrepr=message.safe_repr,
             )
             writes.execute()
         else:
             writes.execute()
-            task_id = self._publish(message, domain.queue)
+            task_id = self._publish(message, queue_name(domain.id))
         log.info(
             "message queued",
             domain=domain.id,

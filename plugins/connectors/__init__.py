@@ -25,8 +25,8 @@ from plugins.connectors.settings import ConnectorSettings
 if TYPE_CHECKING:
     from crewai.tools import BaseTool
 
-    from hub.crews.tools import TurnContext
     from hub.domains.domain import Domain
+    from hub.turn import TurnContext
 
 __all__ = ["ConnectorSettings"]
 

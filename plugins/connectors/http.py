@@ -20,8 +20,8 @@ import httpx
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from hub.crews.tools import TurnContext
 from hub.exceptions import ExternalSystemError
+from hub.turn import TurnContext
 from plugins.connectors.settings import Auth, Endpoint, Mapping
 from plugins.connectors.transport import json_of, send, shared_client
 

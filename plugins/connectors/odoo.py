@@ -21,8 +21,8 @@ import httpx
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.crews.tools import TurnContext
 from hub.exceptions import ExternalAuthError, ExternalSystemError, JSONRPCError
+from hub.turn import TurnContext
 from plugins.connectors.settings import Odoo
 from plugins.connectors.transport import json_of, send, shared_client
 

@@ -18,8 +18,8 @@ from plugins.personalization.settings import PersonalizationSettings
 from plugins.personalization.text import already_greets, first_name, greeting, split
 
 if TYPE_CHECKING:
-    from hub.crews.hub_crew import Turn
     from hub.domains.domain import Domain
+    from hub.turn import Turn
 
 __all__ = ["PersonalizationSettings", "first_name", "greeting", "split"]
 

@@ -17,7 +17,7 @@ from plugins.sentiment.analyzer import Sentiment, analyze
 from plugins.sentiment.settings import SentimentSettings
 
 if TYPE_CHECKING:
-    from hub.crews.hub_crew import Turn
+    from hub.turn import Turn
 
 __all__ = ["Sentiment", "SentimentSettings", "analyze"]
 

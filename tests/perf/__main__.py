@@ -274,11 +274,10 @@ def bench_end_to_end(
 def bench_bare_kickoff(runs: int, threads: int) -> dict[str, Any]:
     """The same crew (retail support) with the offline model, straight CrewAI kickoffs."""
     from hub.crews.factory import CrewFactory
-    from hub.crews.hub_crew import Turn
     from hub.crews.llm import build_llm
-    from hub.crews.tools import TurnContext
     from hub.domains.registry import DomainRegistry
     from hub.settings import Settings
+    from hub.turn import Turn, TurnContext
 
     settings = Settings(domains_dir=SAMPLE_DOMAINS, data_dir=OUT / "tmp")
     factory = CrewFactory(DomainRegistry(SAMPLE_DOMAINS), settings)

@@ -22,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hub.conversation.hours import WEEKDAY_NAMES_PT
-from hub.crews.tools import records_failures
 from hub.crews.tools.business import BusinessTool
+from hub.crews.tools.guard import records_failures
 from hub.exceptions import SlotTakenError, SlotUnavailableError, StoreError
 from hub.knowledge.text import normalize
 from hub.store.appointments import FREE_CANCELLATION_HOURS, book, cancel, upcoming

@@ -17,12 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.crews.tools import TurnContext, records_failures
+from hub.crews.tools.guard import records_failures
 from hub.exceptions import StoreError
 from hub.store.database import session_scope
 from hub.store.models import Product
 from hub.store.orders import normalize_order_number, order_by_number
 from hub.store.products import product_by_sku, search_products
+from hub.turn import TurnContext
 
 ORDER_STATUS_PT = {
     "awaiting_payment": "aguardando pagamento",

@@ -7,7 +7,7 @@ from typing import Any
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.crews.tools import TurnContext
+from hub.turn import TurnContext
 
 
 class HandoffRequest(BaseModel):

@@ -8,8 +8,8 @@ from typing import Any
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.crews.tools import TurnContext
 from hub.knowledge.base import DomainKnowledge
+from hub.turn import TurnContext
 
 RESULTS = 4
 

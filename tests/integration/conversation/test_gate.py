@@ -14,8 +14,9 @@ from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLocks
 from hub.conversation.mailbox import Mailbox
 from hub.conversation.misses import Misses
-from hub.conversation.replies import Draft, ReplyLedger
+from hub.conversation.replies import ReplyLedger
 from hub.conversation.takeover import Takeover
+from hub.turn import Draft
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,9 @@ import pytest
 import redis
 
 from hub.conversation.deadletter import DeadLetters
-from hub.conversation.replies import Draft, ReplyLedger
+from hub.conversation.replies import ReplyLedger
 from hub.conversation.takeover import Takeover
+from hub.turn import Draft
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from hub.crews.tools import TurnContext
 from hub.crews.tools.appointments import (
     AppointmentSlotsTool,
     BookAppointmentTool,
@@ -21,6 +20,7 @@ from hub.crews.tools.appointments import (
 )
 from hub.store.database import session_scope
 from hub.store.models import BOOKED, CANCELLED, Appointment
+from hub.turn import TurnContext
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import Turn
 from hub.domains.registry import DomainRegistry
 from hub.settings import Settings
 from hub.store.database import create_engine, session_scope
 from hub.store.migrate import upgrade
 from hub.store.seed import seed
+from hub.turn import Turn
 from tests.conftest import SAMPLE_DOMAINS
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 

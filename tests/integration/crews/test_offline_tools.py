@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import HubResult, Turn
 from hub.crews.planner import offers_in
 from hub.domains.registry import DomainRegistry
 from hub.settings import Settings
 from hub.store.appointments import book
 from hub.store.database import session_scope
 from hub.store.models import BOOKED, CANCELLED, Appointment
+from hub.turn import HubResult, Turn
 from tests.conftest import SAMPLE_DOMAINS
 
 pytestmark = pytest.mark.integration

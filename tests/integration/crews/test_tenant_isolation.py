@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from hub.crews.factory import CrewFactory
-from hub.crews.tools import TurnContext, build_tools
+from hub.crews.tools import build_tools
 from hub.domains.registry import DomainRegistry
-from hub.knowledge.chunking import load_domain_chunks
 from hub.settings import Settings
 from hub.store.database import create_engine, session_scope
 from hub.store.migrate import upgrade
 from hub.store.products import search_products
 from hub.store.seed import seed
+from hub.turn import TurnContext
 from tests.conftest import SAMPLE_DOMAINS
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,7 @@ def tool(factory: CrewFactory, domain_id: str, name: str):  # type: ignore[no-un
 
 
 def own_texts(factory: CrewFactory, domain_id: str) -> set[str]:
-    return {chunk.text for chunk in load_domain_chunks(factory.registry.get(domain_id))}
+    return {chunk.text for chunk in factory.registry.get(domain_id).knowledge_chunks()}
 
 
 @pytest.mark.parametrize(

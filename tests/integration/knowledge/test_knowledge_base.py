@@ -16,7 +16,6 @@ from hub.knowledge.base import (
     chunks_by_domain,
     collection_name,
 )
-from hub.knowledge.chunking import load_domain_chunks
 from hub.settings import Settings
 from tests.conftest import SAMPLE_DOMAINS
 
@@ -121,7 +120,7 @@ def _open_every_domain(data_dir: str, domains_dir: str) -> None:
     base = KnowledgeBase.from_settings(settings)
     registry = DomainRegistry(Path(domains_dir), reload_interval=float("inf"))
     for domain in registry.domains.values():
-        knowledge, _ = base.open(domain.id, load_domain_chunks(domain))
+        knowledge, _ = base.open(domain.id, domain.knowledge_chunks())
         if len(knowledge) and not knowledge.search("horário", k=1):
             raise SystemExit(f"{domain.id}: no result")
 

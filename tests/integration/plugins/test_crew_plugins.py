@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import Turn
 from hub.domains.registry import DomainRegistry
 from hub.settings import Settings
+from hub.turn import Turn
 from tests.conftest import SAMPLE_DOMAINS
 from tests.fakes.odoo import FakeOdoo
 from tests.fakes.openai_server import FakeOpenAI, ToolCall

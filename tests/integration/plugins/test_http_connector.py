@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import structlog
 
-from hub.crews.tools import TurnContext
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ExternalAuthError, ExternalSystemError
+from hub.turn import TurnContext
 from plugins.connectors import agent_tools, domain_ready
 from plugins.connectors.http import HttpEndpoint, endpoint_tool
 from plugins.connectors.settings import ConnectorSettings, Endpoint

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.crews.tools import TurnContext
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ExternalAuthError, ExternalSystemError, JSONRPCError
+from hub.turn import TurnContext
 from plugins.connectors import agent_tools
 from plugins.connectors.odoo import OdooClient, odoo_tools
 from plugins.connectors.settings import ConnectorSettings, Odoo

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import Turn, is_follow_up
+from hub.crews.hub_crew import is_follow_up
 from hub.crews.offline import OfflineLLM
 from hub.domains.registry import DomainRegistry
 from hub.settings import Settings
+from hub.turn import Turn
 from tests.conftest import SAMPLE_DOMAINS
 from tests.fakes.openai_server import FakeOpenAI
 

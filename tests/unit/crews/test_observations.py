@@ -10,7 +10,7 @@ import pytest
 from hub.crews.observations import ask_for, best_products, final_answer
 from hub.crews.planner import Step
 from hub.domains.registry import DomainRegistry
-from hub.knowledge.chunking import Chunk, load_domain_chunks
+from hub.knowledge.chunking import Chunk
 from hub.knowledge.lexical import LexicalIndex
 
 SAMPLE_DOMAINS = Path(__file__).parents[3] / "domains"
@@ -21,7 +21,7 @@ UNKNOWN = "Não sei com segurança. Quer falar com uma pessoa da equipe?"
 def indexes() -> dict[str, LexicalIndex]:
     registry = DomainRegistry(SAMPLE_DOMAINS)
     return {
-        key: LexicalIndex.build(load_domain_chunks(registry.get(key)))
+        key: LexicalIndex.build(registry.get(key).knowledge_chunks())
         for key in ("cosmetics", "health", "retail")
     }
 

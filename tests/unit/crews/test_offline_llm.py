@@ -20,7 +20,7 @@ import hub  # noqa: F401  (CrewAI's no-network environment, before crewai is imp
 from hub.crews.offline import OfflineLLM, answer, question_from_messages
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
-from hub.knowledge.chunking import load_domain_chunks, sentences, split_sentences
+from hub.knowledge.chunking import sentences, split_sentences
 from hub.knowledge.lexical import LexicalIndex
 
 SAMPLE_DOMAINS = Path(__file__).parents[3] / "domains"
@@ -42,7 +42,7 @@ def domains() -> dict[str, Domain]:
 
 @pytest.fixture(scope="module")
 def indexes(domains: dict[str, Domain]) -> dict[str, LexicalIndex]:
-    return {key: LexicalIndex.build(load_domain_chunks(domain)) for key, domain in domains.items()}
+    return {key: LexicalIndex.build(domain.knowledge_chunks()) for key, domain in domains.items()}
 
 
 @pytest.fixture

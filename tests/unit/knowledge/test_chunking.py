@@ -13,7 +13,6 @@ from hub.knowledge.chunking import (
     Chunk,
     Sentence,
     chunk_markdown,
-    load_domain_chunks,
     plain,
     sentences,
     split_sentences,
@@ -150,7 +149,7 @@ def test_markdown_syntax_is_removed_from_sentences() -> None:
 
 def test_a_sample_domain_loads_every_knowledge_file_in_order() -> None:
     domain = DomainRegistry(SAMPLE_DOMAINS).get("cosmetics")
-    chunks = load_domain_chunks(domain)
+    chunks = domain.knowledge_chunks()
     sources = [chunk.source for chunk in chunks]
     assert sources == sorted(sources)
     assert "knowledge/entregas.md" in sources
@@ -170,7 +169,7 @@ def test_knowledge_paths_are_globs_relative_to_the_domain_folder(tree: DomainTre
     tree.write("shop/docs/b.md", "## B\n\nTexto B.\n")
     tree.write("shop/extra.md", "## Extra\n\nTexto extra.\n")
     tree.write("shop/knowledge/ignored.md", "## Ignorado\n\nNão listado.\n")
-    chunks = load_domain_chunks(DomainRegistry(tree.root).get("shop"))
+    chunks = DomainRegistry(tree.root).get("shop").knowledge_chunks()
     assert [(chunk.source, chunk.text) for chunk in chunks] == [
         ("docs/a.md", "Texto A."),
         ("docs/b.md", "Texto B."),
@@ -187,7 +186,7 @@ def test_a_knowledge_path_may_not_reach_another_domains_files(tree: DomainTree) 
         "extends: _base\nname: Loja\nknowledge:\n  paths: ['../other/knowledge/*.md']\n",
     )
     with pytest.raises(ConfigurationError, match="outside the domain folder"):
-        load_domain_chunks(DomainRegistry(tree.root).get("shop"))
+        DomainRegistry(tree.root).get("shop").knowledge_chunks()
 
 
 def test_a_knowledge_file_that_is_not_utf8_is_a_configuration_error(tree: DomainTree) -> None:
@@ -195,4 +194,4 @@ def test_a_knowledge_file_that_is_not_utf8_is_a_configuration_error(tree: Domain
     (tree.root / "shop" / "knowledge").mkdir(parents=True)
     (tree.root / "shop" / "knowledge" / "bad.md").write_bytes(b"## A\n\n\xff\xfe\n")
     with pytest.raises(ConfigurationError, match="cannot be read"):
-        load_domain_chunks(DomainRegistry(tree.root).get("shop"))
+        DomainRegistry(tree.root).get("shop").knowledge_chunks()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.domains.registry import DomainRegistry
-from hub.knowledge.chunking import Chunk, load_domain_chunks
+from hub.knowledge.chunking import Chunk
 from hub.knowledge.lexical import Hit, LexicalIndex, chunk_terms
 from hub.knowledge.text import tokenize
 
@@ -137,7 +137,7 @@ def test_hits_compare_by_value(index: LexicalIndex) -> None:
 def test_sample_domains_find_their_passages(
     registry: DomainRegistry, domain_id: str, query: str, title: str
 ) -> None:
-    index = LexicalIndex.build(load_domain_chunks(registry.get(domain_id)))
+    index = LexicalIndex.build(registry.get(domain_id).knowledge_chunks())
     hits = index.search(query)
     assert hits[0].chunk.title == title
     assert {hit.chunk.domain_id for hit in hits} == {domain_id}

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import structlog
 
-from hub.crews.hub_crew import Turn
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import PluginError
@@ -15,6 +14,7 @@ from hub.plugins import PluginSettings, hookimpl
 from hub.plugins.discovery import Catalogue
 from hub.plugins.manager import PluginHost, parse_allow_list
 from hub.settings import Settings
+from hub.turn import Turn
 from tests.domain_tree import DomainTree
 from tests.plugin_kit import Recorder, enabling
 

@@ -11,7 +11,6 @@ import pytest
 import structlog
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import Turn
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.plugins import hookimpl
@@ -19,6 +18,7 @@ from hub.plugins.discovery import Catalogue
 from hub.plugins.isolation import Guard
 from hub.plugins.manager import PluginHost
 from hub.settings import Settings
+from hub.turn import Turn
 from tests.conftest import SAMPLE_DOMAINS
 from tests.domain_tree import DomainTree
 from tests.plugin_kit import Broken, Recorder, enabling, install

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.crews.hub_crew import Turn
 from hub.domains.registry import DomainRegistry
+from hub.turn import Turn
 from plugins.personalization import (
     PersonalizationSettings,
     after_crew,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from hub.crews.hub_crew import Turn
+from hub.turn import Turn
 from plugins.sentiment import (
     SentimentSettings,
     analyze,
