@@ -26,6 +26,7 @@ from hub.kvstore import connect, redis_url
 from hub.settings import Settings, get_settings
 from hub.store.embedded import prepare_embedded_store
 from hub.telemetry import Telemetry
+from workers.middleware import Metrics, Middleware, Middlewares, PluginNotices, TurnLog
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +48,8 @@ class WorkerRuntime:
     misses: Misses
     dead_letters: DeadLetters
     telemetry: Telemetry
+    middleware: Middleware
+    """What watches each turn: metrics, its log lines, the plugins' notices."""
 
     @classmethod
     def build(cls, settings: Settings | None = None) -> WorkerRuntime:
@@ -60,6 +63,7 @@ class WorkerRuntime:
         failures = factory.warm()
         log.info("worker runtime ready", domains=sorted(registry.domains), failed=sorted(failures))
         locks = ConversationLocks(client)
+        telemetry = Telemetry(client)
         return cls(
             settings=settings,
             redis=client,
@@ -73,7 +77,8 @@ class WorkerRuntime:
             gate=TurnGate(client, locks),
             misses=Misses(client),
             dead_letters=DeadLetters(client),
-            telemetry=Telemetry(client),
+            telemetry=telemetry,
+            middleware=Middlewares([TurnLog(), Metrics(telemetry), PluginNotices(factory.plugins)]),
         )
 
 

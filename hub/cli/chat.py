@@ -1,4 +1,11 @@
-"""`chatwootai chat`: talk to a domain's HubCrew in the terminal, no Chatwoot needed."""
+"""`chatwootai chat`: talk to a domain in the terminal, decided as production decides.
+
+Each line is one turn through the worker's decision (`hub.conversation.decision`):
+the domain's handoff rules, a request for a person, an accepted offer, the crew,
+its failures and the count of misses. The session keeps what a worker keeps
+between turns (history, last route, misses); after a handoff the bot stays
+silent, as it does once a person owns a conversation in Chatwoot.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,16 @@ from collections.abc import Iterator
 
 import click
 
+from hub.conversation.decision import Session, decide
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import HubCrew
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAIError
 from hub.settings import get_settings
 from hub.store.embedded import prepare_embedded_store
 from hub.turn import Turn
 
-HISTORY_ENTRIES = 20
-"""Entries (customer and bot) of the session carried into each turn's prompt."""
+SILENT = "[a conversa está com a equipe: o bot fica em silêncio, como no Chatwoot]"
+"""What a line after a handoff gets (on stderr): production would not answer it."""
 
 
 @click.command()
@@ -31,10 +38,12 @@ HISTORY_ENTRIES = 20
 )
 @click.option("--show-route", is_flag=True, help="print the route taken before each reply")
 def chat(domain_id: str, messages: tuple[str, ...], customer_name: str, show_route: bool) -> None:
-    """Talk to a domain's HubCrew: the production pipeline minus Chatwoot.
+    """Talk to a domain: the production decision and crews, minus Chatwoot.
 
     The embedded store is migrated and seeded first, as the worker does, so the
     catalogue, orders and schedules the tools read are there from the first turn.
+    A crew failure prints the error on stderr and the fallback message, as the
+    customer would read it; in a scripted run (--message) it ends with status 1.
     """
     settings = get_settings()
     try:
@@ -43,47 +52,39 @@ def chat(domain_id: str, messages: tuple[str, ...], customer_name: str, show_rou
         hub = factory.hub(domain_id)
     except ChatwootAIError as error:
         raise click.ClickException(str(error)) from error
+    domain = hub.domain
     prepare_embedded_store(settings, registry.domains.values(), factory.engine)
     scripted = bool(messages)
     if not scripted:
-        click.echo(f"{hub.domain.spec.name} — Ctrl-D para sair.")
-    history: list[tuple[str, str]] = []
-    route: str | None = None
+        click.echo(f"{domain.spec.name} — Ctrl-D para sair.")
+    session = Session(id=0)
+    handed_off = False
+    turns = domain.spec.conversation.history_turns
     for text in iter(messages) if scripted else _typed():
-        try:
-            reply, route = _answer(hub, text, history, customer_name, show_route, route)
-        except Exception as error:  # same boundary as the worker: say it, keep going
-            click.echo(f"[erro: {type(error).__name__}: {error}]", err=True)
-            click.echo(hub.domain.spec.messages.fallback)
-            if scripted:
-                raise SystemExit(1) from error
+        if handed_off:
+            click.echo(SILENT, err=True)
             continue
-        if scripted and history:
+        turn = Turn(
+            message=text,
+            history=tuple(session.history[-2 * turns :]) if turns else (),
+            customer_name=customer_name,
+            previous_route=session.route,
+        )
+        decision = decide(domain, turn, factory.hub(domain_id).run, misses=session.misses)
+        if decision.error is not None:
+            click.echo(f"[erro: {decision.error}]", err=True)
+        elif show_route:
+            route = decision.route or "-"
+            click.echo(f"[rota: {route} ({decision.routed_by})]", err=True)
+        if scripted and session.history:
             click.echo()  # a blank line between the replies of a scripted conversation
-        click.echo(reply)
-        history += [("customer", text), ("bot", reply)]
-
-
-def _answer(
-    hub: HubCrew,
-    text: str,
-    history: list[tuple[str, str]],
-    customer_name: str,
-    show_route: bool,
-    previous_route: str | None,
-) -> tuple[str, str | None]:
-    """One turn through the HubCrew, with the session's last entries as its history;
-    returns the reply and the route that answered."""
-    turn = Turn(
-        message=text,
-        history=tuple(history[-HISTORY_ENTRIES:]),
-        customer_name=customer_name,
-        previous_route=previous_route,
-    )
-    result = hub.run(turn)
-    if show_route:
-        click.echo(f"[rota: {result.route} ({result.routed_by})]", err=True)
-    return result.reply, result.route
+        click.echo(decision.draft.text)
+        session.after(text, decision)
+        if decision.draft.hands_off:
+            handed_off = True
+            click.echo(f"[transferida para a equipe: {decision.draft.handoff_reason}]", err=True)
+        if decision.error is not None and scripted:
+            raise SystemExit(1)
 
 
 def _typed() -> Iterator[str]:

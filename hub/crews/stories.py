@@ -1,10 +1,12 @@
-"""Conversation tests: run a domain's `tests/*.yaml` stories through the worker's decision path.
+"""Conversation tests: run a domain's `tests/*.yaml` stories through the worker's decision.
 
 A story is one fresh conversation (its own conversation id, so nothing a tool
-records leaks into another story). Each customer turn goes where a worker sends
-it: the pre-crew handoff rules first (`hub.conversation.handoff.decide`: its
-message, a handoff, no model call), else `HubCrew.run`; history is carried as the
-worker carries it, (customer, bot) pairs trimmed to `conversation.history_turns`.
+records leaks into another story). Each customer turn is decided by the same
+function as in production (`hub.conversation.decision.decide`: rules, requests
+for a person, an accepted offer, misses, the crew and its failures); between
+turns the story keeps what a worker keeps: the history, as (customer, bot)
+pairs trimmed to `conversation.history_turns`, the last route and the count
+of misses.
 
 After each turn the step's `expect` is checked and *every* mismatch recorded;
 a failing step does not stop the story, since a later step's result still says
@@ -30,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.conversation.handoff import decide
+from hub.conversation.decision import Session, decide
 from hub.domains.content import Expectation, Story
 from hub.domains.loader import TESTS_DIR, content_files
 from hub.domains.source import read_yaml
@@ -38,14 +40,11 @@ from hub.exceptions import ConfigurationError
 from hub.knowledge.text import normalize
 from hub.store.database import create_engine
 from hub.store.embedded import migrate_and_seed
-from hub.turn import Turn
+from hub.turn import HANDOFF_ROUTE, Turn
 
 if TYPE_CHECKING:
     from hub.crews.factory import CrewFactory
     from hub.domains.domain import Domain
-
-HANDOFF_ROUTE = "handoff"
-"""The route reported for a turn the pre-crew handoff rules answered (no crew ran)."""
 
 STORY_DATABASE = "stories.sqlite3"
 """The throwaway database's file name, inside its own temporary folder."""
@@ -262,9 +261,7 @@ class StoryRunner:
         """Play the story's steps in order; never raises for what the bot did."""
         started = time.perf_counter()
         domain = self.factory.registry.get(case.domain_id)
-        conversation_id = next(self._conversation_ids)
-        history: list[tuple[str, str]] = []
-        previous_route: str | None = None
+        conversation = Session(next(self._conversation_ids))
         handed_off_at: int | None = None
         steps: list[StepResult] = []
         for number, step in enumerate(case.story.steps, 1):
@@ -283,10 +280,7 @@ class StoryRunner:
                 )
                 continue
             step_started = time.perf_counter()
-            outcome = self.turn(
-                domain, step.customer, tuple(history), conversation_id, previous_route
-            )
-            previous_route = outcome.route
+            outcome = self.turn(domain, step.customer, conversation)
             failures = (
                 [f"the crew failed: {outcome.error}"]
                 if outcome.error is not None
@@ -304,54 +298,31 @@ class StoryRunner:
             )
             if outcome.handoff:
                 handed_off_at = number
-            history += [("customer", step.customer), ("bot", outcome.reply)]
         return StoryResult(case, tuple(steps), time.perf_counter() - started)
 
-    def turn(
-        self,
-        domain: Domain,
-        text: str,
-        history: tuple[tuple[str, str], ...],
-        conversation_id: int,
-        previous_route: str | None = None,
-    ) -> Outcome:
-        """One customer message, decided as `workers.handler` decides it."""
-        decision = decide(domain, text, self.now)
-        if decision is not None:
-            return Outcome(
-                decision.reply,
-                HANDOFF_ROUTE,
-                routed_by="rule",
-                handoff=True,
-                handoff_reason=decision.reason,
-            )
+    def turn(self, domain: Domain, text: str, conversation: Session) -> Outcome:
+        """One customer message, decided as the worker decides it (`decide`), with the
+        conversation's history, last route and misses kept as the worker keeps them."""
         turns = domain.spec.conversation.history_turns
         turn = Turn(
             message=text,
-            history=history[-2 * turns :] if turns else (),
+            history=tuple(conversation.history[-2 * turns :]) if turns else (),
             now=self.now,
             account_id=domain.spec.chatwoot.account_id,
-            conversation_id=conversation_id,
-            previous_route=previous_route,
+            conversation_id=conversation.id,
+            previous_route=conversation.route,
         )
-        try:
-            result = self.factory.hub(domain.id).run(turn)
-        except Exception as error:  # the crew's boundary, as in the worker
-            reason = f"{type(error).__name__}: {error}"
-            return Outcome(
-                domain.spec.messages.fallback,
-                None,
-                handoff=True,
-                handoff_reason=f"falha ao gerar resposta: {reason}",
-                error=reason,
-            )
+        decision = decide(domain, turn, self.factory.hub(domain.id).run, misses=conversation.misses)
+        conversation.after(text, decision)
+        result = decision.result
         return Outcome(
-            result.reply,
-            result.route,
-            routed_by=result.routed_by,
-            tool_calls=result.tool_calls,
-            handoff=result.handoff_reason is not None,
-            handoff_reason=result.handoff_reason,
+            decision.draft.text,
+            decision.route if decision.crew_ran else HANDOFF_ROUTE,
+            routed_by=decision.routed_by or "",
+            tool_calls=result.tool_calls if result is not None else (),
+            handoff=decision.draft.hands_off,
+            handoff_reason=decision.draft.handoff_reason,
+            error=decision.error,
         )
 
 

@@ -18,8 +18,9 @@ from hub.settings import Settings
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
-from workers import handler
-from workers.handler import Handled, handle
+from workers import history
+from workers.answer import Handled
+from workers.handler import handle
 from workers.runtime import WorkerRuntime
 
 pytestmark = pytest.mark.integration
@@ -86,7 +87,7 @@ def test_a_turn_that_cannot_be_recorded_is_still_confirmed_and_never_posted_twic
     def broken(*_args: object) -> None:
         raise ValueError("a bug in the turn record")
 
-    monkeypatch.setattr(handler, "record_turn", broken)
+    monkeypatch.setattr(history, "record_turn", broken)
     runtime = make_runtime()  # type: ignore[operator]
     assert handle(runtime, inbound("Qual o horário de funcionamento?", 7)).status == "replied"
     assert runtime.locks.holder(3, 50) is None

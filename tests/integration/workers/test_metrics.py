@@ -18,6 +18,7 @@ import redis
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from hub.conversation.decision import failure_kind
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import CrewError, ModelError
 from hub.queue import create_celery, queue_keys
@@ -28,7 +29,6 @@ from tests.e2e.conftest import SECRET, message_created, post_signed
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 from workers import tasks
-from workers.handler import failure_kind, handoff_kind
 from workers.runtime import WorkerRuntime
 
 pytestmark = pytest.mark.integration
@@ -197,10 +197,3 @@ def test_a_crew_failure_is_named_by_what_went_wrong() -> None:
     assert failure_kind(ModelError("HTTP 500")) == "model_error"
     assert failure_kind(RuntimeError("provider said no")) == "model_error"
     assert failure_kind(CrewError("empty reply")) == "crew_error"
-
-
-def test_a_handoff_is_named_by_who_asked_for_it() -> None:
-    assert handoff_kind("regra emergencia") == "rule"
-    assert handoff_kind("o cliente pediu atendimento humano ('atendente')") == "customer_asked"
-    assert handoff_kind("falha ao gerar resposta: APITimeoutError: timed out") == "failure"
-    assert handoff_kind("reclamação formal") == "crew"

@@ -1,0 +1,140 @@
+"""What a turn does, decided in one place: the worker, `chatwootai chat` and `chatwootai test`.
+
+    domain rule ("dor no peito")          → its reply, a handoff, no model call
+    the customer asks for a person        → the handoff (or after-hours) message
+    a short yes after the bot offered one → the same, when the last reply was a miss
+    otherwise the crew                    → its reply, or the handoff it asked for
+        raises                            → the domain's fallback message, a handoff
+        a tool's system failed            → the same: a reply without the data may be wrong
+        "I don't know" (`messages.unknown`)→ a miss; at `handoff.max_failures` in a row,
+                                            a person takes over instead
+
+The function is pure but for the crew, which the caller passes in (`CrewRun`):
+each caller reads the conversation's state its own way (Redis and SQL, a
+terminal session, a story) and keeps what the decision says (`Decision.misses`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from hub.conversation.handoff import accepts_offer, handoff_message
+from hub.conversation.handoff import decide as decide_handoff
+from hub.domains.domain import Domain
+from hub.exceptions import ChatwootAIError, ModelError, ModelTimeoutError
+from hub.turn import Decision, Draft, HubResult, Turn
+
+CrewRun = Callable[[Turn], HubResult]
+"""Runs the domain's HubCrew on a turn (`HubCrew.run`)."""
+
+FAILURE_REASON = "falha ao gerar resposta"
+"""How a handoff caused by a crew failure starts its reason."""
+UNANSWERED_REASON = "o bot não soube responder"
+"""How a handoff after repeated misses starts its reason."""
+
+
+def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Decision:
+    """The decision for `turn`; never raises for what the crew or a model did.
+
+    `misses`: the conversation's unanswered turns in a row before this one.
+    """
+    offered = misses > 0 and accepts_offer(turn.message)
+    rule = decide_handoff(domain, turn.message, turn.now, human_offered=offered)
+    if rule is not None:
+        draft = Draft(rule.reply, handoff_reason=rule.reason, urgent=rule.urgent, kind=rule.kind)
+        return Decision(draft, routed_by="rule", misses=misses)
+    try:
+        result = crew(turn)
+    except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
+        described = f"{type(error).__name__}: {str(error)[:300]}"
+        draft = Draft(
+            domain.spec.messages.fallback,
+            handoff_reason=f"{FAILURE_REASON}: {described}",
+            kind="failure",
+        )
+        return Decision(
+            draft, misses=misses, failure=failure_kind(error), error=described, exception=error
+        )
+    if result.tool_failures:
+        reason = f"{FAILURE_REASON}: ferramenta indisponível: {'; '.join(result.tool_failures)}"
+        draft = Draft(domain.spec.messages.fallback, handoff_reason=reason, kind="failure")
+        return Decision(
+            draft,
+            route=result.route,
+            routed_by=result.routed_by,
+            result=result,
+            misses=misses,
+            failure="tool_error",
+        )
+    answered = Decision(
+        Draft(
+            result.reply,
+            handoff_reason=result.handoff_reason,
+            urgent=result.urgent,
+            kind=None
+            if result.handoff_reason is None
+            else ("plugin" if result.routed_by == "plugin" else "crew"),
+        ),
+        route=result.route,
+        routed_by=result.routed_by,
+        result=result,
+    )
+    if answered.draft.hands_off:
+        return replace(answered, misses=misses)
+    if not is_miss(domain, answered.draft.text):
+        return answered  # a real answer: the count starts again
+    return _after_a_miss(domain, turn, answered, misses + 1)
+
+
+@dataclass
+class Session:
+    """What a worker keeps of a conversation between turns (in Redis and the store),
+    kept in memory by the callers that have neither: `chatwootai chat` and the stories."""
+
+    id: int
+    history: list[tuple[str, str]] = field(default_factory=list)
+    route: str | None = None
+    misses: int = 0
+
+    def after(self, text: str, decision: Decision) -> None:
+        """Keep what the turn leaves: its texts, its route, the count of misses."""
+        self.history += [("customer", text), ("bot", decision.draft.text)]
+        self.route = decision.recorded_route
+        self.misses = decision.misses
+
+
+def is_miss(domain: Domain, reply: str) -> bool:
+    """The reply is the domain's "I don't know" (which offers a person)."""
+    return reply.strip() == domain.spec.messages.unknown
+
+
+def _after_a_miss(domain: Domain, turn: Turn, decision: Decision, misses: int) -> Decision:
+    """A miss is said, unless it is the `handoff.max_failures`-th in a row: then a
+    person takes over instead of the bot saying it once more."""
+    draft = decision.draft
+    if misses >= domain.spec.handoff.max_failures:
+        draft = Draft(
+            handoff_message(domain, turn.now),
+            handoff_reason=f"{UNANSWERED_REASON} {misses} vezes seguidas",
+            kind="unanswered",
+        )
+    return replace(decision, draft=draft, misses=misses, miss=True)
+
+
+def failure_kind(error: BaseException) -> str:
+    """The metrics label of a crew failure: model_timeout, model_error or crew_error.
+
+    CrewAI wraps provider errors (openai.APITimeoutError inside a ConnectionError,
+    httpx.ReadTimeout under that), so the whole cause chain is searched for a timeout.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, TimeoutError | ModelTimeoutError) or "Timeout" in type(link).__name__:
+            return "model_timeout"
+        link = link.__cause__ or link.__context__
+    if isinstance(error, ChatwootAIError) and not isinstance(error, ModelError):
+        return "crew_error"
+    return "model_error"

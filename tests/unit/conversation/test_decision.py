@@ -1,0 +1,155 @@
+"""The one decision of a turn: rules, requests, offers, misses and the crew, with a stand-in crew.
+
+The crew is the decision's only input that is not data, so these tests pass a
+function in its place; the real HubCrew is exercised by the worker, chat and
+story tests (tests/integration/workers/test_one_decision.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hub.conversation.decision import FAILURE_REASON, UNANSWERED_REASON, decide, failure_kind
+from hub.domains.domain import Domain
+from hub.domains.registry import DomainRegistry
+from hub.exceptions import CrewError, ModelTimeoutError
+from hub.turn import HubResult, Turn
+from tests.conftest import SAMPLE_DOMAINS
+
+OPEN_HOURS = datetime(2026, 11, 26, 10, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))  # Thursday
+
+
+@pytest.fixture(scope="module")
+def registry() -> DomainRegistry:
+    return DomainRegistry(SAMPLE_DOMAINS)
+
+
+@pytest.fixture
+def health(registry: DomainRegistry) -> Domain:
+    return registry.get("health")
+
+
+def replying(text: str, **fields: object) -> Callable[[Turn], HubResult]:
+    """A crew that answers `text` (and counts its calls in `.calls`)."""
+
+    def crew(turn: Turn) -> HubResult:
+        crew.calls.append(turn)  # type: ignore[attr-defined]
+        return HubResult(
+            reply=text,
+            route=str(fields.get("route", "support")),
+            routed_by="classifier",
+            route_confidence=1.0,
+            crew_seconds=0.01,
+            handoff_reason=fields.get("handoff_reason"),  # type: ignore[arg-type]
+            tool_failures=tuple(fields.get("tool_failures", ())),  # type: ignore[call-overload]
+            usage={"prompt_tokens": 10, "completion_tokens": 5},
+        )
+
+    crew.calls = []  # type: ignore[attr-defined]
+    return crew
+
+
+def raising(error: Exception) -> Callable[[Turn], HubResult]:
+    def crew(turn: Turn) -> HubResult:
+        raise error
+
+    return crew
+
+
+def turn(text: str) -> Turn:
+    return Turn(message=text, now=OPEN_HOURS)
+
+
+def test_an_emergency_is_answered_by_its_rule_without_running_the_crew(health: Domain) -> None:
+    crew = replying("never said")
+    decision = decide(health, turn("Estou com dor no peito e falta de ar"), crew)
+    assert "192" in decision.draft.text  # SAMU
+    assert decision.draft.hands_off and decision.draft.kind == "rule"
+    assert decision.draft.urgent
+    assert not decision.crew_ran and crew.calls == []  # type: ignore[attr-defined]
+    assert decision.recorded_route == "handoff"
+
+
+def test_asking_for_a_person_hands_off_with_the_handoff_message(health: Domain) -> None:
+    decision = decide(health, turn("quero falar com um atendente"), replying("never said"))
+    assert decision.draft.kind == "customer_asked"
+    assert decision.draft.text == health.spec.messages.handoff
+
+
+def test_a_real_answer_resets_the_count_of_misses(health: Domain) -> None:
+    decision = decide(health, turn("Vocês aceitam Hapvida?"), replying("Sim."), misses=1)
+    assert decision.draft.text == "Sim." and not decision.draft.hands_off
+    assert decision.misses == 0 and not decision.miss
+    assert decision.recorded_route == "support"
+    assert decision.usage == {"prompt_tokens": 10, "completion_tokens": 5}
+
+
+def test_a_first_miss_is_said_and_counted(health: Domain) -> None:
+    unknown = health.spec.messages.unknown
+    decision = decide(health, turn("vocês vendem bicicletas?"), replying(unknown))
+    assert decision.draft.text == unknown and not decision.draft.hands_off
+    assert decision.miss and decision.misses == 1
+    assert decision.foldable
+
+
+def test_the_second_miss_in_a_row_hands_off_instead(health: Domain) -> None:
+    unknown = health.spec.messages.unknown
+    decision = decide(health, turn("e patinetes?"), replying(unknown), misses=1)
+    assert decision.draft.kind == "unanswered"
+    assert decision.draft.handoff_reason == f"{UNANSWERED_REASON} 2 vezes seguidas"
+    assert decision.draft.text == health.spec.messages.handoff
+    assert decision.miss and decision.misses == 2
+    assert decision.foldable  # newer messages still send it back to the crew
+
+
+def test_a_short_yes_after_a_miss_accepts_the_offer_of_a_person(health: Domain) -> None:
+    crew = replying("never said")
+    decision = decide(health, turn("sim, por favor"), crew, misses=1)
+    assert decision.draft.kind == "customer_asked"
+    assert "aceitou a oferta" in (decision.draft.handoff_reason or "")
+    assert crew.calls == []  # type: ignore[attr-defined]
+
+
+def test_a_short_yes_with_no_offer_goes_to_the_crew(health: Domain) -> None:
+    decision = decide(health, turn("sim, por favor"), replying("Certo!"), misses=0)
+    assert decision.draft.text == "Certo!" and not decision.draft.hands_off
+
+
+def test_a_crew_that_raises_ends_in_the_fallback_and_a_handoff(health: Domain) -> None:
+    decision = decide(health, turn("Qual o endereço?"), raising(ModelTimeoutError("slow")))
+    assert decision.draft.text == health.spec.messages.fallback
+    assert decision.draft.kind == "failure"
+    assert (decision.draft.handoff_reason or "").startswith(f"{FAILURE_REASON}: ")
+    assert decision.failure == "model_timeout"
+    assert decision.error == "ModelTimeoutError: slow"
+    assert not decision.foldable
+
+
+def test_a_failed_tool_ends_in_the_fallback_and_a_handoff_keeping_the_route(
+    health: Domain,
+) -> None:
+    crew = replying("Seu horário é às 10h.", route="scheduling", tool_failures=["slots: down"])
+    decision = decide(health, turn("tem horário amanhã?"), crew)
+    assert decision.draft.text == health.spec.messages.fallback
+    assert decision.draft.kind == "failure" and decision.failure == "tool_error"
+    assert "ferramenta indisponível: slots: down" in (decision.draft.handoff_reason or "")
+    assert decision.route == "scheduling" and decision.recorded_route == "handoff"
+
+
+def test_a_crew_that_asks_for_a_person_keeps_the_count_of_misses(health: Domain) -> None:
+    crew = replying("Vou chamar a equipe.", handoff_reason="reclamação formal")
+    decision = decide(health, turn("quero reclamar"), crew, misses=1)
+    assert decision.draft.kind == "crew" and decision.misses == 1
+    assert not decision.foldable
+
+
+def test_a_crew_failure_is_named_by_what_went_wrong() -> None:
+    wrapped = ConnectionError("Failed to connect: Request timed out.")
+    wrapped.__cause__ = TimeoutError("timed out")
+    assert failure_kind(wrapped) == "model_timeout"
+    assert failure_kind(CrewError("empty reply")) == "crew_error"
+    assert failure_kind(RuntimeError("provider said no")) == "model_error"

@@ -1,0 +1,193 @@
+"""One burst's turn in a worker: the I/O around one decision.
+
+    human took over?                 → stay silent
+    a saved draft?                   → a retry: carry it out, the crew does not run again
+    decide (hub.conversation.decision) from the burst, the history and the miss count
+    the customer wrote while it ran? → run again with the newer messages (at most twice)
+    a handoff                        → its calls, step by step; the bot goes silent
+    a reply                          → last checks and the reply record's claim (one round
+                                       trip), post, record the turn, close it
+
+What the turn decided is saved as a draft (keyed by the burst's last message)
+when Chatwoot fails, and before a handoff's several calls, so a retry carries
+out the same decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import structlog
+
+from hub.conversation.decision import decide, is_miss
+from hub.conversation.inbound import InboundMessage
+from hub.conversation.lock import ConversationLock
+from hub.domains.domain import Domain
+from hub.exceptions import ChatwootAPIError, DomainNotFoundError
+from hub.turn import Decision, Draft, Turn
+from workers.delivery import hand_off, post_reply
+from workers.history import read_history, record
+from workers.runtime import WorkerRuntime
+
+log = structlog.get_logger(__name__)
+
+Status = Literal["replied", "handed_off", "duplicate", "silent", "busy", "deferred"]
+
+MAX_FOLDS = 2
+"""Times a turn is run again because the customer wrote while it ran; after that the
+reply is posted and the newer messages get their own turn (a reply, late, beats none)."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one message (or of the burst it was answered with)."""
+
+    status: Status
+    route: str | None = None
+    reason: str = ""
+    messages: int = 1
+    """How many customer messages the turn answered."""
+    recheck: InboundMessage | None = None
+    delay: float = 0.0
+    """`deferred`: the customer is still typing; `recheck` comes back in `delay` seconds."""
+
+
+@dataclass(frozen=True)
+class Burst:
+    """The messages one turn answers, and what the worker knows of them already."""
+
+    messages: Sequence[InboundMessage]
+    from_mailbox: bool
+    """False for a message answered on its own (not found in the mailbox)."""
+    taken_over: bool
+    draft: Draft | None
+    """The draft saved for the last message by an earlier attempt."""
+
+    @property
+    def last(self) -> InboundMessage:
+        return self.messages[-1]
+
+    @property
+    def text(self) -> str:
+        """The customer's messages as one prompt."""
+        return "\n".join(m.text for m in self.messages if m.text)
+
+
+Ending = Handled | Literal["folded", "lost"]
+"""A turn's end: what became of the burst; or `folded`, the customer wrote while the
+crew ran (run the turn again with the newer messages); or `lost`, another worker owns
+the conversation now and answers what is left."""
+
+
+def answer(runtime: WorkerRuntime, burst: Burst, lock: ConversationLock, *, folds: int) -> Ending:
+    """One turn for a burst: decide, deliver, and take the burst out of the mailbox."""
+    last, size = burst.last, len(burst.messages)
+    domain = domain_of(runtime, last)
+    if burst.taken_over:
+        close(runtime, burst, lock)
+        return Handled("silent", reason="a human agent has taken over", messages=size)
+    draft, decision, fold_above = burst.draft, None, None
+    if draft is None:  # the first attempt: a retry carries out a saved draft
+        runtime.middleware.turn_started(domain, burst.messages)
+        decision = _decide(runtime, domain, burst)
+        runtime.middleware.decided(domain, last, decision)
+        if decision.foldable and _may_fold(domain, burst, folds):
+            if not decision.miss:  # looked at with the claim, in the same round trip
+                fold_above = size
+            elif runtime.mailbox.size(last.account_id, last.conversation_id) > size:
+                return _folded()  # looked at now: a turn answered again is no miss
+        if decision.miss:
+            runtime.misses.add(last.account_id, last.conversation_id)
+        draft = decision.draft
+        if draft.hands_off:  # several calls to come: keep the decision
+            runtime.replies.save_draft(last.account_id, last.message_id, draft)
+    route = decision.recorded_route if decision is not None else None
+    usage = decision.usage if decision is not None else {}
+    if draft.hands_off:
+        if not lock.held:
+            return "lost"
+        hand_off(runtime, domain, last, draft)
+        record(runtime, domain, burst.messages, draft, "handoff", usage)
+        close(runtime, burst, lock)
+        return Handled("handed_off", reason=draft.handoff_reason or "", messages=size)
+    passage = runtime.gate.before_post(lock, last, fold_above=fold_above)
+    if passage == "newer":
+        return _folded()
+    if passage in ("lost", "in_progress"):  # or a worker that died mid-post < 60 s ago
+        return "lost"
+    if passage == "posted":
+        close(runtime, burst, lock)
+        return Handled("duplicate", reason="reply already posted", messages=size)
+    if passage == "taken_over":
+        close(runtime, burst, lock)
+        return Handled("silent", reason="a human agent took over while the crew ran", messages=size)
+    try:
+        post_reply(runtime, domain, last, draft)
+    except ChatwootAPIError:
+        # The retry posts this same text instead of running the crew again.
+        runtime.replies.save_draft(last.account_id, last.message_id, draft)
+        runtime.replies.release(last.account_id, last.message_id)
+        raise
+    runtime.middleware.replied(domain, last, "answer")
+    record(runtime, domain, burst.messages, draft, route, usage)
+    close(runtime, burst, lock, reset_misses=not is_miss(domain, draft.text))
+    return Handled("replied", route=route, messages=size)
+
+
+def _decide(runtime: WorkerRuntime, domain: Domain, burst: Burst) -> Decision:
+    """The decision for the burst, from the history in the store and the miss count."""
+    last = burst.last
+    history, previous_route = read_history(runtime, domain, last)
+    turn = Turn(
+        message=burst.text,
+        history=history,
+        previous_route=previous_route,
+        customer_name=last.contact_name or "",
+        channel=last.channel or "",
+        account_id=last.account_id,
+        conversation_id=last.conversation_id,
+    )
+    misses = runtime.misses.count(last.account_id, last.conversation_id)
+    return decide(domain, turn, runtime.factory.hub(domain.id).run, misses=misses)
+
+
+def _may_fold(domain: Domain, burst: Burst, folds: int) -> bool:
+    """Whether newer messages may still join this burst: it came from the mailbox, has
+    room for more, and was not sent back to the crew too often already."""
+    return (
+        burst.from_mailbox
+        and folds < MAX_FOLDS
+        and len(burst.messages) < domain.spec.conversation.max_burst_messages
+    )
+
+
+def _folded() -> Literal["folded"]:
+    log.info("customer wrote while the crew ran; answering again with the new messages")
+    return "folded"
+
+
+def close(
+    runtime: WorkerRuntime, burst: Burst, lock: ConversationLock, *, reset_misses: bool = False
+) -> None:
+    """The burst is answered: every message's reply record says so; the mailbox drops it
+    (and, for a real answer, the conversation's count of misses); the lock goes if
+    nothing else waits. One round trip, the turn's last: its record is in the store
+    already, so the next turn, whoever takes it, has it in its history."""
+    last = burst.last
+    runtime.gate.close(
+        lock,
+        list(burst.messages),
+        trim=len(burst.messages) if burst.from_mailbox else 0,
+        forget=[runtime.misses.key(last.account_id, last.conversation_id)] if reset_misses else [],
+    )
+
+
+def domain_of(runtime: WorkerRuntime, message: InboundMessage) -> Domain:
+    """The message's domain; the default one when it is gone since the message was queued."""
+    try:
+        return runtime.registry.get(message.domain)
+    except DomainNotFoundError:
+        log.warning("domain gone since queued; using the default", domain=message.domain)
+        return runtime.registry.get("default")

@@ -1,0 +1,86 @@
+"""The conversation's turns in the store: read for the prompt, written after the post.
+
+A store outage never blocks a reply: the history is then empty, and a turn that
+cannot be recorded is logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.conversation.inbound import InboundMessage
+from hub.crews.llm import turn_cost
+from hub.domains.domain import Domain
+from hub.store.conversations import TurnRecord, recent, record_turn
+from hub.store.database import connection_scope
+from hub.turn import Draft
+from workers.runtime import WorkerRuntime
+
+log = structlog.get_logger(__name__)
+
+
+def read_history(
+    runtime: WorkerRuntime, domain: Domain, message: InboundMessage
+) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """The conversation's last turns for the prompt and the last turn's route; none if
+    the store is unavailable."""
+    try:
+        with connection_scope(runtime.factory.engine, read_only=True) as connection:
+            turns, route = recent(
+                connection,
+                domain.id,
+                message.account_id,
+                message.conversation_id,
+                turns=domain.spec.conversation.history_turns,
+            )
+            return tuple(turns), route
+    except SQLAlchemyError as error:
+        log.warning("conversation history unavailable", error=str(error)[:200])
+        return (), None
+
+
+def record(
+    runtime: WorkerRuntime,
+    domain: Domain,
+    burst: Sequence[InboundMessage],
+    draft: Draft,
+    route: str | None,
+    usage: dict[str, object],
+) -> None:
+    """Keep the turn for the next prompt's history.
+
+    A burst is one turn, filed under its last message, with the customer's texts joined.
+    It runs after the post and before the turn is closed (confirmed, out of the
+    mailbox): whatever goes wrong here is logged, never raised, or the posted reply
+    would stay unconfirmed and its burst be answered again.
+    """
+    try:
+        last = burst[-1]
+        turn = TurnRecord(
+            domain=domain.id,
+            account_id=last.account_id,
+            conversation_id=last.conversation_id,
+            message_id=last.message_id,
+            customer_text="\n".join(m.text for m in burst),
+            reply_text=draft.text,
+            route=route,
+            latency_ms=int((time.time() - last.received_at) * 1000),
+            prompt_tokens=_tokens(usage, "prompt_tokens"),
+            completion_tokens=_tokens(usage, "completion_tokens"),
+            cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
+        )
+        with connection_scope(runtime.factory.engine) as connection:
+            record_turn(connection, turn)
+    except SQLAlchemyError as error:
+        log.warning("turn not recorded", error=str(error)[:200])
+    except Exception:
+        log.exception("turn not recorded")
+
+
+def _tokens(usage: dict[str, object], name: str) -> int | None:
+    value = usage.get(name)
+    return int(value) if isinstance(value, int | float) else None
