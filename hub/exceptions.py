@@ -109,6 +109,11 @@ class DomainNotFoundError(ChatwootAIError):
         super().__init__(f"no domain {domain_id!r}{hint}")
 
 
+class ScriptError(ChatwootAIError):
+    """Raised when a Lua script file cannot be loaded: it is missing, its header is
+    malformed, or it includes a file that is not there or is not a rule."""
+
+
 class ServiceUnavailableError(ChatwootAIError):
     """Raised when a required service (Redis, the database) cannot be reached."""
 

@@ -12,13 +12,14 @@ together, in three Lua scripts:
   lock and, holding it, read the mailbox and the takeover mark.
 - `before_post`: is the lock still ours, did the customer write while the crew
   ran, did a human take over? If none of these, claim the reply record
-  (`replies.CLAIM_LUA`, run inside the same script).
+  (the rule in `lua/claim_reply.lua`, run inside the same script).
 - `close`: the burst is answered. Its reply records say `posted`, the mailbox
-  drops it, and the lock goes if the mailbox is now empty (`RELEASE_IF_DRAINED_LUA`).
+  drops it, and the lock goes if the mailbox is now empty (`lua/release_if_drained.lua`).
 
 Being scripts, they are also atomic: no other worker, receiver or agent event
 can slip between the checks and the claim, or between the answer being recorded
-and the lock being let go.
+and the lock being let go. They are `lua/gate_open.lua`, `lua/gate_before_post.lua`
+and `lua/gate_close.lua`, loaded by `hub.conversation.scripts`.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from typing import Literal, cast
 
 import redis
 
+from hub.conversation import scripts
 from hub.conversation.inbound import InboundMessage
-from hub.conversation.lock import RELEASE_IF_DRAINED_LUA, ConversationLock, ConversationLocks
+from hub.conversation.lock import ConversationLock, ConversationLocks
 from hub.conversation.mailbox import READ_LIMIT, Mailbox
 from hub.conversation.replies import (
-    CLAIM_LUA,
     RECORD_TTL_SECONDS,
     STALE_POSTING_SECONDS,
     ReplyLedger,
@@ -42,46 +43,6 @@ from hub.conversation.replies import (
 )
 from hub.conversation.takeover import Takeover
 from hub.turn import Draft
-
-_OPEN = """
-if redis.call('get', KEYS[1]) == 'posted' then return {1} end
-local draft = redis.call('get', KEYS[2])
-if not redis.call('set', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {0, draft, 0}
-end
-return {0, draft, 1, redis.call('exists', KEYS[5]),
-        redis.call('lrange', KEYS[4], 0, tonumber(ARGV[3]) - 1)}
-"""
-"""KEYS: reply record, draft, lock, mailbox, takeover mark.
-ARGV: lock token, lock TTL (ms), mailbox read limit."""
-
-_BEFORE_POST = (
-    """
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return 'lost' end
-local fold_above = tonumber(ARGV[2])
-if fold_above >= 0 and redis.call('llen', KEYS[2]) > fold_above then return 'newer' end
-if redis.call('exists', KEYS[3]) == 1 then return 'taken_over' end
-local record_key, now, stale, ttl = KEYS[4], ARGV[3], ARGV[4], ARGV[5]
-"""
-    + CLAIM_LUA
-)
-"""KEYS: lock, mailbox, takeover mark, reply record.
-ARGV: lock token, mailbox size above which the customer wrote meanwhile (-1: do not
-look), now, stale posting seconds, record TTL."""
-
-_CLOSE = (
-    """
-local records = tonumber(ARGV[3])
-for i = 3, 2 + records do redis.call('set', KEYS[i], 'posted', 'EX', ARGV[4]) end
-if tonumber(ARGV[2]) > 0 then redis.call('ltrim', KEYS[2], ARGV[2], -1) end
-for i = 3 + records, #KEYS do redis.call('del', KEYS[i]) end
-local lock_key, mailbox_key, token = KEYS[1], KEYS[2], ARGV[1]
-"""
-    + RELEASE_IF_DRAINED_LUA
-)
-"""KEYS: lock, mailbox, the burst's reply records, then keys the turn made obsolete.
-ARGV: lock token, mailbox entries to drop (the burst, 0 when it was not read from
-the mailbox), how many reply records, record TTL."""
 
 Passage = Literal["claimed", "posted", "in_progress", "lost", "newer", "taken_over"]
 """What `before_post` found: go ahead and post (`claimed`); already `posted`; another
@@ -110,9 +71,9 @@ class TurnGate:
 
     def __init__(self, client: redis.Redis, locks: ConversationLocks) -> None:
         self.locks = locks
-        self._open = client.register_script(_OPEN)
-        self._before_post = client.register_script(_BEFORE_POST)
-        self._close = client.register_script(_CLOSE)
+        self._open = scripts.register(client, "gate_open")
+        self._before_post = scripts.register(client, "gate_before_post")
+        self._close = scripts.register(client, "gate_close")
 
     def open(self, message: InboundMessage) -> Opening:
         """Take the conversation for `message`, unless its reply was already posted."""

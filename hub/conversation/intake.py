@@ -6,7 +6,8 @@ Redis: whether a human has taken the conversation over
 accepted (`hub.conversation.dedupe`), and which domain the conversation belongs
 to (`hub.domains.manager`). Asked one by one, those were three round trips on
 the path Chatwoot waits on (a busy receiver spends most of a webhook waiting for
-Redis); the script below asks them at once, with the takeover rule and the
+Redis); one script (`lua/intake_arrive.lua`) asks them at once, with the takeover
+rule (`lua/takeover_holds.lua`, shared with `Takeover.observe`) and the
 all-or-nothing claim run inside Redis.
 """
 
@@ -18,31 +19,9 @@ from typing import Literal, cast
 
 import redis
 
+from hub.conversation import scripts
 from hub.conversation.dedupe import SEEN_TTL_SECONDS
-from hub.conversation.takeover import OBSERVE_LUA, Takeover
-
-_ARRIVE = (
-    "local mark_key, status = KEYS[1], ARGV[1]\n"
-    + OBSERVE_LUA
-    + """
-if taken_over then return {'taken_over'} end
-local fresh = {}
-for i = 3, #KEYS do
-  if redis.call('set', KEYS[i], '1', 'NX', 'EX', ARGV[2]) then
-    fresh[#fresh + 1] = KEYS[i]
-  else
-    if #fresh > 0 then redis.call('del', unpack(fresh)) end
-    return {'duplicate'}
-  end
-end
-return {'new', redis.call('hgetall', KEYS[2])}
-"""
-)
-"""KEYS: the takeover mark, the conversation's domain record, then the dedupe keys.
-ARGV: the conversation's status on this message, the dedupe TTL.
-
-The takeover rule is `Takeover.observe`'s own Lua (`OBSERVE_LUA`): a conversation seen
-outside `pending` after a takeover and `pending` again was given back to the bot."""
+from hub.conversation.takeover import Takeover
 
 Kind = Literal["new", "taken_over", "duplicate"]
 
@@ -63,7 +42,7 @@ class Intake:
 
     def __init__(self, client: redis.Redis, ttl_seconds: int = SEEN_TTL_SECONDS) -> None:
         self.ttl_seconds = ttl_seconds
-        self._arrive = client.register_script(_ARRIVE)
+        self._arrive = scripts.register(client, "intake_arrive")
 
     def arrive(
         self,

@@ -10,9 +10,10 @@ Redis key holding a random token:
   (every `ttl / 3`), so the lock outlives the slowest turn (two model timeouts
   and more) while a dead worker's lock expires `ttl` after its last renewal.
 - `release_if_drained`: the holder gives the lock up only when the mailbox is
-  empty, in one Lua script, so a message pushed while the holder was finishing
-  is either seen by the holder or finds the lock free. That atomic check is what
-  lets a worker that finds the lock taken simply leave.
+  empty, in one Lua script (the rule in `lua/release_if_drained.lua`), so a
+  message pushed while the holder was finishing is either seen by the holder or
+  finds the lock free. That atomic check is what lets a worker that finds the
+  lock taken simply leave.
 - A holder that loses its lock (a renewal found another token: the process was
   frozen longer than the TTL) stops before posting; the new holder answers.
 
@@ -30,38 +31,13 @@ import redis
 import structlog
 
 from hub import defaults
+from hub.conversation import scripts
 
 log = structlog.get_logger(__name__)
 
 LOCK_TTL_SECONDS = 30.0
 """A held lock lives this long past its last renewal: how soon a dead worker's
 conversation is free again. Renewals every third of it survive a missed beat."""
-
-_RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return -1
-"""
-
-RELEASE_IF_DRAINED_LUA = """
-if redis.call('get', lock_key) ~= token then return -1 end
-if redis.call('llen', mailbox_key) > 0 then return 0 end
-redis.call('del', lock_key)
-return 1
-"""
-"""The release rule, in Lua: 1 released, 0 kept (the mailbox holds more), -1 lost.
-Run here and at the end of `hub.conversation.gate`'s closing script. Expects
-`lock_key`, `mailbox_key` and `token` in scope."""
-
-_RELEASE_IF_DRAINED = (
-    "local lock_key, mailbox_key, token = KEYS[1], KEYS[2], ARGV[1]\n" + RELEASE_IF_DRAINED_LUA
-)
-
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 
 class ConversationLock:
@@ -93,8 +69,8 @@ class ConversationLock:
         return self.settle(int(cast(int, result)))
 
     def settle(self, result: int) -> bool:
-        """Take in what `RELEASE_IF_DRAINED_LUA` answered, wherever it ran: True when
-        the lock is no longer ours (released, or found lost)."""
+        """Take in what the rule in `lua/release_if_drained.lua` answered, wherever it
+        ran: True when the lock is no longer ours (released, or found lost)."""
         if result == 0:
             return False
         self._done(lost=result < 0)
@@ -121,9 +97,9 @@ class ConversationLocks:
     def __init__(self, client: redis.Redis, ttl_seconds: float = LOCK_TTL_SECONDS) -> None:
         self.redis = client
         self.ttl_ms = int(ttl_seconds * 1000)
-        self.renew_script = client.register_script(_RENEW)
-        self.release_drained = client.register_script(_RELEASE_IF_DRAINED)
-        self.release_script = client.register_script(_RELEASE)
+        self.renew_script = scripts.register(client, "lock_renew")
+        self.release_drained = scripts.register(client, "lock_release_if_drained")
+        self.release_script = scripts.register(client, "lock_release")
         self._held: weakref.WeakSet[ConversationLock] = weakref.WeakSet()
         self._guard = threading.Lock()
         self._wake = threading.Event()

@@ -34,31 +34,11 @@ Step = tuple[str, Callable[[], object]]
 """One call of a multi-call action, by the name it is recorded under."""
 
 
-CLAIM_LUA = """
-local record = redis.call('get', record_key)
-if not record then
-  redis.call('set', record_key, 'posting:' .. now, 'EX', ttl)
-  return 'claimed'
-end
-if record == 'posted' then return 'posted' end
-local started = tonumber(string.match(record, '^posting:(.+)$') or '') or 0
-if tonumber(now) - started > tonumber(stale) then
-  redis.call('set', record_key, 'posting:' .. now, 'EX', ttl)
-  return 'claimed'
-end
-return 'in_progress'
-"""
-"""The claim rule, in Lua, run by `hub.conversation.gate` after its checks (the lock is
-still ours, nothing newer, no human): `claimed` (go ahead and post), `posted` (already
-done) or `in_progress`. A stale claim of a dead worker is taken over atomically, so two
-workers that find it stale at once cannot both post. Expects `record_key`, `now`,
-`stale` (seconds) and `ttl` (seconds) in scope."""
-
-
 class ReplyLedger:
     """Reply records and drafts in Redis: released after a failed post, read by retries.
 
-    Claims and confirmations run in `hub.conversation.gate`'s scripts."""
+    Claims and confirmations run in `hub.conversation.gate`'s scripts; the claim rule
+    is `lua/claim_reply.lua`."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client

@@ -8,7 +8,8 @@ so a reply generated while the human stepped in is not sent.
 Agent bots often get conversation events without an account, so the status
 seen on later messages also counts: once a taken-over conversation has been
 seen `open`/`resolved`/`snoozed`, a message in it that is `pending` again means
-Chatwoot gave it back (`observe`).
+Chatwoot gave it back (`observe`). That rule is `lua/takeover_holds.lua`, which
+the receiver's arrival script (`hub.conversation.intake`) runs too.
 
 Key: `chatwootai:takeover:{account_id}:{conversation_id}`, a hash with `reason`
 and `left_pending`; TTL 30 days like the conversation's domain.
@@ -21,29 +22,7 @@ from typing import cast
 import redis
 
 from hub import defaults
-
-OBSERVE_LUA = """
-local taken_over = false
-local left = redis.call('hget', mark_key, 'left_pending')
-if left then
-  if status ~= 'pending' then
-    if left ~= '1' then redis.call('hset', mark_key, 'left_pending', '1') end
-    taken_over = true
-  elseif left == '1' then
-    redis.call('del', mark_key)
-  else
-    taken_over = true
-  end
-end
-"""
-"""The takeover rule, in Lua: `Takeover.observe` runs it alone, `hub.conversation.intake`
-before its dedupe claim. Expects `mark_key` and `status` in scope; sets `taken_over`."""
-
-_OBSERVE = (
-    "local mark_key, status = KEYS[1], ARGV[1]\n"
-    + OBSERVE_LUA
-    + "if taken_over then return 1 end\nreturn 0\n"
-)
+from hub.conversation import scripts
 
 
 class Takeover:
@@ -54,7 +33,7 @@ class Takeover:
     ) -> None:
         self.redis = client
         self.ttl_seconds = ttl_seconds
-        self._observe = client.register_script(_OBSERVE)
+        self._observe = scripts.register(client, "takeover_observe")
 
     @staticmethod
     def key(account_id: int, conversation_id: int) -> str:
