@@ -64,6 +64,8 @@ class Burst:
     taken_over: bool
     draft: Draft | None
     """The draft saved for the last message by an earlier attempt."""
+    misses: int | None = None
+    """The conversation's unanswered turns in a row, when read with the lock."""
 
     @property
     def last(self) -> InboundMessage:
@@ -149,7 +151,9 @@ def _decide(runtime: WorkerRuntime, domain: Domain, burst: Burst) -> Decision:
         account_id=last.account_id,
         conversation_id=last.conversation_id,
     )
-    misses = runtime.misses.count(last.account_id, last.conversation_id)
+    misses = burst.misses
+    if misses is None:
+        misses = runtime.misses.count(last.account_id, last.conversation_id)
     return decide(domain, turn, runtime.factory.hub(domain.id).run, misses=misses)
 
 

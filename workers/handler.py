@@ -134,7 +134,7 @@ def _next_burst(
     pending = runtime.mailbox.pending(account, conversation) if opening is None else opening.pending
     if include_own and not any(m.message_id == message.message_id for m in pending):
         if opening is not None:
-            return Burst([message], False, opening.taken_over, opening.draft)
+            return Burst([message], False, opening.taken_over, opening.draft, opening.misses)
         if not runtime.replies.state(account, message.message_id)[0]:
             return _burst(runtime, [message], False, None)
     if not pending:
@@ -152,7 +152,7 @@ def _next_burst(
     if wait > 0:
         return Typing(messages[-1], wait)
     if opening is not None and messages[-1].message_id == message.message_id:
-        return Burst(messages, True, opening.taken_over, opening.draft)
+        return Burst(messages, True, opening.taken_over, opening.draft, opening.misses)
     return _burst(runtime, messages, True, opening)
 
 
@@ -162,14 +162,16 @@ def _burst(
     from_mailbox: bool,
     opening: Opening | None,
 ) -> Burst:
-    """A burst whose takeover mark (unless read with the lock) and draft are read now."""
+    """A burst whose takeover mark and misses (unless read with the lock) and draft are
+    read now."""
     last = messages[-1]
     if opening is not None:
-        taken_over = opening.taken_over
+        taken_over, misses = opening.taken_over, opening.misses
     else:
         taken_over = runtime.takeover.active(last.account_id, last.conversation_id)
+        misses = None
     draft = None if taken_over else runtime.replies.state(last.account_id, last.message_id)[1]
-    return Burst(messages, from_mailbox, taken_over, draft)
+    return Burst(messages, from_mailbox, taken_over, draft, misses)
 
 
 def _leading(pending: Sequence[InboundMessage], limit: int) -> list[InboundMessage]:

@@ -35,6 +35,7 @@ from hub.conversation import scripts
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLock, ConversationLocks
 from hub.conversation.mailbox import READ_LIMIT, Mailbox
+from hub.conversation.misses import Misses
 from hub.conversation.replies import (
     RECORD_TTL_SECONDS,
     STALE_POSTING_SECONDS,
@@ -64,6 +65,8 @@ class Opening:
     """The mailbox, read while holding the lock."""
     taken_over: bool = False
     """A human owned the conversation when the lock was taken."""
+    misses: int = 0
+    """The conversation's unanswered turns in a row when the lock was taken."""
 
 
 class TurnGate:
@@ -90,6 +93,7 @@ class TurnGate:
                     lock_key,
                     Mailbox.key(account, conversation),
                     Takeover.key(account, conversation),
+                    Misses.key(account, conversation),
                 ],
                 args=[token, self.locks.ttl_ms, READ_LIMIT],
             ),
@@ -106,6 +110,7 @@ class TurnGate:
             lock=self.locks.adopt(lock_key, token),
             pending=tuple(InboundMessage.model_validate_json(item) for item in raw),
             taken_over=bool(int(cast(int, reply[3]))),
+            misses=int(cast(str, reply[5] or 0)),
         )
 
     def before_post(
