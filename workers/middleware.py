@@ -43,6 +43,9 @@ class Middleware:
     def failed(self, domain_id: str, reason: str) -> None:
         """Handling a message met `reason` (chatwoot_error, redis_error) and will retry."""
 
+    def handled(self, domain_id: str, outcome: str) -> None:
+        """A task ended: its message was `outcome` (replied, …, dead_letter)."""
+
 
 class Middlewares(Middleware):
     """Several middlewares, called in order."""
@@ -69,6 +72,10 @@ class Middlewares(Middleware):
     def failed(self, domain_id: str, reason: str) -> None:
         for member in self.members:
             member.failed(domain_id, reason)
+
+    def handled(self, domain_id: str, outcome: str) -> None:
+        for member in self.members:
+            member.handled(domain_id, outcome)
 
 
 class Metrics(Middleware):
@@ -109,6 +116,9 @@ class Metrics(Middleware):
 
     def failed(self, domain_id: str, reason: str) -> None:
         self.telemetry.count("failures", domain_id, reason)
+
+    def handled(self, domain_id: str, outcome: str) -> None:
+        self.telemetry.count("messages_handled", domain_id, outcome)
 
 
 class TurnLog(Middleware):

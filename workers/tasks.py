@@ -100,7 +100,7 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
             reason=handled.reason,
             burst=handled.messages,
         )
-        rt.telemetry.count("messages_handled", message.domain, handled.status)
+        rt.middleware.handled(message.domain, handled.status)
         return handled.status
 
 
@@ -131,6 +131,6 @@ def _dead_letter(rt: WorkerRuntime, payload: dict[str, Any], reason: str, error:
             rt.mailbox.withdraw(message)
         except redis.RedisError as failure:
             log.warning("dead letter left in its mailbox", error=str(failure))
-    rt.telemetry.count("messages_handled", str(payload.get("domain", "unknown")), "dead_letter")
+    rt.middleware.handled(str(payload.get("domain", "unknown")), "dead_letter")
     log.error("message dead-lettered", reason=reason, error=error)
     return "dead_letter"

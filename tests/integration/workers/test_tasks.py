@@ -13,6 +13,7 @@ from hub.conversation.mailbox import Mailbox
 from hub.exceptions import ChatwootAPIError
 from hub.telemetry import Telemetry
 from workers import tasks
+from workers.middleware import Metrics
 from workers.runtime import WorkerRuntime
 
 pytestmark = pytest.mark.integration
@@ -25,6 +26,7 @@ class StubRuntime:
         self.dead_letters = DeadLetters(client)
         self.mailbox = Mailbox(client)
         self.telemetry = Telemetry(client)
+        self.middleware = Metrics(self.telemetry)
 
 
 def payload(**changes: Any) -> dict[str, Any]:
