@@ -19,7 +19,13 @@ import structlog
 from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
 from hub.crews.llm import TurnModels, is_offline
-from hub.domains.vocabulary import HUB_CREW, placeholders_in
+from hub.domains.vocabulary import (
+    BOT_ENTRY,
+    CUSTOMER_ENTRY,
+    EMPTY_HISTORY,
+    HUB_CREW,
+    placeholders_in,
+)
 from hub.exceptions import CrewError
 from hub.turn import HubResult, RoutedBy, Turn, TurnContext
 
@@ -158,7 +164,7 @@ class HubCrew:
         spec = self.domain.spec
         now = turn.now or datetime.now(ZoneInfo(spec.timezone))
         history = "\n".join(
-            f"{'Cliente' if role == 'customer' else 'Atendente'}: {text}"
+            f"{CUSTOMER_ENTRY if role == 'customer' else BOT_ENTRY}: {text}"
             for role, text in turn.history
         )
         routes = "\n".join(
@@ -166,7 +172,7 @@ class HubCrew:
         )
         return {
             "message": turn.message,
-            "history": history or "(início da conversa)",
+            "history": history or EMPTY_HISTORY,
             "customer_name": turn.customer_name or "cliente",
             "channel": turn.channel or "chat",
             "business_name": spec.name,
