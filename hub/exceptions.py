@@ -89,6 +89,13 @@ class InheritanceError(ConfigurationError):
     """Raised when `extends` names a missing domain or forms a cycle."""
 
 
+class PromptLabelWarning(ConfigurationError):
+    """A crew task whose prompt labels the offline model would not find (the label before
+    `{message}`, the one above `{history}`). Never raised: `chatwootai domains validate`
+    reports it as a warning, since a real model reads any wording and the domain stays
+    valid (`hub.domains.labels`)."""
+
+
 class DomainInvalidError(ChatwootAIError):
     """Raised when a domain has one or more configuration errors; holds all of them."""
 

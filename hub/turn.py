@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
 
 RoutedBy = Literal["classifier", "follow_up", "llm", "default", "plugin"]
 """Who chose the crew's route: the router, a short reply to the bot's question, the
@@ -39,19 +40,201 @@ class Turn:
     """The route of the conversation's last turn, if it is known."""
 
 
+# --- What the tools return, as data ------------------------------------------------------
+#
+# A tool records one ToolResult per call on the turn's context (`TurnContext.returned`),
+# beside the text CrewAI shows the model. `ToolResult.data` is one of the shapes below,
+# each named by its `kind`; the built-in offline model (`hub.offline`) answers from it
+# instead of reading the text back. Fields named `line` or `problem` are the tool's own
+# wording, quoted as they are; every decision is made from the other fields.
+
+
+@dataclass(frozen=True)
+class OrderData:
+    """`order` (`order_status`): an order looked up by its number.
+
+    `found` is False when no order has that number, or the number is malformed;
+    `status` is the state as the customer reads it ("saiu para entrega").
+    """
+
+    kind: ClassVar[str] = "order"
+
+    number: str
+    found: bool
+    status: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ProductData:
+    """One catalogue item; `line` is how the tool wrote it ("SKU — name — R$ price — stock")."""
+
+    sku: str
+    name: str
+    price: Decimal
+    stock: int
+    line: str
+    restock_note: str = ""
+
+
+@dataclass(frozen=True)
+class ProductsData:
+    """`products` (`product_search`, `product_lookup`): the items found for `query`
+    (search words or a SKU), best first; empty when none matched."""
+
+    kind: ClassVar[str] = "products"
+
+    query: str
+    items: tuple[ProductData, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlotData:
+    """One free slot; `line` is how the tool wrote it ("sexta-feira, 04/12/2026 às 08:00 —
+    Dra. Carla Mendes (Dermatologia)"). `starts_at` is aware, in the domain's time zone."""
+
+    starts_at: datetime
+    professional: str
+    specialty: str
+    line: str
+
+
+@dataclass(frozen=True)
+class SlotsData:
+    """`slots` (`appointment_slots`): free slots of `who`, preferably at `when`.
+
+    `matched` is False when no professional or specialty is `who`. `fits` is False
+    when none of the free slots fit `when`: `slots` are then other free slots, and
+    `problem` is the tool's sentence saying so. `slots` is empty when nothing is
+    free (or nobody matched).
+    """
+
+    kind: ClassVar[str] = "slots"
+
+    who: str
+    when: str = ""
+    matched: bool = True
+    fits: bool = True
+    slots: tuple[SlotData, ...] = ()
+    problem: str = ""
+
+
+BookingOutcome = Literal["booked", "taken", "unavailable", "unclear_time", "unclear_who"]
+"""What became of a booking: made; the slot was just taken by someone else; the
+professional has no free slot then; the date and time could not be read; the
+professional named matches nobody, or several people."""
+
+
+@dataclass(frozen=True)
+class BookingData:
+    """`booking` (`book_appointment`): the outcome of one booking request.
+
+    For `taken` and `unavailable`, `problem` is the tool's sentence saying why and
+    `alternatives` other free slots of the same professional (possibly none).
+    """
+
+    kind: ClassVar[str] = "booking"
+
+    outcome: BookingOutcome
+    professional: str
+    starts_at: datetime | None = None
+    patient: str = ""
+    appointment_id: int | None = None
+    problem: str = ""
+    alternatives: tuple[SlotData, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppointmentData:
+    """A booked appointment: with whom and when (aware, in the domain's time zone)."""
+
+    professional: str
+    specialty: str
+    starts_at: datetime
+
+
+CancellationOutcome = Literal["cancelled", "unclear", "nothing", "refused"]
+"""What became of a cancellation: done; several appointments (or none of them)
+fit what was asked, so the customer must say which; nothing is booked in this
+conversation; the store refused it."""
+
+
+@dataclass(frozen=True)
+class CancellationData:
+    """`cancellation` (`cancel_appointment`): the outcome of one cancellation request.
+
+    `cancelled` and `fee_applies` are set when it was done; `booked` lists the
+    conversation's appointments when the customer must say which one.
+    """
+
+    kind: ClassVar[str] = "cancellation"
+
+    outcome: CancellationOutcome
+    cancelled: AppointmentData | None = None
+    fee_applies: bool = False
+    booked: tuple[AppointmentData, ...] = ()
+
+
+@dataclass(frozen=True)
+class PassageData:
+    """One passage of the domain's knowledge: its file, its heading path and its text."""
+
+    source: str
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PassagesData:
+    """`passages` (`knowledge_search`): the passages found for `query`, best first."""
+
+    kind: ClassVar[str] = "passages"
+
+    query: str
+    passages: tuple[PassageData, ...] = ()
+
+
+@dataclass(frozen=True)
+class HandoffData:
+    """`handoff` (`handoff`): the agent handed the conversation to a human, and why."""
+
+    kind: ClassVar[str] = "handoff"
+
+    reason: str
+
+
+ToolData = (
+    OrderData
+    | ProductsData
+    | SlotsData
+    | BookingData
+    | CancellationData
+    | PassagesData
+    | HandoffData
+)
+"""Every typed shape a tool result may carry."""
+
+UNTYPED = "text"
+"""The kind of a result without data: only its text (a plugin's HTTP endpoint)."""
+
+
 @dataclass(frozen=True)
 class ToolResult:
-    """What one tool call returned, as data: the offline model answers from it.
+    """What one tool call returned: `data` for code, `text` for the model's prompt.
 
-    `kind` names the shape of `data` (`order`, `slots`, `products`, `booking`…,
-    documented where each tool builds it); `text` is the observation the model
-    reads in its prompt. A tool without a typed result leaves `data` empty.
+    `text` is the observation CrewAI shows the model; `data` (None for an untyped
+    result) holds the same answer as one of the shapes above, named by `kind`.
     """
 
     tool: str
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: ToolData | None = None
     text: str = ""
+
+    @property
+    def kind(self) -> str:
+        """`order`, `products`, `slots`, `booking`, `cancellation`, `passages`,
+        `handoff`, or `text` for an untyped result."""
+        return self.data.kind if self.data is not None else UNTYPED
 
 
 @dataclass

@@ -71,16 +71,26 @@ def show_domain(domain_id: str, directory: Path | None) -> None:
 @domains.command("validate")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def validate_domains(directory: Path | None) -> None:
-    """Check every domain; print every error with file, line and key path; exit 1 if any."""
+    """Check every domain; print every error with file, line and key path; exit 1 if any.
+
+    Warnings (task texts the offline model would not read) are printed too, after
+    the errors, and do not change the exit status.
+    """
     registry = _registry(directory)
     errors: dict[str, ConfigurationError] = {}
     for problem in registry.problems.values():
         for error in problem.errors:
             errors.setdefault(error.render(), error)
-    ordered = sorted(errors.values(), key=lambda e: (str(e.file or ""), e.line or 0, e.key_path))
+    ordered = _in_file_order(errors)
     for error in ordered:
         click.echo(error.render(), err=True)
     valid = sorted(set(registry.domains) - set(registry.problems))
+    warnings: dict[str, ConfigurationError] = {}
+    for domain_id in valid:
+        for warning in registry.domains[domain_id].warnings:
+            warnings.setdefault(warning.render(), warning)
+    for warning in _in_file_order(warnings):
+        click.echo(f"warning: {warning.render()}", err=True)
     if ordered:
         files = {str(e.file) for e in ordered}
         click.echo(
@@ -89,4 +99,9 @@ def validate_domains(directory: Path | None) -> None:
             err=True,
         )
         raise SystemExit(1)
-    click.echo(f"{len(valid)} domain(s) valid: {', '.join(valid)}")
+    noted = f"; {len(warnings)} warning(s)" if warnings else ""
+    click.echo(f"{len(valid)} domain(s) valid: {', '.join(valid)}{noted}")
+
+
+def _in_file_order(problems: dict[str, ConfigurationError]) -> list[ConfigurationError]:
+    return sorted(problems.values(), key=lambda e: (str(e.file or ""), e.line or 0, e.key_path))

@@ -96,7 +96,7 @@ class CrewFactory:
             knowledge=LexicalIndex.build(chunks),
             library=self._library(domain, chunks),
         )
-        from hub.crews.offline import OfflineLLM
+        from hub.offline.model import OfflineLLM
 
         probe = OfflineLLM(kit.knowledge, question="", unknown_reply=".")
         for crew_name in domain.spec.crews:

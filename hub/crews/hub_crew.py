@@ -19,7 +19,13 @@ import structlog
 from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
 from hub.crews.llm import TurnModels, is_offline
-from hub.domains.vocabulary import HUB_CREW, placeholders_in
+from hub.domains.vocabulary import (
+    BOT_ENTRY,
+    CUSTOMER_ENTRY,
+    EMPTY_HISTORY,
+    HUB_CREW,
+    placeholders_in,
+)
 from hub.exceptions import CrewError
 from hub.turn import HubResult, RoutedBy, Turn, TurnContext
 
@@ -77,7 +83,7 @@ class HubCrew:
             conversation_id=turn.conversation_id,
             customer_name=turn.customer_name,
         )
-        with self.models(turn) as models:
+        with self.models(turn, context) as models:
             output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
         reply = _clean(str(output.raw))
         if not reply:
@@ -139,10 +145,15 @@ class HubCrew:
             return routing.default, "default", score.confidence
         return chosen, "llm", score.confidence
 
-    def models(self, turn: Turn) -> TurnModels:
-        """The models of this turn, released when the `with` block ends."""
+    def models(self, turn: Turn, context: TurnContext | None = None) -> TurnModels:
+        """The models of this turn (reading the tools' results from `context`), released
+        when the `with` block ends."""
         return TurnModels(
-            self.domain, self.settings, question=turn.message, knowledge=self.kit.knowledge
+            self.domain,
+            self.settings,
+            question=turn.message,
+            knowledge=self.kit.knowledge,
+            context=context,
         )
 
     def inputs(self, turn: Turn, *, context: tuple[str, ...] = ()) -> dict[str, str]:
@@ -153,7 +164,7 @@ class HubCrew:
         spec = self.domain.spec
         now = turn.now or datetime.now(ZoneInfo(spec.timezone))
         history = "\n".join(
-            f"{'Cliente' if role == 'customer' else 'Atendente'}: {text}"
+            f"{CUSTOMER_ENTRY if role == 'customer' else BOT_ENTRY}: {text}"
             for role, text in turn.history
         )
         routes = "\n".join(
@@ -161,7 +172,7 @@ class HubCrew:
         )
         return {
             "message": turn.message,
-            "history": history or "(início da conversa)",
+            "history": history or EMPTY_HISTORY,
             "customer_name": turn.customer_name or "cliente",
             "channel": turn.channel or "chat",
             "business_name": spec.name,

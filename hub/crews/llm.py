@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from crewai.llms.base_llm import BaseLLM
 
     from hub.knowledge.lexical import LexicalIndex
+    from hub.turn import TurnContext
 
 OFFLINE = "offline"
 OLLAMA_DEFAULT_URL = "http://localhost:11434/v1"
@@ -66,18 +67,21 @@ def build_llm(
     *,
     question: str,
     knowledge: LexicalIndex,
+    context: TurnContext | None = None,
     model: str | None = None,
 ) -> BaseLLM:
-    """A model for one turn; the offline one needs the question and the domain's knowledge."""
+    """A model for one turn; the offline one needs the question, the domain's knowledge
+    and the turn's context (where the tools record their typed results)."""
     name = model or model_name(domain, settings)
     if name == OFFLINE:
-        from hub.crews.offline import OfflineLLM
+        from hub.offline.model import OfflineLLM
 
         return OfflineLLM(
             knowledge,
             question=question,
             unknown_reply=domain.spec.messages.unknown,
             language=domain.spec.language,
+            context=context,
         )
     return provider_llm(name, domain, settings)
 
@@ -156,12 +160,20 @@ class TurnModels:
     """
 
     def __init__(
-        self, domain: Domain, settings: Settings, *, question: str, knowledge: LexicalIndex
+        self,
+        domain: Domain,
+        settings: Settings,
+        *,
+        question: str,
+        knowledge: LexicalIndex,
+        context: TurnContext | None = None,
     ) -> None:
         self.domain = domain
         self.settings = settings
         self.question = question
         self.knowledge = knowledge
+        self.context = context
+        """The turn's context, for the offline model to read the tools' results from."""
         self._made: dict[str | None, BaseLLM] = {}
 
     def __call__(self, name: str | None = None) -> BaseLLM:
@@ -172,6 +184,7 @@ class TurnModels:
                 self.settings,
                 question=self.question,
                 knowledge=self.knowledge,
+                context=self.context,
                 model=name,
             )
         return self._made[name]

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from hub.domains.content import ConversationTests, SeedData
+from hub.domains.labels import label_warnings
 from hub.domains.loader import (
     DATA_DIR,
     TESTS_DIR,
@@ -45,6 +46,9 @@ class Domain:
     document: SourceDocument = field(repr=False, compare=False)
     seed_data: tuple[SeedData, ...] = field(default=(), repr=False)
     tests: tuple[ConversationTests, ...] = field(default=(), repr=False)
+    warnings: tuple[ConfigurationError, ...] = field(default=(), repr=False, compare=False)
+    """What is valid but worth fixing: task texts whose prompt labels the offline model
+    would not read (`hub.domains.labels`)."""
 
     def knowledge_chunks(self) -> list[Chunk]:
         """Every chunk of the domain's knowledge files (`knowledge.paths`), read now."""
@@ -112,6 +116,7 @@ def build_domain(domain_id: str, sources: dict[str, DomainSource], plugins: Plug
         document=document,
         seed_data=tuple(value for value, _ in seed.values()),
         tests=tuple(value for value, _ in tests.values()),
+        warnings=tuple(label_warnings(spec, document)),
     )
 
 

@@ -150,6 +150,12 @@ class DomainRegistry:
                     continue
                 domains[domain_id] = build_domain(domain_id, sources, self.plugins)
                 log.info("domain loaded", domain=domain_id, reloaded=old is not None)
+                if domains[domain_id].warnings and self.log_problems:
+                    log.warning(
+                        "domain has warnings",
+                        domain=domain_id,
+                        warnings=[w.render() for w in domains[domain_id].warnings],
+                    )
             except DomainInvalidError as error:
                 problems[domain_id] = error
                 if self.log_problems:

@@ -1,8 +1,10 @@
-"""The names a domain file may use: tools, prompt placeholders, weekdays.
+"""The names a domain file may use: tools, prompt placeholders, prompt labels, weekdays.
 
 Validation checks every reference against these tables, so a typo such as
 `knowlege_search` is an error at load time instead of a silent missing tool at
-the first customer message.
+the first customer message. The prompt labels are what the built-in offline
+model (`hub.offline.prompt`) reads in a crew's task text; validation warns about
+a task it could not read (`hub.domains.labels`).
 """
 
 from __future__ import annotations
@@ -62,3 +64,61 @@ def placeholders_in(text: str) -> Iterator[str]:
     """The `{name}` placeholders CrewAI will try to fill in a crew text."""
     for match in PLACEHOLDER.finditer(text):
         yield match.group(1)
+
+
+# --- Prompt labels: what the offline model reads in a task's text ---------------------------
+
+MESSAGE_LABELS = (
+    "Mensagem do cliente:",
+    "Mensagem da cliente:",
+    "Mensagem do paciente:",
+    "Mensagem da paciente:",
+    "Mensagem atual do cliente:",
+    "Mensagem atual da cliente:",
+    "Mensagem atual do paciente:",
+    "Mensagem atual da paciente:",
+    "Customer message:",
+)
+"""The label of the line that `{message}` follows (or ends): the customer's words come
+after it, and the conversation history ends before it. Case does not matter."""
+
+MESSAGE_LABEL = re.compile(
+    r"^[ \t]*(?:mensagem(?: atual)? d[oa] (?:client[ea]|paciente)|customer message)[ \t]*:",
+    re.I | re.M,
+)
+"""A line opening with one of MESSAGE_LABELS (what follows the colon is the message)."""
+
+HISTORY_LABELS = (
+    "Conversa até aqui:",
+    "Histórico:",
+    "Histórico da conversa:",
+    "Conversation so far:",
+)
+"""The label of the line above `{history}`: the entries below it, up to the message
+label, are the conversation so far. Case does not matter, nor the accents of é and ó."""
+
+HISTORY_LABEL = re.compile(
+    r"^[ \t]*(?:conversa at[eé] aqui|hist[oó]rico(?: da conversa)?|conversation so far)"
+    r"[ \t]*:[ \t]*\n",
+    re.I | re.M,
+)
+"""A line holding only one of HISTORY_LABELS (the history starts on the next line)."""
+
+CUSTOMER_ENTRY = "Cliente"
+BOT_ENTRY = "Atendente"
+"""How `{history}` writes each earlier turn: `Cliente: <text>` for the customer's,
+`Atendente: <text>` for the bot's (a text may span several lines)."""
+
+HISTORY_ENTRIES: dict[str, str] = {
+    CUSTOMER_ENTRY: "customer",
+    BOT_ENTRY: "bot",
+    "Customer": "customer",
+    "Agent": "bot",
+}
+"""Entry prefixes the offline model reads in a history, and whose turn each one is."""
+
+EMPTY_HISTORY = "(início da conversa)"
+"""What `{history}` holds before the first answer."""
+
+CUSTOMER_LINE = re.compile(r"^[ \t]*(?:client[ea]|customer)[ \t]*:", re.I | re.M)
+"""Without a message label, the customer's words are read after the last such line."""

@@ -4,7 +4,9 @@ The agent fills the endpoint's `params`; `{param}` placeholders of the path are
 filled (URL-quoted), the rest goes to the query string (GET, DELETE) or a JSON
 body; the JSON answer is mapped to text by the endpoint's `response` (paths →
 fields → template). Failures come back as text the agent can relay, never as
-exceptions, and the URL and secrets come from environment variables only.
+exceptions, and the URL and secrets come from environment variables only. The
+shape of the answer is the domain's, so the turn's context records it as an
+untyped result: its text only.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from hub.exceptions import ExternalSystemError
-from hub.turn import TurnContext
+from hub.turn import ToolResult, TurnContext
 from plugins.connectors.settings import Auth, Endpoint, Mapping
 from plugins.connectors.transport import json_of, send, shared_client
 
@@ -142,7 +144,9 @@ class EndpointTool(BaseTool):
 
     def _run(self, **arguments: Any) -> str:
         self.context.tool_calls.append(self.name)
-        return self.connection.answer(arguments, self.context)
+        text = self.connection.answer(arguments, self.context)
+        self.context.returned(ToolResult(self.name, None, text))
+        return text
 
 
 def endpoint_tool(connection: HttpEndpoint, context: TurnContext) -> EndpointTool:

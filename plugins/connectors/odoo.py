@@ -4,7 +4,9 @@ Odoo's external API (`POST /jsonrpc`): `common.login(db, user, password)` gives 
 user id, then `object.execute_kw(db, uid, password, model, method, args, kwargs)`
 runs a model method. An error comes back as a JSON-RPC `error` object (HTTP
 200), which becomes a JSONRPCError; a refused login, an ExternalAuthError. Tools
-are bound to one domain's Odoo and answer in text the agent can relay.
+are bound to one domain's Odoo and answer in text the agent can relay; products
+and orders are also recorded as data on the turn's context (`ProductsData`,
+`OrderData` of `hub.turn`), a booking as text only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,7 +25,7 @@ from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.exceptions import ExternalAuthError, ExternalSystemError, JSONRPCError
-from hub.turn import TurnContext
+from hub.turn import OrderData, ProductData, ProductsData, ToolData, ToolResult, TurnContext
 from plugins.connectors.settings import Odoo
 from plugins.connectors.transport import json_of, send, shared_client
 
@@ -159,13 +162,17 @@ class OdooTool(BaseTool):
     context: TurnContext
     timezone: str = "America/Sao_Paulo"
 
-    def _guarded(self, work: Any) -> str:
+    def _guarded(self, work: Callable[[], tuple[ToolData | None, str]]) -> str:
+        """Run `work` (its data and text), record the result on the turn's context, and
+        return the text; an ERP failure is recorded as one and told as text."""
         self.context.tool_calls.append(self.name)
         try:
-            return str(work())
+            data, text = work()
         except ExternalSystemError as error:
             self.context.failed(self.name, error)  # the turn hands off: the data is missing
-            return f"Não consegui consultar o ERP agora ({error})."
+            data, text = None, f"Não consegui consultar o ERP agora ({error})."
+        self.context.returned(ToolResult(self.name, data, text))
+        return text
 
 
 class ProductQuery(BaseModel):
@@ -177,19 +184,25 @@ class ProductLookupTool(OdooTool):
     args_schema: type[BaseModel] = ProductQuery
 
     def _run(self, query: str, **_: Any) -> str:
-        def work() -> str:
-            lines = [
-                f"{p.get('default_code') or '-'} — {p['name']} — {reais(p['list_price'])} — "
-                + (
-                    f"em estoque ({int(p['qty_available'])} unidades)"
-                    if (p.get("qty_available") or 0) > 0
-                    else "sem estoque"
-                )
-                for p in self.odoo.products(query)
-            ]
-            return "\n".join(lines) or f"Nenhum produto do ERP corresponde a {query!r}."
+        def work() -> tuple[ToolData, str]:
+            items = tuple(_product(p) for p in self.odoo.products(query))
+            text = "\n".join(item.line for item in items)
+            return ProductsData(query, items), text or (
+                f"Nenhum produto do ERP corresponde a {query!r}."
+            )
 
         return self._guarded(work)
+
+
+def _product(found: dict[str, Any]) -> ProductData:
+    """A product.product record as a tool result's item."""
+    quantity = found.get("qty_available") or 0
+    stock = int(quantity)
+    availability = f"em estoque ({stock} unidades)" if quantity > 0 else "sem estoque"
+    code = found.get("default_code") or ""
+    price = Decimal(str(found["list_price"]))
+    line = f"{code or '-'} — {found['name']} — {reais(price)} — {availability}"
+    return ProductData(sku=code, name=found["name"], price=price, stock=stock, line=line)
 
 
 class OrderQuery(BaseModel):
@@ -201,15 +214,17 @@ class OrderStatusTool(OdooTool):
     args_schema: type[BaseModel] = OrderQuery
 
     def _run(self, order_name: str, **_: Any) -> str:
-        def work() -> str:
+        def work() -> tuple[ToolData, str]:
             order = self.odoo.order(order_name)
+            number = order_name.strip().upper()
             if order is None:
-                return f"Não encontrei o pedido {order_name.strip().upper()} no ERP."
+                return OrderData(number, found=False), f"Não encontrei o pedido {number} no ERP."
             state = ORDER_STATES.get(order["state"], order["state"])
-            text = f"Pedido {order['name']}: {state}. Total {reais(order['amount_total'])}."
+            note = f"Total {reais(order['amount_total'])}."
             if order.get("commitment_date"):
-                text += f" Entrega prevista: {order['commitment_date']}."
-            return text
+                note += f" Entrega prevista: {order['commitment_date']}."
+            data = OrderData(order["name"], found=True, status=state, note=note)
+            return data, f"Pedido {data.number}: {state}. {note}"
 
         return self._guarded(work)
 
@@ -238,11 +253,14 @@ class BookingTool(OdooTool):
         stop = start + timedelta(minutes=self.minutes)
         who = self.context.customer_name or "cliente"
 
-        def work() -> str:
+        def work() -> tuple[None, str]:  # no typed shape fits an ERP calendar event
             if self.odoo.busy(start, stop):
-                return f"O horário {start:%d/%m/%Y %H:%M} já está ocupado; peça outro ao cliente."
+                busy = f"O horário {start:%d/%m/%Y %H:%M} já está ocupado; peça outro ao cliente."
+                return None, busy
             event = self.odoo.book(f"{subject} — {who}", start, stop)
-            return f"Agendado: {subject} em {start:%d/%m/%Y às %H:%M} para {who} (evento {event})."
+            return None, (
+                f"Agendado: {subject} em {start:%d/%m/%Y às %H:%M} para {who} (evento {event})."
+            )
 
         return self._guarded(work)
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.crews.planner import offers_in
+from hub.offline.planner import offers_in
 from tests.conftest import ROOT
 
 CLINIC = ZoneInfo("America/Sao_Paulo")

@@ -286,8 +286,15 @@ def bench_bare_kickoff(runs: int, threads: int) -> dict[str, Any]:
     inputs = hub_crew.inputs(Turn(message="Qual o horário?"))
 
     def one() -> None:
-        llm = build_llm(kit.domain, settings, question="Qual o horário?", knowledge=kit.knowledge)
-        factory.build(kit, "support", llm, TurnContext("retail")).kickoff(inputs=inputs)
+        context = TurnContext("retail")
+        llm = build_llm(
+            kit.domain,
+            settings,
+            question="Qual o horário?",
+            knowledge=kit.knowledge,
+            context=context,
+        )
+        factory.build(kit, "support", llm, context).kickoff(inputs=inputs)
 
     one()
     counter = iter(range(runs))

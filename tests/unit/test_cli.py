@@ -71,6 +71,37 @@ def test_validate_names_file_line_and_key_of_every_error(sample_domains: Path) -
     assert "invalid: cosmetics, default, health, retail" in lines[-1]
 
 
+def test_validate_warns_about_a_label_the_offline_model_would_not_read(
+    sample_domains: Path,
+) -> None:
+    support = sample_domains / "retail/crews/support.yaml"
+    text = support.read_text(encoding="utf-8")
+    support.write_text(
+        text.replace(
+            "      Mensagem do cliente:\n      {message}", "      Pergunta:\n      {message}"
+        ),
+        encoding="utf-8",
+    )
+    message_line = 1 + next(
+        i
+        for i, line in enumerate(support.read_text(encoding="utf-8").splitlines())
+        if line.strip() == "{message}"
+    )
+
+    code, out, err = run("domains", "validate", str(sample_domains))
+
+    assert code == 0, err
+    assert "4 domain(s) valid: cosmetics, default, health, retail; 2 warning(s)" in out
+    history, message = err.splitlines()  # in file order: {history} is above {message}
+    assert message.startswith(
+        f"warning: {support}:{message_line}: crews.support.tasks.responder.description: "
+        "the offline model reads the customer's message after a label, and '{message}' has none"
+    )
+    assert "Mensagem do cliente:" in message  # what it would read
+    assert history.startswith(f"warning: {support}:")
+    assert "reads the history up to the message label" in history
+
+
 def test_validate_exits_1_on_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     code, _, err = run("domains", "validate", str(tmp_path / "nope"))
     assert code == 1

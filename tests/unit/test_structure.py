@@ -142,6 +142,22 @@ def test_the_turn_types_import_nothing_of_ours() -> None:
     assert graph()["hub.turn"] == set()
 
 
+def test_the_offline_model_imports_only_the_turn_the_knowledge_and_the_labels() -> None:
+    edges = graph()
+    outside = {
+        target
+        for module, targets in edges.items()
+        if module == "hub.offline" or module.startswith("hub.offline.")
+        for target in targets
+        if not target.startswith("hub.offline")
+    }
+    assert outside, "the offline package was not found"
+    assert {t for t in outside if not t.startswith("hub.knowledge.")} == {
+        "hub.turn",
+        "hub.domains.vocabulary",
+    }
+
+
 def test_the_checker_sees_a_circle_and_an_upward_import() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
     assert layer("hub.crews.factory") > layer("hub.plugins.hookspecs")

@@ -6,7 +6,9 @@ Times are read and written as local wall-clock times of the domain ("sexta-feira
 04/12/2026 às 08:00"); the store keeps them in UTC. Whatever a customer can cause
 (a name that matches nobody, a date that is no slot, a slot someone else just
 took, a late cancellation) comes back as text the agent relays, never as an
-exception, and a taken slot comes back with other free ones.
+exception, and a taken slot comes back with other free ones. Each call also
+records its outcome as data on the turn's context (`SlotsData`, `BookingData`,
+`CancellationData`), which the offline model answers from.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ from hub.store.appointments import FREE_CANCELLATION_HOURS, book, cancel, upcomi
 from hub.store.database import session_scope
 from hub.store.models import Appointment, Professional
 from hub.store.schedule import Slot, free_slots, match_professionals, professionals, zone
+from hub.turn import (
+    AppointmentData,
+    BookingData,
+    BookingOutcome,
+    CancellationData,
+    SlotData,
+    SlotsData,
+)
 
 SLOT_DAYS = 14
 """How far ahead free slots are offered."""
@@ -68,6 +78,21 @@ def slot_when(starts_at: datetime) -> str:
 def slot_line(slot: Slot) -> str:
     """One free slot: "sexta-feira, 04/12/2026 às 08:00 — Dra. Carla Mendes (Dermatologia)"."""
     return f"{slot_when(slot.starts_at)} — {slot.professional} ({slot.specialty})"
+
+
+def slot_data(slot: Slot) -> SlotData:
+    """A free slot as a tool result's item."""
+    return SlotData(
+        starts_at=slot.starts_at,
+        professional=slot.professional,
+        specialty=slot.specialty,
+        line=slot_line(slot),
+    )
+
+
+def listed(slots: Sequence[SlotData]) -> str:
+    """Slots one a line, as the tools write them: "- sexta-feira, 04/12/2026 às 08:00 — …"."""
+    return "\n".join(f"- {slot.line}" for slot in slots)
 
 
 def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime | None:
@@ -209,17 +234,26 @@ class AppointmentSlotsTool(_AgendaTool):
         now = self.clock()
         with session_scope(self.engine) as session:
             if not match_professionals(session, self.context.domain_id, who):
-                return self._nobody(session, who)
+                nobody = self._nobody(session, who)
+                return self._returned(SlotsData(who, when, matched=False), nobody)
             found = self._free(session, who, now)
         today = now.astimezone(self.zone).date()
         preferred = [slot for slot in found if fits(slot.starts_at, when, today)] if when else found
         if not found:
-            return f"Não há horários livres para {who} nos próximos {SLOT_DAYS} dias."
+            return self._returned(
+                SlotsData(who, when),
+                f"Não há horários livres para {who} nos próximos {SLOT_DAYS} dias.",
+            )
         if not preferred:
-            others = "\n".join(f"- {slot_line(slot)}" for slot in spread(found, limit=ALTERNATIVES))
-            return f"Não há horários livres para {who} em {when}. Outros horários livres:\n{others}"
-        return "Horários livres:\n" + "\n".join(
-            f"- {slot_line(slot)}" for slot in spread(preferred)
+            others = tuple(slot_data(slot) for slot in spread(found, limit=ALTERNATIVES))
+            problem = f"Não há horários livres para {who} em {when}."
+            return self._returned(
+                SlotsData(who, when, fits=False, slots=others, problem=problem),
+                f"{problem} Outros horários livres:\n{listed(others)}",
+            )
+        shown = tuple(slot_data(slot) for slot in spread(preferred))
+        return self._returned(
+            SlotsData(who, when, slots=shown), f"Horários livres:\n{listed(shown)}"
         )
 
 
@@ -245,13 +279,17 @@ class BookAppointmentTool(_AgendaTool):
         now = self.clock()
         moment = parse_when(starts_at, self.zone, now)
         if moment is None:
-            return f"Não entendi a data e a hora '{starts_at}' (por exemplo: 04/12/2026 08:00)."
+            return self._returned(
+                BookingData("unclear_time", professional),
+                f"Não entendi a data e a hora '{starts_at}' (por exemplo: 04/12/2026 08:00).",
+            )
         # Whom it is for: as told, else the contact; unknown in a bare terminal chat.
         patient = patient_name.strip() or self.context.customer_name.strip()
         with session_scope(self.engine) as session:
             people = match_professionals(session, self.context.domain_id, professional)
             if len(people) != 1:
-                return self._who(session, professional, people)
+                who = self._who(session, professional, people)
+                return self._returned(BookingData("unclear_who", professional, moment), who)
             person = people[0]
         try:
             with session_scope(self.engine) as session:
@@ -267,20 +305,30 @@ class BookAppointmentTool(_AgendaTool):
                 )
         except SlotTakenError:
             return self._instead(
+                "taken",
                 person,
+                moment,
                 f"O horário de {slot_when(moment)} com {person.name} "
                 "acabou de ser reservado por outra pessoa.",
                 now,
             )
         except SlotUnavailableError:
             return self._instead(
-                person, f"{person.name} não tem horário livre em {slot_when(moment)}.", now
+                "unavailable",
+                person,
+                moment,
+                f"{person.name} não tem horário livre em {slot_when(moment)}.",
+                now,
             )
         local = appointment.starts_at.astimezone(self.zone)
         whom = f", para {patient}" if patient else ""
-        return (
+        booked = BookingData(
+            "booked", person.name, local, patient=patient, appointment_id=appointment.id
+        )
+        return self._returned(
+            booked,
             f"Consulta marcada: {person.name} ({person.specialty}), {slot_when(local)}{whom}. "
-            f"Número do agendamento: {appointment.id}."
+            f"Número do agendamento: {appointment.id}.",
         )
 
     def _who(self, session: Session, professional: str, people: list[Professional]) -> str:
@@ -289,16 +337,26 @@ class BookAppointmentTool(_AgendaTool):
             return f"'{professional}' corresponde a mais de um profissional: {names}."
         return self._nobody(session, professional)
 
-    def _instead(self, person: Professional, problem: str, now: datetime) -> str:
+    def _instead(
+        self,
+        outcome: BookingOutcome,
+        person: Professional,
+        moment: datetime,
+        problem: str,
+        now: datetime,
+    ) -> str:
+        """Not booked: say why, with other free slots of the same professional."""
         with session_scope(self.engine) as session:
-            others = spread(self._free(session, person.name, now), limit=ALTERNATIVES)
+            free = spread(self._free(session, person.name, now), limit=ALTERNATIVES)
+        others = tuple(slot_data(slot) for slot in free)
+        data = BookingData(outcome, person.name, moment, problem=problem, alternatives=others)
         if not others:
-            return (
+            return self._returned(
+                data,
                 f"{problem} Não há outros horários livres com {person.name} "
-                f"nos próximos {SLOT_DAYS} dias."
+                f"nos próximos {SLOT_DAYS} dias.",
             )
-        lines = "\n".join(f"- {slot_line(slot)}" for slot in others)
-        return f"{problem} Outros horários livres:\n{lines}"
+        return self._returned(data, f"{problem} Outros horários livres:\n{listed(others)}")
 
 
 class CancellationArgs(BaseModel):
@@ -320,8 +378,9 @@ class CancelAppointmentTool(_AgendaTool):
     def _run(self, professional: str = "", starts_at: str = "", **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         now = self.clock()
+        nothing = "Não há consultas marcadas nesta conversa para cancelar."
         if self.context.conversation_id is None:
-            return "Não há consultas marcadas nesta conversa para cancelar."
+            return self._returned(CancellationData("nothing"), nothing)
         with session_scope(self.engine) as session:
             booked = upcoming(
                 session,
@@ -330,19 +389,25 @@ class CancelAppointmentTool(_AgendaTool):
                 conversation_id=self.context.conversation_id,
             )
             if not booked:
-                return "Não há consultas marcadas nesta conversa para cancelar."
+                return self._returned(CancellationData("nothing"), nothing)
             chosen = self._chosen(session, booked, professional, starts_at, now)
             if len(chosen) != 1:
-                listed = "; ".join(self._describe(a) for a in booked)
+                mentioned = "; ".join(self._describe(a) for a in booked)
                 problem = "Há mais de uma consulta marcada"
                 if not chosen:
                     problem = "Nenhuma consulta marcada corresponde a esse pedido"
-                return f"{problem}. Consultas marcadas nesta conversa: {listed}."
+                unclear = CancellationData("unclear", booked=tuple(map(self._data, booked)))
+                return self._returned(
+                    unclear, f"{problem}. Consultas marcadas nesta conversa: {mentioned}."
+                )
             try:
                 outcome = cancel(session, self.context.domain_id, chosen[0].id, now=now)
             except StoreError as error:
-                return f"Não foi possível cancelar a consulta: {error}."
+                return self._returned(
+                    CancellationData("refused"), f"Não foi possível cancelar a consulta: {error}."
+                )
             described = self._describe(outcome.appointment)
+            cancelled = self._data(outcome.appointment)
         hours = f"{FREE_CANCELLATION_HOURS:g}"
         if outcome.fee_applies:
             rule = (
@@ -354,7 +419,10 @@ class CancelAppointmentTool(_AgendaTool):
                 f"Faltavam mais de {hours} horas para a consulta: o cancelamento ficou dentro "
                 "do prazo gratuito, sem custo."
             )
-        return f"Consulta cancelada: {described}. {rule}"
+        return self._returned(
+            CancellationData("cancelled", cancelled, fee_applies=outcome.fee_applies),
+            f"Consulta cancelada: {described}. {rule}",
+        )
 
     def _chosen(
         self,
@@ -382,3 +450,10 @@ class CancelAppointmentTool(_AgendaTool):
         person = appointment.professional
         local = appointment.starts_at.astimezone(self.zone)
         return f"{person.name} ({person.specialty}), {slot_when(local)}"
+
+    def _data(self, appointment: Appointment) -> AppointmentData:
+        """The appointment as a tool result's item: read inside the session, like `_describe`."""
+        person = appointment.professional
+        return AppointmentData(
+            person.name, person.specialty, appointment.starts_at.astimezone(self.zone)
+        )

@@ -4,7 +4,9 @@ Each tool is bound at build time to the turn's domain (and its timezone) and
 opens its own short transaction; the model only chooses the arguments (a search
 phrase, a SKU, an order number, a professional), never whose data it reads.
 Errors a customer can cause (a malformed order number, an unknown SKU)
-come back as text the agent can relay, not as exceptions.
+come back as text the agent can relay, not as exceptions. Each call also records
+its answer as data on the turn's context (`OrderData`, `ProductsData`), which the
+offline model answers from.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from hub.store.database import session_scope
 from hub.store.models import Product
 from hub.store.orders import normalize_order_number, order_by_number
 from hub.store.products import product_by_sku, search_products
-from hub.turn import TurnContext
+from hub.turn import OrderData, ProductData, ProductsData, ToolData, ToolResult, TurnContext
 
 ORDER_STATUS_PT = {
     "awaiting_payment": "aguardando pagamento",
@@ -49,6 +51,18 @@ def describe(product: Product) -> str:
     return f"{product.sku} — {product.name} — {reais(product.price)} — {availability}"
 
 
+def product_data(product: Product) -> ProductData:
+    """A catalogue row as a tool result's item (read inside the session)."""
+    return ProductData(
+        sku=product.sku,
+        name=product.name,
+        price=product.price,
+        stock=product.stock,
+        line=describe(product),
+        restock_note=product.restock_note or "",
+    )
+
+
 class BusinessTool(BaseTool):
     """A tool over the business database, bound to one turn's domain and its time zone."""
 
@@ -57,6 +71,11 @@ class BusinessTool(BaseTool):
     engine: Engine
     context: TurnContext
     timezone: str = "America/Sao_Paulo"
+
+    def _returned(self, data: ToolData, text: str) -> str:
+        """Record the call's typed result on the turn's context; return its text."""
+        self.context.returned(ToolResult(self.name, data, text))
+        return text
 
 
 class SearchArgs(BaseModel):
@@ -73,8 +92,12 @@ class ProductSearchTool(BusinessTool):
         self.context.tool_calls.append(self.name)
         with session_scope(self.engine) as session:
             found = search_products(session, self.context.domain_id, query, limit=5)
-            lines = [describe(product) for product in found]
-        return "\n".join(lines) or "Nenhum produto do catálogo corresponde a essa busca."
+            items = tuple(product_data(product) for product in found)
+        text = "\n".join(item.line for item in items)
+        return self._returned(
+            ProductsData(query, items),
+            text or "Nenhum produto do catálogo corresponde a essa busca.",
+        )
 
 
 class SkuArgs(BaseModel):
@@ -91,7 +114,9 @@ class ProductLookupTool(BusinessTool):
         self.context.tool_calls.append(self.name)
         with session_scope(self.engine) as session:
             product = product_by_sku(session, self.context.domain_id, sku)
-            return describe(product) if product else f"Não há produto com o código {sku}."
+            items = (product_data(product),) if product else ()
+        text = items[0].line if items else f"Não há produto com o código {sku}."
+        return self._returned(ProductsData(sku, items), text)
 
 
 class OrderArgs(BaseModel):
@@ -109,10 +134,16 @@ class OrderStatusTool(BusinessTool):
         try:
             number = normalize_order_number(order_number)
         except StoreError as error:
-            return f"Número de pedido inválido: {error}. Peça o número completo ao cliente."
+            return self._returned(
+                OrderData(order_number, found=False),
+                f"Número de pedido inválido: {error}. Peça o número completo ao cliente.",
+            )
         with session_scope(self.engine) as session:
             order = order_by_number(session, self.context.domain_id, number)
             if order is None:
-                return f"Não encontrei o pedido {number}."
+                return self._returned(
+                    OrderData(number, found=False), f"Não encontrei o pedido {number}."
+                )
             status = ORDER_STATUS_PT.get(order.status, order.status)
-            return f"Pedido {order.number}: {status}. {order.note}".strip()
+            data = OrderData(order.number, found=True, status=status, note=order.note or "")
+        return self._returned(data, f"Pedido {data.number}: {status}. {data.note}".strip())

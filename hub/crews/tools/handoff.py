@@ -7,7 +7,7 @@ from typing import Any
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.turn import TurnContext
+from hub.turn import HandoffData, ToolResult, TurnContext
 
 
 class HandoffRequest(BaseModel):
@@ -30,4 +30,6 @@ class HandoffTool(BaseTool):
     def _run(self, reason: str, **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         self.context.handoff_reason = reason
-        return "Transferência registrada. Diga ao cliente que uma pessoa da equipe vai continuar."
+        text = "Transferência registrada. Diga ao cliente que uma pessoa da equipe vai continuar."
+        self.context.returned(ToolResult(self.name, HandoffData(reason), text))
+        return text

@@ -9,7 +9,7 @@ from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.knowledge.base import DomainKnowledge
-from hub.turn import TurnContext
+from hub.turn import PassageData, PassagesData, ToolResult, TurnContext
 
 RESULTS = 4
 
@@ -35,8 +35,10 @@ class KnowledgeSearchTool(BaseTool):
     def _run(self, query: str, **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         hits = self.index.search(query, k=RESULTS)
-        if not hits:
-            return "Nenhum trecho encontrado sobre isso nos documentos da empresa."
-        return "\n\n".join(
-            f"[{hit.chunk.source} — {hit.chunk.heading}]\n{hit.chunk.text}" for hit in hits
+        passages = tuple(
+            PassageData(hit.chunk.source, hit.chunk.heading, hit.chunk.text) for hit in hits
         )
+        text = "\n\n".join(f"[{p.source} — {p.heading}]\n{p.text}" for p in passages)
+        text = text or "Nenhum trecho encontrado sobre isso nos documentos da empresa."
+        self.context.returned(ToolResult(self.name, PassagesData(query, passages), text))
+        return text

@@ -20,7 +20,7 @@ from hub.crews.tools.appointments import (
 )
 from hub.store.database import session_scope
 from hub.store.models import BOOKED, CANCELLED, Appointment
-from hub.turn import TurnContext
+from hub.turn import BookingData, CancellationData, SlotsData, TurnContext
 
 pytestmark = pytest.mark.integration
 
@@ -231,3 +231,69 @@ def test_a_tool_bound_to_another_domain_never_sees_the_clinic_s_agenda(
     )
     assert cancel.run() == "Não há consultas marcadas nesta conversa para cancelar."
     assert [(row.domain, row.status) for row in appointments(seeded)] == [("health", BOOKED)]
+
+
+def test_each_agenda_call_records_its_outcome_as_data_beside_its_text(
+    seeded: Engine, monday: datetime, clinic_tz: ZoneInfo
+) -> None:
+    bound = context()
+    slots = AppointmentSlotsTool(
+        engine=seeded, context=bound, timezone=CLINIC, clock=lambda: monday
+    )
+    text = slots.run(who="Carla Mendes", when="sexta")
+    (offered,) = bound.results
+    assert (offered.tool, offered.kind, offered.text) == ("appointment_slots", "slots", text)
+    assert isinstance(offered.data, SlotsData)
+    assert offered.data.fits and offered.data.matched
+    first = offered.data.slots[0]
+    assert first.starts_at == datetime(2026, 3, 6, 8, 0, tzinfo=clinic_tz)
+    assert (first.professional, first.specialty) == ("Dra. Carla Mendes", "Dermatologia")
+    assert f"- {first.line}" in text
+
+    booking(seeded, monday, bound).run(professional="Carla", starts_at="06/03/2026 08:00")
+    booked = bound.results[-1].data
+    assert isinstance(booked, BookingData)
+    assert (booked.outcome, booked.professional, booked.patient) == (
+        "booked",
+        "Dra. Carla Mendes",
+        "Joana Silva",
+    )
+    assert booked.starts_at == first.starts_at and booked.appointment_id is not None
+
+    other = context(conversation=88)
+    booking(seeded, monday, other).run(professional="Carla", starts_at="06/03/2026 08:00")
+    taken = other.results[-1].data
+    assert isinstance(taken, BookingData) and taken.outcome == "taken"
+    assert "acabou de ser reservado" in taken.problem
+    assert taken.alternatives and first.starts_at not in {s.starts_at for s in taken.alternatives}
+
+    cancel = CancelAppointmentTool(
+        engine=seeded, context=bound, timezone=CLINIC, clock=lambda: monday
+    )
+    cancel.run()
+    cancelled = bound.results[-1].data
+    assert isinstance(cancelled, CancellationData) and cancelled.outcome == "cancelled"
+    assert cancelled.cancelled is not None and not cancelled.fee_applies
+    assert cancelled.cancelled.starts_at == first.starts_at
+    cancel.run()
+    assert bound.results[-1].data == CancellationData("nothing")
+    assert [result.tool for result in bound.results] == [
+        "appointment_slots",
+        "book_appointment",
+        "cancel_appointment",
+        "cancel_appointment",
+    ]
+
+
+def test_no_free_slot_on_the_day_asked_is_recorded_with_the_other_slots(
+    seeded: Engine, monday: datetime
+) -> None:
+    bound = context()
+    tool = AppointmentSlotsTool(engine=seeded, context=bound, timezone=CLINIC, clock=lambda: monday)
+    tool.run(who="pediatra", when="sábado")
+    tool.run(who="ninguém")
+    elsewhere, nobody = (result.data for result in bound.results)
+    assert isinstance(elsewhere, SlotsData) and isinstance(nobody, SlotsData)
+    assert not elsewhere.fits and elsewhere.slots
+    assert elsewhere.problem == "Não há horários livres para pediatra em sábado."
+    assert not nobody.matched and nobody.slots == ()

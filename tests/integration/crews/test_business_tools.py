@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from hub.crews.factory import CrewFactory
+from hub.crews.tools.business import OrderStatusTool, ProductLookupTool
 from hub.domains.registry import DomainRegistry
 from hub.settings import Settings
 from hub.store.database import create_engine, session_scope
 from hub.store.migrate import upgrade
 from hub.store.seed import seed
-from hub.turn import Turn
+from hub.turn import OrderData, ProductsData, Turn, TurnContext
 from tests.conftest import SAMPLE_DOMAINS
 from tests.fakes.openai_server import FakeOpenAI, ToolCall
 
@@ -75,3 +78,25 @@ def test_an_agent_reads_an_order_status(factory: CrewFactory, fake_openai: FakeO
     result = factory.hub("retail").run(Turn(message="Qual o status do pedido CC-2026-00020?"))
     assert result.route == "support"
     assert "cancelado" in result.reply
+
+
+def test_each_catalogue_and_order_call_records_its_answer_as_data(seeded: Engine) -> None:
+    context = TurnContext(domain_id="retail")
+    bound = {"engine": seeded, "context": context}
+    lookup = ProductLookupTool(**bound).run(sku="CC-102")
+    ProductLookupTool(**bound).run(sku="BP-002")  # another domain's SKU: nothing found
+    OrderStatusTool(**bound).run(order_number="cc-2026-00020")
+    OrderStatusTool(**bound).run(order_number="CC-2026-99999")
+    OrderStatusTool(**bound).run(order_number="pedido")
+    found, foreign, order, missing, malformed = (result.data for result in context.results)
+    assert isinstance(found, ProductsData) and isinstance(foreign, ProductsData)
+    (item,) = found.items
+    assert (item.sku, item.price, item.line) == ("CC-102", Decimal("349.90"), lookup)
+    assert item.stock == 9
+    assert foreign.items == ()
+    assert isinstance(order, OrderData)
+    assert (order.number, order.found, order.status) == ("CC-2026-00020", True, "cancelado")
+    assert "7 dias úteis" in order.note
+    assert missing == OrderData("CC-2026-99999", found=False)
+    assert malformed == OrderData("pedido", found=False)
+    assert [result.kind for result in context.results] == ["products"] * 2 + ["order"] * 3

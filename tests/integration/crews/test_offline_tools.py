@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from hub.crews.factory import CrewFactory
-from hub.crews.planner import offers_in
 from hub.domains.registry import DomainRegistry
+from hub.offline.planner import offers_in
 from hub.settings import Settings
 from hub.store.appointments import book
 from hub.store.database import session_scope

@@ -161,6 +161,18 @@ def test_an_endpoint_is_a_crewai_tool_with_its_params_as_arguments(api: FakeHttp
     assert context.tool_calls == ["carrier_tracking"]
 
 
+def test_an_endpoint_s_answer_is_recorded_untyped_its_text_only(api: FakeHttpApi) -> None:
+    context = TurnContext(domain_id="retail")
+    text = endpoint_tool(HttpEndpoint(endpoint()), context).run(code="BR1")
+    (result,) = context.results
+    assert (result.tool, result.kind, result.data, result.text) == (
+        "carrier_tracking",
+        "text",
+        None,
+        text,
+    )
+
+
 def test_tools_go_to_agents_that_list_them_or_are_granted_them(
     api: FakeHttpApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:

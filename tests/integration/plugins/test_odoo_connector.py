@@ -10,7 +10,7 @@ import pytest
 
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ExternalAuthError, ExternalSystemError, JSONRPCError
-from hub.turn import TurnContext
+from hub.turn import OrderData, ProductsData, TurnContext
 from plugins.connectors import agent_tools
 from plugins.connectors.odoo import OdooClient, odoo_tools
 from plugins.connectors.settings import ConnectorSettings, Odoo
@@ -160,3 +160,24 @@ def test_local_booking_times_are_sent_to_odoo_in_utc(odoo: FakeOdoo) -> None:
         "stop": "2026-12-03 12:30:00",
     }
     assert client.busy(start, stop)
+
+
+def test_products_and_orders_are_recorded_as_data_a_booking_as_text(odoo: FakeOdoo) -> None:
+    context = TurnContext(domain_id="retail", customer_name="Maria Silva")
+    found = tools(OdooClient(settings()), settings(), context)
+    found["odoo_product_lookup"].run(query="panelas")
+    found["odoo_order_status"].run(order_name="S00042")
+    found["odoo_order_status"].run(order_name="S09999")
+    booked = found["odoo_booking"].run(starts_at="2026-12-03 14:00", subject="montagem do rack")
+    products, order, missing, booking = context.results
+    assert isinstance(products.data, ProductsData) and products.data.items
+    assert all(f"{item.line}" in products.text for item in products.data.items)
+    assert products.data.items[0].stock == 7
+    assert order.data == OrderData(
+        "S00042",
+        found=True,
+        status="confirmado",
+        note="Total R$ 809,80. Entrega prevista: 2026-11-29.",
+    )
+    assert missing.data == OrderData("S09999", found=False)
+    assert (booking.kind, booking.text) == ("text", booked)

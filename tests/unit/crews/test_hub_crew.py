@@ -11,8 +11,8 @@ import pytest
 
 from hub.crews.factory import CrewFactory
 from hub.crews.hub_crew import is_follow_up
-from hub.crews.offline import OfflineLLM
 from hub.domains.registry import DomainRegistry
+from hub.offline.model import OfflineLLM
 from hub.settings import Settings
 from hub.turn import Turn
 from tests.conftest import SAMPLE_DOMAINS

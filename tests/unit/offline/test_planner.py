@@ -11,16 +11,8 @@ import json
 
 import pytest
 
-from hub.crews.planner import (
-    Action,
-    Ambiguous,
-    Missing,
-    Prompt,
-    decide,
-    offers_in,
-    read_prompt,
-    who_of,
-)
+from hub.offline.planner import Action, Ambiguous, Missing, decide, offers_in, who_of
+from hub.offline.prompt import Prompt, read_prompt
 
 RETAIL_SUPPORT = ("knowledge_search", "order_status", "handoff")
 SALES = ("knowledge_search", "product_search", "product_lookup", "handoff")

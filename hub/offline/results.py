@@ -1,9 +1,11 @@
-"""The offline model's final answer after a tool ran: the observation, told to the customer.
+"""The offline model's final answer after a tool ran: the tool's typed result, told to the customer.
 
-Every fact of the reply is a fact of the observation (what the business database
-said) or a line of the domain's documents, never made up:
+The answer is built from the `ToolResult` the tool recorded on the turn's context
+(the shapes of `hub.turn`), never by reading the observation text back. Every
+fact of the reply is a fact of that result (what the business database said) or
+a line of the domain's documents, never made up:
 
-- order status: the tool's line, plus document lines about that status that hold
+- an order: the tool's sentence, plus document lines about that status that hold
   a fact (a term, a date) the order's note does not;
 - products: the catalogue lines that best match the question (SKU, name, price,
   stock), plus document lines when the question asks what they don't say
@@ -11,8 +13,10 @@ said) or a line of the domain's documents, never made up:
 - free slots: at most OFFERED_SLOTS of them, with weekday, date, time and who;
 - a booking: its confirmation, plus what the documents say about the day of the
   appointment; a cancellation: its outcome, plus the documents' cancellation rule;
-- a tool that failed or found nothing: said plainly, then the domain's `unknown`
-  message, which offers a human.
+- a tool that failed (it recorded no result; CrewAI shows its error) or found
+  nothing: said plainly, then the domain's `unknown` message, which offers a human;
+- any other result (an untyped one, `knowledge_search`'s passages): the documents'
+  answer to the question, as when no tool ran.
 """
 
 from __future__ import annotations
@@ -20,10 +24,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from hub.crews.planner import Step
-from hub.knowledge.answers import Line, answer, find, understand
 from hub.knowledge.lexical import LexicalIndex
 from hub.knowledge.text import normalize, synonyms, tokenize
+from hub.offline.answers import Line, answer, find, understand
+from hub.offline.prompt import Step
+from hub.turn import (
+    BookingData,
+    CancellationData,
+    OrderData,
+    ProductData,
+    ProductsData,
+    SlotData,
+    SlotsData,
+    ToolResult,
+)
 
 OFFERED_SLOTS = 3
 """Free slots offered to the customer at once."""
@@ -41,10 +55,9 @@ DAY_OF_APPOINTMENT = "o que levar e quando chegar no dia da consulta"
 CANCELLATION_RULE = "cancelar ou remarcar a consulta"
 """What the documents are asked after a booking and after a cancellation."""
 
-_FAILED = ("Error executing tool", "I encountered an error", "Tool Usage Failed")
-_PRODUCT_LINE = re.compile(r"^\S+ — .+ — R\$ ?[\d.,]+")
-_ORDER_LINE = re.compile(r"^Pedido (?P<number>\S+): (?P<status>[^.]+)\.")
-_SLOT_LINE = re.compile(r"^- (?P<slot>.*\d{1,2}/\d{1,2}.*)$", re.M)
+FAILED = ("Error executing tool", "I encountered an error", "Tool Usage Failed")
+"""How CrewAI's observation starts when the tool raised (its own texts, not ours)."""
+
 _FACT = re.compile(r"r\$ ?[\d.,]+|\d+(?:[.,]\d+)?(?: ?%| ?(?:dias?|horas?|meses|minutos|semanas))?")
 _KIND_FACT: dict[str, re.Pattern[str]] = {
     "price": re.compile(r"r\$ ?\d|\d+ ?%|\bgratis\b|\bgratuit"),
@@ -59,6 +72,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "catalogue": "Encontrei no nosso catálogo:",
         "no_product": "Não encontrei esse produto no nosso catálogo.",
         "slots": "Estes são os próximos horários livres:",
+        "others": "Outros horários livres:",
         "pick": "Qual desses horários fica melhor para você?",
         "which": "Qual destes horários você prefere?",
         "booked": "Pronto, sua consulta está marcada!",
@@ -71,6 +85,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "catalogue": "Here is what our catalogue says:",
         "no_product": "I could not find that product in our catalogue.",
         "slots": "These are the next free slots:",
+        "others": "Other free slots:",
         "pick": "Which of these times suits you best?",
         "which": "Which of these times do you prefer?",
         "booked": "Done, your appointment is booked!",
@@ -86,24 +101,48 @@ def phrases(language: str) -> Mapping[str, str]:
     return _PHRASES.get(language.split("-")[0].lower(), _PHRASES["pt"])
 
 
+def result_for(step: Step, results: Sequence[ToolResult]) -> ToolResult | None:
+    """The typed result of the call `step` shows: the latest result of that tool whose
+    text is the observation CrewAI showed (it may add a format reminder after it).
+
+    None when the tool recorded nothing for it: it raised (CrewAI shows its error
+    instead), or CrewAI refused the call before running it.
+    """
+    for result in reversed(results):
+        text = result.text.strip()
+        if result.tool == step.tool and text and step.observation.startswith(text):
+            return result
+    return None
+
+
 def final_answer(
-    question: str, step: Step, index: LexicalIndex, *, unknown_reply: str, language: str
+    question: str,
+    step: Step,
+    result: ToolResult | None,
+    index: LexicalIndex,
+    *,
+    unknown_reply: str,
+    language: str,
 ) -> str:
-    """The customer-facing answer to `question` after `step` ran."""
+    """The customer-facing answer to `question` after `step` ran and returned `result`."""
     words = phrases(language)
-    observation = step.observation.strip()
-    if not observation or observation.startswith(_FAILED):
-        return _join([words["failed"]], unknown_reply)
-    if step.tool == "order_status":
-        return _order(observation, index, words, unknown_reply)
-    if step.tool in ("product_search", "product_lookup"):
-        return _products(question, observation, index, words, unknown_reply, language)
-    if step.tool == "appointment_slots":
-        return _slots(observation, words, unknown_reply)
-    if step.tool == "book_appointment":
-        return _booking(observation, index, words, unknown_reply)
-    if step.tool == "cancel_appointment":
-        return _cancellation(observation, index, words, unknown_reply)
+    data = result.data if result is not None else None
+    if result is None or data is None:
+        observation = step.observation.strip()
+        if not observation or observation.startswith(FAILED):
+            return _join([words["failed"]], unknown_reply)
+        return answer(index, question, unknown_reply=unknown_reply, language=language)
+    text = result.text.strip()
+    if isinstance(data, OrderData):
+        return _order(data, text, index, words, unknown_reply)
+    if isinstance(data, ProductsData):
+        return _products(question, data, index, words, unknown_reply, language)
+    if isinstance(data, SlotsData):
+        return _slots(data, text, words, unknown_reply)
+    if isinstance(data, BookingData):
+        return _booking(data, text, index, words, unknown_reply)
+    if isinstance(data, CancellationData):
+        return _cancellation(data, text, index, words, unknown_reply)
     return answer(index, question, unknown_reply=unknown_reply, language=language)
 
 
@@ -119,24 +158,23 @@ def which(options: str, *, language: str) -> str:
 
 
 def _order(
-    observation: str, index: LexicalIndex, words: Mapping[str, str], unknown_reply: str
+    order: OrderData, text: str, index: LexicalIndex, words: Mapping[str, str], unknown_reply: str
 ) -> str:
-    match = _ORDER_LINE.match(observation)
-    if match is None:
-        return _join([observation], unknown_reply)
-    extra = document_lines(index, f"pedido {match['status']}", observation, facts_only=True)
-    return _join([observation, *extra], words["closing"])
+    if not order.found:
+        return _join([text], unknown_reply)
+    extra = document_lines(index, f"pedido {order.status}", text, facts_only=True)
+    return _join([text, *extra], words["closing"])
 
 
 def _products(
     question: str,
-    observation: str,
+    found: ProductsData,
     index: LexicalIndex,
     words: Mapping[str, str],
     unknown_reply: str,
     language: str,
 ) -> str:
-    lines = best_products(question, observation, index)
+    lines = best_products(question, found.items, index)
     if not lines:
         documents = answer(index, question, unknown_reply=unknown_reply, language=language)
         if documents != unknown_reply:
@@ -147,56 +185,64 @@ def _products(
     return _join([f"{words['catalogue']}\n{quoted}", *extra], words["closing"])
 
 
-def best_products(question: str, observation: str, index: LexicalIndex) -> list[str]:
+def best_products(question: str, items: Sequence[ProductData], index: LexicalIndex) -> list[str]:
     """The catalogue lines that match the question best, by the documents' term weights."""
     wanted = set(understand(index, question).core)
     scored = []
-    for line in observation.splitlines():
-        if not _PRODUCT_LINE.match(line.strip()):
-            continue
+    for item in items:
+        line = item.line.strip()
         terms = set(tokenize(line))
         score = sum(index.idf(term) or 1.0 for term in wanted & terms)
-        scored.append((score, line.strip()))
+        scored.append((score, line))
     best = max((score for score, _ in scored), default=0.0)
     if best <= 0:
         return []
     return [line for score, line in scored if score >= CLOSE_MATCH * best][:PRODUCT_LINES]
 
 
-def _slots(observation: str, words: Mapping[str, str], unknown_reply: str) -> str:
-    slots = [match["slot"] for match in _SLOT_LINE.finditer(observation)]
-    if not slots:
-        return _join([observation], unknown_reply)
-    offered = "\n".join(f"{n}. {slot}" for n, slot in enumerate(slots[:OFFERED_SLOTS], 1))
-    lead = observation.split("\n", 1)[0]
-    if not lead.startswith(("Horários livres", "Free slots")):
-        return _join([lead, offered], words["pick"])  # none on the day asked: others instead
+def _slots(free: SlotsData, text: str, words: Mapping[str, str], unknown_reply: str) -> str:
+    if not free.slots:
+        return _join([text], unknown_reply)
+    offered = _numbered(free.slots)
+    if not free.fits:  # none on the day asked: others instead
+        return _join([f"{free.problem} {words['others']}", offered], words["pick"])
     return _join([f"{words['slots']}\n{offered}"], words["pick"])
 
 
 def _booking(
-    observation: str, index: LexicalIndex, words: Mapping[str, str], unknown_reply: str
+    booking: BookingData,
+    text: str,
+    index: LexicalIndex,
+    words: Mapping[str, str],
+    unknown_reply: str,
 ) -> str:
-    if observation.startswith("Consulta marcada"):
-        extra = document_lines(index, DAY_OF_APPOINTMENT, observation)
-        return _join([words["booked"], observation, *extra], words["closing"])
-    slots = [match["slot"] for match in _SLOT_LINE.finditer(observation)]
-    if slots:  # taken or not a slot: the tool offers others
-        problem = observation.split("\n", 1)[0]
-        offered = "\n".join(f"{n}. {slot}" for n, slot in enumerate(slots[:OFFERED_SLOTS], 1))
-        return _join([problem, offered], words["pick"])
-    return _join([observation], unknown_reply)
+    if booking.outcome == "booked":
+        extra = document_lines(index, DAY_OF_APPOINTMENT, text)
+        return _join([words["booked"], text, *extra], words["closing"])
+    if booking.alternatives:  # taken, or not a slot: the tool offers others
+        offered = _numbered(booking.alternatives)
+        return _join([f"{booking.problem} {words['others']}", offered], words["pick"])
+    return _join([text], unknown_reply)
 
 
 def _cancellation(
-    observation: str, index: LexicalIndex, words: Mapping[str, str], unknown_reply: str
+    cancellation: CancellationData,
+    text: str,
+    index: LexicalIndex,
+    words: Mapping[str, str],
+    unknown_reply: str,
 ) -> str:
-    if observation.startswith("Consulta cancelada"):
-        extra = document_lines(index, CANCELLATION_RULE, observation)
-        return _join([observation, *extra], words["closing"])
-    if "Consultas marcadas nesta conversa:" in observation:  # several, or none of those asked
-        return _join([observation], words["which_appointment"])
-    return _join([observation], unknown_reply)
+    if cancellation.outcome == "cancelled":
+        extra = document_lines(index, CANCELLATION_RULE, text)
+        return _join([text, *extra], words["closing"])
+    if cancellation.outcome == "unclear":  # several, or none of those asked
+        return _join([text], words["which_appointment"])
+    return _join([text], unknown_reply)
+
+
+def _numbered(slots: Sequence[SlotData]) -> str:
+    """The first OFFERED_SLOTS slots, one a line: "1. sexta-feira, 04/12/2026 às 08:00 — …"."""
+    return "\n".join(f"{n}. {slot.line}" for n, slot in enumerate(slots[:OFFERED_SLOTS], 1))
 
 
 def document_lines(

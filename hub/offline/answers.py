@@ -1,6 +1,6 @@
 """Answers from a domain's own documents: the lines that answer a question, verbatim.
 
-This is the model-independent half of the offline model (`hub.crews.offline`):
+This is the model-independent half of the offline model (`hub.offline.model`):
 it does not generate. It finds the passages that answer the question (BM25 over
 the domain's chunks), picks the lines of them that answer it best, and replies
 with those lines under a short lead-in, or with the domain's `messages.unknown`
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 from hub.knowledge.chunking import Chunk, Sentence, sentences
 from hub.knowledge.lexical import Hit, LexicalIndex
-from hub.knowledge.places import generic_places
 from hub.knowledge.text import diminutive_bases, normalize, synonyms, tokenize
+from hub.offline.places import generic_places
 
 CANDIDATES = 6
 """Passages retrieved per question; lines are chosen among them."""

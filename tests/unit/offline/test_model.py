@@ -17,11 +17,14 @@ from typing import Any
 import pytest
 
 import hub  # noqa: F401  (CrewAI's no-network environment, before crewai is imported)
-from hub.crews.offline import OfflineLLM, answer, question_from_messages
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.knowledge.chunking import sentences, split_sentences
 from hub.knowledge.lexical import LexicalIndex
+from hub.offline.answers import answer
+from hub.offline.model import OfflineLLM
+from hub.offline.prompt import question_from_messages
+from hub.turn import OrderData, ToolResult, TurnContext
 
 SAMPLE_DOMAINS = Path(__file__).parents[3] / "domains"
 BUSINESSES = ("cosmetics", "health", "retail")
@@ -408,3 +411,32 @@ def test_a_crewai_crew_kicks_off_with_the_offline_model_and_returns_the_grounded
     assert "349,90" in output.raw
     assert "Final Answer" not in output.raw
     assert output.token_usage.successful_requests >= 1
+
+
+def test_after_a_tool_ran_it_answers_from_the_result_the_tool_left_on_the_turn_s_context(
+    indexes: dict[str, LexicalIndex],
+) -> None:
+    from crewai.agents.parser import AgentFinish, parse
+
+    question = "Qual o status do pedido CC-2026-00020?"
+    text = "Pedido CC-2026-00020: cancelado. Cancelado a pedido do cliente."
+    context = TurnContext(domain_id="retail")
+    order = OrderData("CC-2026-00020", found=True, status="cancelado", note="Cancelado a pedido.")
+    context.returned(ToolResult("order_status", order, text))
+    messages = [
+        {"role": "system", "content": "Tool Name: order_status\nThought: ...\nFinal Answer: ..."},
+        {"role": "user", "content": f"Mensagem do cliente:\n{question}"},
+        {
+            "role": "assistant",
+            "content": "Thought: I look the order up.\nAction: order_status\n"
+            f'Action Input: {{"order_number": "CC-2026-00020"}}\nObservation: {text}',
+        },
+    ]
+    told = OfflineLLM(indexes["retail"], question=question, unknown_reply="?", context=context)
+    answered = parse(told.call(messages))
+    assert isinstance(answered, AgentFinish)
+    assert str(answered.output).startswith(text)
+    assert str(answered.output).endswith("Posso ajudar em mais alguma coisa?")
+    blind = OfflineLLM(indexes["retail"], question=question, unknown_reply="?")
+    unread = parse(blind.call(messages))  # the same observation, but no result to answer from
+    assert isinstance(unread, AgentFinish) and unread.output == blind.reply(question) == "?"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub.knowledge.answers import answer, find, questions, understand
 from hub.knowledge.chunking import Chunk
 from hub.knowledge.lexical import LexicalIndex
 from hub.knowledge.text import tokenize
+from hub.offline.answers import answer, find, questions, understand
 
 UNKNOWN = "Não sei responder isso com segurança. Quer falar com uma pessoa?"
 

@@ -2,34 +2,42 @@
 
 `CHATWOOTAI_LLM=offline` (the default) makes every agent use `OfflineLLM`, a
 CrewAI `BaseLLM` that needs no key and no download. It does not generate: the
-reply is `hub.knowledge.answers.answer`, lines of the domain's documents verbatim
+reply is `hub.offline.answers.answer`, lines of the domain's documents verbatim
 under a short lead-in, or the domain's `messages.unknown`, which offers a human.
 When the agent has tools and one of them answers the question better (an order
 number and `order_status`, a booking request and `appointment_slots`…), it calls
-the tool first through CrewAI's text ReAct loop (`hub.crews.planner` decides) and
-answers from the tool's observation (`hub.crews.observations`). Every fact in a
-reply is therefore a fact of this domain's documents or of its business data.
+the tool first through CrewAI's text ReAct loop (`hub.offline.planner` decides)
+and answers from the typed result the tool recorded on the turn's context
+(`hub.offline.results`). Every fact in a reply is therefore a fact of this
+domain's documents or of its business data.
 
-This module is the CrewAI side only: it reads the customer's question out of
-CrewAI's templated prompt, writes "Action:" or "Final Answer:" in the format
+This module is the CrewAI side only: it reads CrewAI's templated prompt
+(`hub.offline.prompt`), writes "Action:" or "Final Answer:" in the format
 CrewAI's text ReAct loop parses, and emits the call events and token usage
 CrewAI expects.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crewai.events.types.llm_events import LLMCallType
 from crewai.llms.base_llm import BaseLLM, llm_call_context
 from pydantic import BaseModel
 
-from hub.crews.observations import ask_for, final_answer, which
-from hub.crews.planner import Action, Missing, decide, message_text, read_prompt
-from hub.knowledge.answers import answer
 from hub.knowledge.lexical import LexicalIndex
+from hub.offline.answers import answer
+from hub.offline.planner import Action, Missing, decide
+from hub.offline.prompt import (
+    FINAL_ANSWER,
+    Messages,
+    all_text,
+    question_from_messages,
+    read_prompt,
+    wants_react,
+)
+from hub.offline.results import ask_for, final_answer, result_for, which
+from hub.turn import TurnContext
 
 if TYPE_CHECKING:
     from crewai.agents.agent_builder.base_agent import BaseAgent
@@ -37,51 +45,19 @@ if TYPE_CHECKING:
     from crewai.tools.base_tool import BaseTool
     from crewai.utilities.types import LLMMessage
 
-__all__ = ["FINAL_ANSWER", "MODEL_NAME", "OfflineLLM", "answer", "question_from_messages"]
+__all__ = ["MODEL_NAME", "OfflineLLM"]
 
 MODEL_NAME = "offline"
-FINAL_ANSWER = "Final Answer:"
-"""CrewAI's text ReAct marker (crewai.agents.parser): what follows it is the task's result."""
-
-_QUESTION_LINES = (
-    re.compile(
-        r"^[ \t]*(?:mensagem(?: atual)? d[oa] (?:client[ea]|paciente)|customer message)[ \t]*:",
-        re.I | re.M,
-    ),
-    re.compile(r"^[ \t]*(?:client[ea]|customer)[ \t]*:", re.I | re.M),
-)
-
-
-def question_from_messages(messages: str | Sequence[Mapping[str, Any]]) -> str:
-    """The customer's words inside a CrewAI prompt: the text after the last
-    "Mensagem do cliente:" ("do paciente:"; else "Cliente:") line of the last user
-    message, up to a blank line; the whole message when there is no such line."""
-    if isinstance(messages, str):
-        text = messages
-    else:
-        users = [m for m in messages if m.get("role") == "user"] or list(messages)
-        text = message_text(users[-1]) if users else ""
-    for pattern in _QUESTION_LINES:
-        matches = list(pattern.finditer(text))
-        if matches:
-            rest = text[matches[-1].end() :].strip()
-            return rest.split("\n\n", 1)[0].strip()
-    return text.strip()
-
-
-def _wants_react(messages: str | Sequence[Mapping[str, Any]]) -> bool:
-    """Whether the prompt asks for CrewAI's "Thought: … Final Answer: …" format."""
-    if isinstance(messages, str):
-        return FINAL_ANSWER in messages
-    return any(FINAL_ANSWER in message_text(message) for message in messages)
 
 
 class OfflineLLM(BaseLLM):
-    """A CrewAI model that replies from one domain's knowledge index (`hub.knowledge.answers`).
+    """A CrewAI model that replies from one domain's knowledge index (`hub.offline.answers`).
 
-    Built fresh for each customer message with the message as `question`: CrewAI's
-    prompt around it is long and templated, the question is what matters. Holds no
-    shared mutable state (the index is immutable), so concurrent turns are safe.
+    Built fresh for each customer message with the message as `question` (CrewAI's
+    prompt around it is long and templated, the question is what matters) and the
+    turn's `context`, where the turn's tools record their typed results. Holds no
+    shared mutable state (the index is immutable, the context is the turn's own),
+    so concurrent turns are safe.
     """
 
     llm_type: str = "offline"
@@ -89,6 +65,8 @@ class OfflineLLM(BaseLLM):
     question: str = ""
     unknown_reply: str
     language: str = "pt-BR"
+    context: TurnContext | None = None
+    """The turn's context: the tools' typed results are read from it (none without)."""
 
     def __init__(
         self,
@@ -97,6 +75,7 @@ class OfflineLLM(BaseLLM):
         question: str = "",
         unknown_reply: str,
         language: str = "pt-BR",
+        context: TurnContext | None = None,
         model: str = MODEL_NAME,
         **kwargs: Any,
     ) -> None:
@@ -107,6 +86,7 @@ class OfflineLLM(BaseLLM):
             question=question,
             unknown_reply=unknown_reply,
             language=language,
+            context=context,
             **kwargs,
         )
 
@@ -133,7 +113,7 @@ class OfflineLLM(BaseLLM):
             response = self.respond(messages)
             self._track_token_usage_internal(
                 {
-                    "prompt_tokens": _estimate_tokens(_all_text(messages)),
+                    "prompt_tokens": _estimate_tokens(all_text(messages)),
                     "completion_tokens": _estimate_tokens(response),
                 }
             )
@@ -161,22 +141,24 @@ class OfflineLLM(BaseLLM):
             messages, tools, callbacks, available_functions, from_task, from_agent, response_model
         )
 
-    def respond(self, messages: str | Sequence[Mapping[str, Any]]) -> str:
+    def respond(self, messages: Messages) -> str:
         """The raw model output for `messages`: the reply, or ReAct text around it.
 
-        In CrewAI's ReAct loop: the final answer from a tool's observation when a
+        In CrewAI's ReAct loop: the final answer from a tool's typed result when a
         tool ran; else a tool call when one of the agent's tools answers better
         than the documents; else the documents' answer.
         """
         question = self.question.strip() or question_from_messages(messages)
-        if not _wants_react(messages):
+        if not wants_react(messages):
             return self.reply(question)
         prompt = read_prompt(messages)
         if prompt.steps:
             step = prompt.steps[-1]
+            results = self.context.results if self.context is not None else ()
             reply = final_answer(
                 question,
                 step,
+                result_for(step, results),
                 self.knowledge,
                 unknown_reply=self.unknown_reply,
                 language=self.language,
@@ -220,13 +202,7 @@ class OfflineLLM(BaseLLM):
         tools: list[dict[str, BaseTool]] | None = None,
         response_model: type[BaseModel] | None = None,
     ) -> int:
-        return _estimate_tokens(_all_text(messages))
-
-
-def _all_text(messages: str | Sequence[Mapping[str, Any]]) -> str:
-    if isinstance(messages, str):
-        return messages
-    return "\n".join(message_text(message) for message in messages)
+        return _estimate_tokens(all_text(messages))
 
 
 def _estimate_tokens(text: str) -> int:

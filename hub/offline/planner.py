@@ -21,31 +21,30 @@ for and from entities in the customer's message, never from per-domain answers:
   with the professional or specialty named and any day or period preferred;
 - `product_lookup`: a SKU-shaped token; `product_search`: a question about a
   product's price, stock or availability, searched with its content words;
-- otherwise no tool: the knowledge answer (`hub.knowledge.answers`).
+- otherwise no tool: the knowledge answer (`hub.offline.answers`).
 
-`hub.crews.observations` then turns the tool's observation into the final answer.
+`hub.offline.results` then turns the tool's typed result into the final answer.
+The slots the bot offered are read back from its previous reply, the list
+`hub.offline.results` wrote ("1. sexta-feira, 04/12/2026 às 08:00 — Dra. …"):
+the offline model's own format, read by the same package.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from hub.knowledge.text import normalize, tokenize
+from hub.offline.prompt import Prompt
 
 __all__ = [
     "Action",
     "Ambiguous",
     "Missing",
     "Offer",
-    "Prompt",
-    "Step",
     "decide",
     "offers_in",
-    "read_prompt",
 ]
 
 ORDER_NUMBER = re.compile(r"\b[A-Za-z]{2,4}-\d{4}-\d{3,6}\b")
@@ -53,20 +52,6 @@ ORDER_NUMBER = re.compile(r"\b[A-Za-z]{2,4}-\d{4}-\d{3,6}\b")
 
 SKU = re.compile(r"\b[A-Za-z]{2,3}-\d{3}\b")
 """What a catalogue code looks like (BP-002, CC-107)."""
-
-_TOOL_NAME = re.compile(r"^Tool Name:[ \t]*(\S+)", re.M)
-_HISTORY_START = re.compile(
-    r"^[ \t]*(?:conversa at[eé] aqui|hist[oó]rico(?: da conversa)?|conversation so far)"
-    r"[ \t]*:[ \t]*\n",
-    re.I | re.M,
-)
-_MESSAGE_LABEL = re.compile(r"^[ \t]*(?:mensagem|customer message)\b[^\n:]{0,40}:", re.I | re.M)
-_ENTRY = re.compile(r"^(Cliente|Atendente|Customer|Agent):[ \t]?", re.M)
-_STEP = re.compile(
-    r"Action\s*:\s*(?P<tool>[^\n]+?)\s*\nAction Input\s*:\s*(?P<input>.*?)\nObservation\s*:\s*"
-    r"(?P<observation>.*)",
-    re.S,
-)
 
 # Intents, on folded text (normalize: lower case, no accents).
 _RULE_QUESTION = re.compile(
@@ -141,29 +126,6 @@ _NOT_PRODUCT = frozenset(
 
 
 @dataclass(frozen=True)
-class Step:
-    """A tool call of this run and what it returned."""
-
-    tool: str
-    arguments: str
-    observation: str
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """What the offline model reads from CrewAI's prompt besides the question."""
-
-    tools: tuple[str, ...] = ()
-    history: tuple[tuple[str, str], ...] = ()
-    steps: tuple[Step, ...] = ()
-
-    @property
-    def last_bot_message(self) -> str:
-        """The bot's previous reply ("" at the start of a conversation)."""
-        return next((text for role, text in reversed(self.history) if role == "bot"), "")
-
-
-@dataclass(frozen=True)
 class Action:
     """A tool call to make, in the format CrewAI's parser reads."""
 
@@ -212,53 +174,6 @@ class Offer:
         """ "04/12/2026 08:00" (the year only if the offer had one)."""
         date = f"{self.day:02d}/{self.month:02d}" + (f"/{self.year}" if self.year else "")
         return f"{date} {self.hour:02d}:{self.minute:02d}"
-
-
-def read_prompt(messages: str | Sequence[Mapping[str, Any]]) -> Prompt:
-    """The agent's tools, the conversation history and this run's tool steps."""
-    if isinstance(messages, str):
-        texts = [("user", messages)]
-    else:
-        texts = [(str(m.get("role", "")), message_text(m)) for m in messages]
-    everything = "\n".join(text for _, text in texts)
-    tools = tuple(dict.fromkeys(_TOOL_NAME.findall(everything)))
-    history = next((h for _, text in texts if (h := _history(text))), ())
-    steps = tuple(
-        Step(m["tool"].strip().strip("*").strip(), m["input"].strip(), m["observation"].strip())
-        for role, text in texts
-        if role == "assistant" and (m := _STEP.search(text))
-    )
-    return Prompt(tools=tools, history=history, steps=steps)
-
-
-def message_text(message: Mapping[str, Any]) -> str:
-    """The text of one chat message, whether its content is a string or a list of blocks."""
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(
-            block["text"]
-            for block in content
-            if isinstance(block, dict) and isinstance(block.get("text"), str)
-        )
-    return "" if content is None else str(content)
-
-
-def _history(text: str) -> tuple[tuple[str, str], ...]:
-    """The "Cliente:/Atendente:" entries under the prompt's history heading."""
-    start = _HISTORY_START.search(text)
-    if start is None:
-        return ()
-    block = text[start.end() :]
-    if end := _MESSAGE_LABEL.search(block):
-        block = block[: end.start()]
-    entries: list[tuple[str, str]] = []
-    marks = list(_ENTRY.finditer(block))
-    ends = [mark.start() for mark in marks[1:]] + [len(block)] if marks else []
-    for mark, end_at in zip(marks, ends, strict=True):
-        body = block[mark.end() : end_at].strip()
-        role = "customer" if mark[1] in ("Cliente", "Customer") else "bot"
-        entries.append((role, body))
-    return tuple(entries)
 
 
 def decide(question: str, prompt: Prompt) -> Action | Ambiguous | Missing | None:
