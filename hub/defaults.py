@@ -56,3 +56,11 @@ SIGNATURE_WINDOW_SECONDS = 300
 
 LOG_LEVEL = "INFO"
 """Log level of the service."""
+
+EMBEDDED_REDIS_START_SECONDS = 10.0
+"""How long a process waits for the embedded redis-server to answer: it loads its
+RDB file before it does, a few milliseconds for the data a single machine holds."""
+
+EMBEDDED_REDIS_STOP_SECONDS = 20.0
+"""How long the embedded redis-server may take to save its RDB and exit once its
+owner is gone, before it is killed (it stays up when that save fails)."""

@@ -16,11 +16,13 @@ import redis
 from hypothesis import settings as hypothesis_settings
 
 import hub  # noqa: F401  (sets CrewAI's no-network environment before any test imports it)
+from hub.embedded_redis import stop_embedded_servers
 from hub.logs import configure_logging
 from hub.settings import Settings, get_settings
 from tests.domain_tree import DomainTree
 from tests.fakes.chatwoot import fake_chatwoot  # noqa: F401  (shared fixture)
 from tests.fakes.openai_server import fake_openai  # noqa: F401  (shared fixture)
+from tests.processes import kill_all, processes_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DOMAINS = ROOT / "domains"
@@ -60,6 +62,16 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    stop_embedded_servers()  # any this test started in-process, on its data dir
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """The test's CHATWOOTAI_DATA_DIR. Whatever still runs on it when the test ends,
+    passed or failed (a command, its children, an embedded redis-server), is killed."""
+    folder = tmp_path / "var"
+    yield folder
+    kill_all(processes_of(folder))
 
 
 @pytest.fixture

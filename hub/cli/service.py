@@ -7,6 +7,8 @@ stops the receiver first, lets the worker finish its current messages, and
 shuts Redis down last. The children run in their own session: a Ctrl-C in the
 terminal reaches `run` alone, which then stops them in that order (gunicorn
 would otherwise take the SIGINT as "quit now" and drop the webhooks in flight).
+Nothing outlives `run`: killed outright (SIGKILL), its embedded Redis stops
+(`hub.embedded_redis`) and, on Linux, its children get SIGTERM.
 
 `serve` and `run` give gunicorn's processes a fresh PROMETHEUS_MULTIPROC_DIR
 when none is set, so any of them answers /metrics with the sum of all.
@@ -36,6 +38,7 @@ from hub.crews.llm import is_offline
 from hub.domains.registry import DomainRegistry
 from hub.kvstore import redis_url
 from hub.logs import configure_logging
+from hub.orphans import ending_with
 from hub.queue import create_celery, queue_name
 from hub.settings import get_settings
 from hub.web.metrics import MULTIPROCESS_ENV
@@ -194,9 +197,12 @@ def run(host: str, port: int) -> None:
     env = dict(os.environ)
     env["CHATWOOTAI_REDIS_URL"] = redis_url(settings)  # starts the embedded one if needed
     metrics_dir = _metrics_dir(env)
+    # Their own session keeps a terminal's Ctrl-C from them; SIGTERM from the kernel if
+    # `run` is killed outright, as its Redis stops then too (Linux).
+    ending = ending_with(os.getpid())
     children = [
-        subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=env, start_new_session=True),
-        subprocess.Popen(_gunicorn_argv(host, port, 2), env=env, start_new_session=True),
+        subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=ending)
+        for argv in ([sys.executable, "-m", "hub", "worker"], _gunicorn_argv(host, port, 2))
     ]
     stopping = False
 

@@ -1,4 +1,5 @@
-"""`chatwootai run` on embedded defaults: starts, answers, stops cleanly on SIGTERM."""
+"""`chatwootai run` on embedded defaults: starts, answers, stops cleanly on SIGTERM,
+and leaves nothing running however it ends."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from tests.conftest import ROOT, SAMPLE_DOMAINS
 from tests.e2e.conftest import message_created
 from tests.fakes.chatwoot import FakeChatwoot
+from tests.processes import HAS_PROC, needs_proc, processes_of, redis_servers, wait_until_none
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,22 +49,19 @@ def metrics_text(port: int) -> str:
         conn.close()
 
 
-@pytest.mark.parametrize("stop", ["SIGTERM to run", "Ctrl-C in its terminal"])
-def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
-    stop: str, tmp_path: Path, fake_chatwoot: FakeChatwoot
-) -> None:
-    port = free_port()
+def start_run(tmp_path: Path, port: int, chatwoot_url: str) -> subprocess.Popen[str]:
+    """`chatwootai run` on the embedded defaults, data under `tmp_path / "var"`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
     env.update(
         {
             "CHATWOOTAI_DATA_DIR": str(tmp_path / "var"),
             "CHATWOOTAI_DOMAINS_DIR": str(SAMPLE_DOMAINS),
-            "CHATWOOTAI_CHATWOOT_URL": fake_chatwoot.url,
+            "CHATWOOTAI_CHATWOOT_URL": chatwoot_url,
             "CHATWOOTAI_RETAIL_TOKEN": "token-casa",
             "HOME": str(tmp_path / "home"),
         }
     )
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "hub", "run", "--port", str(port)],
         env=env,
         cwd=ROOT,
@@ -71,19 +70,31 @@ def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
         text=True,
         start_new_session=True,  # its own process group, like a shell job
     )
+
+
+def wait_ready(process: subprocess.Popen[str], port: int) -> None:
+    deadline = time.monotonic() + 90
+    ready = False
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            status, _ = get(port, "/readyz")
+            ready = status == 200
+        except OSError:
+            pass
+        if ready:
+            break
+        time.sleep(0.3)
+    assert ready, "the receiver never became ready"
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM to run", "Ctrl-C in its terminal"])
+def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
+    stop: str, tmp_path: Path, data_dir: Path, fake_chatwoot: FakeChatwoot
+) -> None:
+    port = free_port()
+    process = start_run(tmp_path, port, fake_chatwoot.url)
     try:
-        deadline = time.monotonic() + 90
-        ready = False
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                status, _ = get(port, "/readyz")
-                ready = status == 200
-            except OSError:
-                pass
-            if ready:
-                break
-            time.sleep(0.3)
-        assert ready, "the receiver never became ready"
+        wait_ready(process, port)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         payload = message_created("retail", 8800, 88001, "Qual o horário de funcionamento?")
         conn.request(
@@ -112,3 +123,27 @@ def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
     assert f"http://127.0.0.1:{port}/webhooks/chatwoot" in output
     assert "unix://" in output  # the embedded Redis
     assert (tmp_path / "var" / "redis").is_dir()
+    if HAS_PROC:  # nothing outlives run: its Redis stopped before it exited
+        assert redis_servers(data_dir) == []
+        assert processes_of(data_dir) == []
+
+
+@needs_proc
+def test_run_killed_outright_leaves_no_process_behind(
+    tmp_path: Path, data_dir: Path, fake_chatwoot: FakeChatwoot
+) -> None:
+    port = free_port()
+    process = start_run(tmp_path, port, fake_chatwoot.url)
+    try:
+        wait_ready(process, port)
+        assert len(redis_servers(data_dir)) == 1
+        # run, its Redis and that one's supervisor, the worker, gunicorn and its 2 workers
+        assert len(processes_of(data_dir)) >= 7
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    try:
+        assert wait_until_none(lambda: processes_of(data_dir), 60) == []
+    finally:
+        assert process.stdout is not None
+        process.stdout.close()  # its children wrote to it too
