@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ import urllib3
 from structlog.testing import capture_logs
 
 from hub.chatwoot.client import ChatwootClient
+from hub.chatwoot.signature import verify
 from hub.exceptions import ChatwootAPIError
 from tests.fakes import chatwoot as fakes
 from tests.fakes.chatwoot import FakeChatwoot
@@ -374,6 +377,53 @@ def test_the_fake_refuses_a_request_without_token_and_unknown_paths(
             == 404
         )
     assert fake_chatwoot.messages() == []
+
+
+def test_the_fake_sends_the_bot_a_copy_of_each_message_it_stores_like_chatwoot(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    received: list[tuple[bytes, dict[str, str]]] = []
+
+    class Bot(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append((self.rfile.read(int(self.headers["Content-Length"])), self.headers))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    bot = ThreadingHTTPServer(("127.0.0.1", 0), Bot)
+    threading.Thread(target=bot.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{bot.server_address[1]}/webhooks/chatwoot"
+        webhooks = fake_chatwoot.deliver_webhooks(url, secret="s3", inboxes={1: 11})
+        client.toggle_status(1, 42, "open", token=TOKEN)  # no message, no copy
+        note = client.send_message(1, 42, "nota", token=TOKEN, private=True)
+        assert webhooks.wait_idle()
+    finally:
+        fake_chatwoot.close()  # its webhooks' connection too
+        bot.shutdown()
+        bot.server_close()
+    ((body, headers),) = received
+    verify(
+        "s3",
+        body=body,
+        signature=headers["X-Chatwoot-Signature"],
+        timestamp=headers["X-Chatwoot-Timestamp"],
+    )
+    payload = json.loads(body)
+    assert (payload["event"], payload["id"]) == ("message_created", note["id"])
+    assert (payload["message_type"], payload["private"], payload["content"]) == (
+        "outgoing",
+        True,
+        "nota",
+    )
+    assert payload["sender"]["type"] == "agent_bot"
+    assert (payload["account"]["id"], payload["inbox"]["id"]) == (1, 11)
+    assert (payload["conversation"]["id"], payload["conversation"]["status"]) == (42, "open")
+    assert webhooks.deliveries() == [{"message_id": note["id"], "status": 200}]
 
 
 def test_the_fake_waits_for_requests_and_resets(
