@@ -362,12 +362,12 @@ def _post(runtime: WorkerRuntime, domain: Domain, last: InboundMessage, draft: D
     token = domain.chatwoot_token(runtime.settings)
     parts = runtime.factory.plugins.reply_parts(domain, draft.text, channel=last.channel)
     if len(parts) == 1 and not draft.urgent:
-        runtime.chatwoot.send_message(account, conversation, parts[0], token=token)
+        runtime.replies.send(runtime.chatwoot, last, parts[0], token=token)
         return
     steps: list[tuple[str, Callable[[], Any]]] = [
         (
             f"part-{number}-of-{len(parts)}",
-            partial(runtime.chatwoot.send_message, account, conversation, part, token=token),
+            partial(runtime.replies.send, runtime.chatwoot, last, part, token=token),
         )
         for number, part in enumerate(parts, start=1)
     ]
@@ -608,12 +608,12 @@ def hand_off(
     client = runtime.chatwoot
     reason = draft.handoff_reason or ""
     steps: list[tuple[str, Callable[[], Any]]] = [
-        ("reply", lambda: client.send_message(account, conversation, draft.text, token=token)),
+        ("reply", lambda: runtime.replies.send(client, message, draft.text, token=token)),
         (
             "note",
-            lambda: client.send_message(
-                account,
-                conversation,
+            lambda: runtime.replies.send(
+                client,
+                message,
                 f"ChatwootAI transferiu a conversa para a equipe. Motivo: {reason}",
                 token=token,
                 private=True,

@@ -297,6 +297,70 @@ def test_a_slow_chatwoot_times_out_and_is_retried(
     assert len(waits) == 1
 
 
+# A post Chatwoot may have received unheard ------------------------------------
+
+
+def asked(answer: bool) -> tuple[list[bool], Any]:
+    """An `already_sent` that says `answer` and notes each time it is asked."""
+    calls: list[bool] = []
+
+    def already_sent() -> bool:
+        calls.append(answer)
+        return answer
+
+    return calls, already_sent
+
+
+def test_a_post_chatwoot_stored_but_answered_too_late_is_not_sent_again(
+    fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    calls, already_sent = asked(True)
+    fake_chatwoot.slow_next(1, 0.5)
+    with make_client(fake_chatwoot.url, waits, timeout=0.1) as chatwoot:
+        sent = chatwoot.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    assert sent == {}
+    assert calls == [True]
+    assert len(fake_chatwoot.requests("/messages")) == 1
+    assert waits == []
+
+
+def test_a_post_chatwoot_does_not_have_after_a_dropped_connection_is_sent_again(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    calls, already_sent = asked(False)
+    fake_chatwoot.drop_next(1)
+    sent = client.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    assert sent["content"] == "Olá!"
+    assert calls == [False]
+    assert len(fake_chatwoot.messages()) == 1
+    assert len(waits) == 1
+
+
+def test_a_gateway_that_gave_up_on_chatwoot_makes_the_client_ask_before_sending_again(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    calls, already_sent = asked(True)
+    fake_chatwoot.fail_next(1, status=504)
+    assert client.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent) == {}
+    assert calls == [True]
+    assert len(fake_chatwoot.requests()) == 1
+
+
+def test_an_error_chatwoot_answered_or_a_connection_never_made_needs_no_asking(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    calls, already_sent = asked(True)
+    fake_chatwoot.fail_next(1, status=503)
+    client.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    with (
+        make_client(f"http://127.0.0.1:{closed_port()}", waits) as nowhere,
+        pytest.raises(ChatwootAPIError, match="ConnectError"),
+    ):
+        nowhere.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    assert calls == []
+    assert len(fake_chatwoot.messages()) == 1
+
+
 def test_the_token_never_appears_in_errors_or_logs(
     fake_chatwoot: FakeChatwoot, waits: list[float]
 ) -> None:
