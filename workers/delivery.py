@@ -31,12 +31,12 @@ def post_reply(runtime: WorkerRuntime, domain: Domain, last: InboundMessage, dra
     client = runtime.chatwoot
     parts = runtime.factory.plugins.reply_parts(domain, draft.text, channel=last.channel)
     if len(parts) == 1 and not draft.urgent:
-        client.send_message(account, conversation, parts[0], token=token)
+        runtime.replies.send(client, last, parts[0], token=token)
         return
     steps: list[Step] = [
         (
             f"part-{number}-of-{len(parts)}",
-            partial(client.send_message, account, conversation, part, token=token),
+            partial(runtime.replies.send, client, last, part, token=token),
         )
         for number, part in enumerate(parts, start=1)
     ]
@@ -60,11 +60,8 @@ def hand_off(runtime: WorkerRuntime, domain: Domain, message: InboundMessage, dr
     reason = draft.handoff_reason or ""
     note = HANDOFF_NOTE.format(reason=reason)
     steps: list[Step] = [
-        ("reply", partial(client.send_message, account, conversation, draft.text, token=token)),
-        (
-            "note",
-            partial(client.send_message, account, conversation, note, token=token, private=True),
-        ),
+        ("reply", partial(runtime.replies.send, client, message, draft.text, token=token)),
+        ("note", partial(runtime.replies.send, client, message, note, token=token, private=True)),
         ("open", partial(client.toggle_status, account, conversation, "open", token=token)),
     ]
     if draft.urgent:

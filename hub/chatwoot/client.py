@@ -6,12 +6,15 @@ capped exponential backoff and full jitter (429 waits what `Retry-After` says, u
 to a cap); other 4xx are final. What still fails raises ChatwootAPIError, whose
 text names the call and the path but never the token.
 
-Idempotency: posting a message is not idempotent. A read timeout may hide a
-message Chatwoot did store, and a retry then posts it twice. So the caller
-records the reply (claim → post → confirm, see `hub.conversation.replies`)
-before the task that posts it can be retried, which bounds duplicates to that
-one in-flight window; status, labels, priority and assignment calls set state
-and are safe to repeat.
+Idempotency: posting a message is not idempotent. An attempt that may have
+reached Chatwoot without us hearing back (no answer in time, a dropped
+connection, a gateway's 502 or 504) may hide a message Chatwoot did store, and
+sending it again would post it twice. So `send_message` takes `already_sent`,
+asked before any such attempt is repeated: when it says Chatwoot has the message
+(`hub.conversation.replies` watches for the copy Chatwoot sends the bot), the
+message is not sent again. The caller also records the reply (claim → post →
+confirm) before the task that posts it can be retried. Status, labels, priority
+and assignment calls set state and are safe to repeat.
 
 With no `base_url` (CHATWOOTAI_CHATWOOT_URL unset) nothing is sent: every call
 is logged at INFO and returns {} ("replies are logged, not sent").
@@ -70,6 +73,9 @@ ERROR_BODY_CHARS = 200
 """How much of Chatwoot's error body goes into ChatwootAPIError (it explains 4xx)."""
 
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+
+UNANSWERED_STATUSES = frozenset({502, 504})
+"""A gateway in front of Chatwoot gave up on it: Chatwoot may still have done the work."""
 
 USER_AGENT = "ChatwootAI"
 
@@ -131,18 +137,26 @@ class ChatwootClient:
         private: bool = False,
         content_type: str | None = None,
         content_attributes: Mapping[str, Any] | None = None,
+        already_sent: Callable[[], bool] | None = None,
     ) -> dict[str, Any]:
         """Post a reply (or, with `private=True`, a note only agents see); returns the message.
 
         For options, `content_type="input_select"` with
         `content_attributes={"items": [{"title": ..., "value": ...}]}`.
+
+        `already_sent` is asked after an attempt that may have reached Chatwoot unheard
+        (see `UNANSWERED_STATUSES` and `_may_have_arrived`), before sending again or
+        giving up: True means Chatwoot has the message, and {} is returned (its id is
+        unknown) instead of a second post or an error.
         """
         body: dict[str, Any] = {"content": content, "message_type": "outgoing", "private": private}
         if content_type is not None:
             body["content_type"] = content_type
         if content_attributes is not None:
             body["content_attributes"] = dict(content_attributes)
-        return self._post("send_message", account_id, conversation_id, "messages", body, token)
+        return self._post(
+            "send_message", account_id, conversation_id, "messages", body, token, already_sent
+        )
 
     def toggle_status(
         self,
@@ -236,6 +250,7 @@ class ChatwootClient:
         action: str,
         body: dict[str, Any],
         token: str | None,
+        already_sent: Callable[[], bool] | None = None,
     ) -> dict[str, Any]:
         path = f"/api/v1/accounts/{account_id}/conversations/{conversation_id}/{action}"
         if self._http is None:
@@ -253,10 +268,16 @@ class ChatwootClient:
                 "(CHATWOOTAI_CHATWOOT_TOKEN or the domain's token variable)",
                 retryable=False,
             )
-        return self._request(name, "POST", path, body, token)
+        return self._request(name, "POST", path, body, token, already_sent)
 
     def _request(
-        self, name: str, method: str, path: str, body: dict[str, Any], token: str
+        self,
+        name: str,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        token: str,
+        already_sent: Callable[[], bool] | None = None,
     ) -> dict[str, Any]:
         assert self._http is not None
         where = f"{name} {method} {path}"
@@ -275,6 +296,8 @@ class ChatwootClient:
                 )
             except urllib3.exceptions.HTTPError as error:
                 reason = _redact(f"{_transport_failure(error)}: {error}", token)
+                if _may_have_arrived(error) and self._arrived(where, reason, already_sent):
+                    return {}
                 if last:
                     raise ChatwootAPIError(
                         f"{where} failed after {attempt} attempts: {reason}", retryable=True
@@ -285,6 +308,10 @@ class ChatwootClient:
             if 200 <= status < 300:
                 return _json_object(response.data)
             retryable = status in RETRYABLE_STATUSES
+            if status in UNANSWERED_STATUSES and self._arrived(
+                where, f"HTTP {status}", already_sent
+            ):
+                return {}
             if not retryable or last:
                 text = response.data[: ERROR_BODY_CHARS * 4].decode("utf-8", "replace")
                 detail = _redact(text[:ERROR_BODY_CHARS], token)
@@ -296,6 +323,14 @@ class ChatwootClient:
                 )
             self._wait(where, attempt, f"HTTP {status}", _retry_after(response.headers))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _arrived(where: str, reason: str, already_sent: Callable[[], bool] | None) -> bool:
+        """After an attempt Chatwoot may have received unheard: whether it has the message."""
+        if already_sent is None or not already_sent():
+            return False
+        log.warning("chatwoot has the message already; not sent again", call=where, reason=reason)
+        return True
 
     def _wait(self, where: str, attempt: int, reason: str, retry_after: float | None) -> None:
         if retry_after is not None:
@@ -323,6 +358,12 @@ def _transport_failure(error: urllib3.exceptions.HTTPError) -> str:
     if isinstance(error, ProtocolError):
         return "ConnectionDropped"
     return type(error).__name__
+
+
+def _may_have_arrived(error: urllib3.exceptions.HTTPError) -> bool:
+    """Whether a request that failed this way may have reached Chatwoot: every failure
+    but one to connect (then nothing was sent)."""
+    return not isinstance(error, ConnectTimeoutError)  # NewConnectionError is one too
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -6,20 +6,35 @@ the worker claims `chatwootai:reply:{account}:{message}` as `posting`; after the
 post succeeds it becomes `posted`. A redelivered message whose reply is
 `posted` is acknowledged without a second reply. One whose record says
 `posting` for longer than the post timeout belongs to a worker that died between
-claim and post: we cannot know whether Chatwoot got it, and we post again,
+claim and post (or before it could confirm): the new attempt posts again,
 preferring a rare duplicate to silence.
+
+Whether Chatwoot has a message is known only from the copy it sends the bot
+(`hub.conversation.echoes`), so every reply goes through `ReplyLedger.send`: it
+is not sent when a bot message with the same text already follows the customer's
+(an earlier attempt got through), and a post that may have reached Chatwoot
+unheard (a timeout, a dropped connection) is sent again only if that copy does not
+come.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import redis
+import structlog
 
 from hub import defaults
+from hub.conversation.echoes import Echoes
+from hub.conversation.inbound import InboundMessage
 from hub.turn import Draft, HandoffKind
+
+if TYPE_CHECKING:  # the client installs its header parser on import: workers only
+    from hub.chatwoot.client import ChatwootClient
+
+log = structlog.get_logger(__name__)
 
 RECORD_TTL_SECONDS = 7 * 24 * 3600
 """Longer than any redelivery or retry window."""
@@ -40,8 +55,9 @@ class ReplyLedger:
     Claims and confirmations run in `hub.conversation.gate`'s scripts; the claim rule
     is `lua/claim_reply.lua`."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, echoes: Echoes | None = None) -> None:
         self.redis = client
+        self.echoes = echoes or Echoes(client)
 
     @staticmethod
     def key(account_id: int, message_id: int) -> str:
@@ -101,6 +117,37 @@ class ReplyLedger:
         pipe.sadd(key, step)
         pipe.expire(key, RECORD_TTL_SECONDS)
         pipe.execute()
+
+    def send(
+        self,
+        chatwoot: ChatwootClient,
+        answering: InboundMessage,
+        text: str,
+        *,
+        token: str | None,
+        private: bool = False,
+    ) -> dict[str, Any]:
+        """Post `text` (a reply, a part of one, or with `private` a note) in the
+        conversation of `answering`, the customer message it answers, at most once.
+
+        Not sent when Chatwoot already has a bot message with this text after
+        `answering` (an earlier attempt reached it: a task retried after a timeout, a
+        claim taken over); {} is returned then, as when an attempt Chatwoot received
+        unheard is not repeated. Raises ChatwootAPIError like the client.
+        """
+        account, conversation = answering.account_id, answering.conversation_id
+        after = answering.message_id
+        if self.echoes.followed(account, conversation, text, after=after):
+            log.warning("chatwoot has this message from an earlier attempt; not sent again")
+            return {}
+        return chatwoot.send_message(
+            account,
+            conversation,
+            text,
+            token=token,
+            private=private,
+            already_sent=lambda: self.echoes.wait(account, conversation, text, after=after),
+        )
 
 
 def parse_draft(raw: object) -> Draft | None:

@@ -4,6 +4,9 @@ For each webhook, in order: parse (400), verify the signature or URL token of
 the conversation's domain (401), decide whether it deserves an answer (200 with
 the reason when not), deduplicate (200 "duplicate"), resolve the domain, and
 publish on the domain's queue (500 only if that fails, so Chatwoot retries).
+Chatwoot's copies of the bot's own messages are filed on the way
+(`hub.conversation.echoes`): they tell a worker whether a post it did not hear
+back about reached Chatwoot.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hub import defaults
 from hub.chatwoot.events import ConversationEvent, MessageEvent, WebhookEvent, parse_event
 from hub.chatwoot.signature import verify
 from hub.conversation.dedupe import Deduplicator
+from hub.conversation.echoes import Echoes
 from hub.conversation.guard import Verdict, judge
 from hub.conversation.handoff import is_urgent
 from hub.conversation.inbound import InboundMessage
@@ -111,6 +115,7 @@ class Receiver:
         self.intake = Intake(client)
         self.takeover = Takeover(client, settings.conversation_ttl_seconds)
         self.mailbox = Mailbox(client)
+        self.echoes = Echoes(client)
         # `message_received` hooks: cheap signals (sentiment) that can make a message urgent.
         self.plugins = plugins or PluginHost.from_settings(settings)
         self.celery = celery
@@ -178,7 +183,15 @@ class Receiver:
             self.takeover.observe(
                 event.account_id, event.conversation_id, event.conversation_status
             )
+        elif isinstance(event, MessageEvent) and event.sender_kind == "agent_bot":
+            self._echo(event)
         return self._side_effects(event, verdict)
+
+    def _echo(self, event: MessageEvent) -> None:
+        """Chatwoot's copy of a message the bot posted: proof that Chatwoot stored it,
+        for a worker that did not hear back from its post (`hub.conversation.echoes`)."""
+        if event.event == "message_created":
+            self.echoes.heard(event.account_id, event.conversation_id, event.id, event.text)
 
     def _arrive(self, event: MessageEvent, headers: Mapping[str, str]) -> Outcome:
         """A message to answer: takeover, dedupe and the conversation's domain record are

@@ -4,6 +4,8 @@ It records every request (method, path, lower-cased headers, parsed JSON body,
 arrival time, the status it answered), answers like Chatwoot does (a message
 object with an incrementing id for `POST …/messages`), keeps a little
 conversation state, and can be told to fail, drop connections or answer slowly.
+Told where the bot's webhook is (`deliver_webhooks`), it also sends the bot each
+message it stores, as Chatwoot does (`tests.fakes.bot_webhooks`).
 Thread-safe: the worker's threads and the test's thread use it at once.
 """
 
@@ -19,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypedDict
 
 import pytest
+
+from tests.fakes.bot_webhooks import BotWebhooks
 
 CONVERSATION_PATH = re.compile(
     r"^/api/v1/accounts/(?P<account>\d+)/conversations/(?P<conversation>\d+)/(?P<action>[a-z_]+)$"
@@ -37,6 +41,8 @@ class RecordedRequest(TypedDict):
     body: dict[str, Any]
     time: float
     status: int
+    answered: float | None
+    """When the answer was written back (None: not yet, or the connection was dropped)."""
 
 
 class ConversationState(TypedDict):
@@ -61,6 +67,9 @@ class FakeChatwoot:
         self._failures: list[tuple[int, float | None]] = []
         self._drops = 0
         self._delay = 0.0
+        self._slow: list[float] = []
+        self._webhooks: BotWebhooks | None = None
+        self._serving = 0
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -82,10 +91,28 @@ class FakeChatwoot:
         with self._lock:
             self._drops += n
 
+    def slow_next(self, n: int, seconds: float) -> None:
+        """Serve the next `n` requests (any path) as usual, but answer each only after
+        `seconds`: a client that gives up sooner never learns that Chatwoot did the work."""
+        with self._lock:
+            self._slow.extend([seconds] * n)
+
     def delay_responses(self, seconds: float) -> None:
         """Wait `seconds` before every answer from now on (0 to stop)."""
         with self._lock:
             self._delay = seconds
+
+    def deliver_webhooks(
+        self, url: str, secret: str | None = None, inboxes: dict[int, int] | None = None
+    ) -> BotWebhooks:
+        """From now on, send each message stored to the bot's webhook at `url` (signed
+        with `secret`), like Chatwoot; `inboxes` maps an account to its inbox id."""
+        webhooks = BotWebhooks(url, secret, inboxes)
+        with self._lock:
+            previous, self._webhooks = self._webhooks, webhooks
+        if previous is not None:
+            previous.close()
+        return webhooks
 
     def reset(self) -> None:
         """Forget requests, state and scripted failures; message ids keep increasing."""
@@ -95,6 +122,7 @@ class FakeChatwoot:
             self._failures.clear()
             self._drops = 0
             self._delay = 0.0
+            self._slow.clear()
 
     # Inspection -------------------------------------------------------------
 
@@ -122,6 +150,19 @@ class FakeChatwoot:
                 continue
             bodies.append(record["body"])
         return bodies
+
+    def serving(self) -> int:
+        """Requests received and not yet answered (or dropped): work still under way."""
+        with self._lock:
+            return self._serving
+
+    def message_id(self) -> int:
+        """An id for a customer message arriving now, from the sequence the fake's own
+        messages take theirs from: in Chatwoot every message stored, whoever wrote it,
+        gets a greater id than those before it."""
+        with self._lock:
+            self._next_message_id += 1
+            return self._next_message_id
 
     def conversation(self, account_id: int, conversation_id: int) -> ConversationState:
         """The state the bot API gave a conversation (status "pending" if never touched)."""
@@ -159,6 +200,8 @@ class FakeChatwoot:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._webhooks is not None:
+            self._webhooks.close()
 
     def __enter__(self) -> FakeChatwoot:
         return self
@@ -190,6 +233,8 @@ class FakeChatwoot:
             if self._failures:
                 status, retry_after = self._failures.pop(0)
                 return "fail", status, retry_after, self._delay
+            if self._slow:
+                return "serve", None, None, self._delay + self._slow.pop(0)
             return "serve", None, None, self._delay
 
     def _record(self, method: str, path: str, headers: dict[str, str], body: Any) -> int:
@@ -200,14 +245,24 @@ class FakeChatwoot:
             "body": body,
             "time": time.time(),
             "status": 0,
+            "answered": None,
         }
         with self._lock:
             self._records.append(record)
+            self._serving += 1
             return len(self._records) - 1
+
+    def _done(self) -> None:
+        with self._lock:
+            self._serving -= 1
 
     def _set_status(self, index: int, status: int) -> None:
         with self._lock:
             self._records[index]["status"] = status
+
+    def _answered(self, index: int) -> None:
+        with self._lock:
+            self._records[index]["answered"] = time.time()
 
     def _answer(
         self, method: str, path: str, headers: dict[str, str], body: dict[str, Any]
@@ -224,7 +279,10 @@ class FakeChatwoot:
             state = self._state(account_id, conversation_id)
             if action == "messages":
                 self._next_message_id += 1
-                return 200, self._message(account_id, conversation_id, self._next_message_id, body)
+                message = self._message(account_id, conversation_id, self._next_message_id, body)
+                if self._webhooks is not None:
+                    self._webhooks.stored(account_id, conversation_id, state["status"], message)
+                return 200, message
             if action == "toggle_status":
                 state["status"] = str(body.get("status", "open"))
                 payload = {
@@ -307,24 +365,28 @@ def _handler_for(fake: FakeChatwoot) -> type[BaseHTTPRequestHandler]:
                 parsed = None
             body = parsed if isinstance(parsed, dict) else {}
             index = fake._record(self.command, path, headers, body)
-            action, status, retry_after, delay = fake._script()
-            if delay:
-                time.sleep(delay)
-            if action == "drop":
-                self.close_connection = True
-                return
-            extra: dict[str, str] = {}
-            payload: Any
-            if action == "fail" and status is not None:
-                payload = {"error": f"scripted failure {status}"}
-                if retry_after is not None:
-                    extra["Retry-After"] = f"{retry_after:g}"
-            elif parsed is None or (raw and not isinstance(parsed, dict)):
-                status, payload = 400, {"error": "body must be a JSON object"}
-            else:
-                status, payload = fake._answer(self.command, path, headers, body)
-            fake._set_status(index, status)
-            self._send(status, payload, extra)
+            try:
+                action, status, retry_after, delay = fake._script()
+                if delay:
+                    time.sleep(delay)
+                if action == "drop":
+                    self.close_connection = True
+                    return
+                extra: dict[str, str] = {}
+                payload: Any
+                if action == "fail" and status is not None:
+                    payload = {"error": f"scripted failure {status}"}
+                    if retry_after is not None:
+                        extra["Retry-After"] = f"{retry_after:g}"
+                elif parsed is None or (raw and not isinstance(parsed, dict)):
+                    status, payload = 400, {"error": "body must be a JSON object"}
+                else:
+                    status, payload = fake._answer(self.command, path, headers, body)
+                fake._set_status(index, status)
+                self._send(status, payload, extra)
+                fake._answered(index)
+            finally:
+                fake._done()
 
         def _send(self, status: int, payload: Any, extra: dict[str, str]) -> None:
             data = b"" if payload is None else json.dumps(payload).encode()
@@ -336,6 +398,7 @@ def _handler_for(fake: FakeChatwoot) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
+            self.wfile.flush()  # now, so that `answered` is when the client could read it
 
     return Handler
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ import urllib3
 from structlog.testing import capture_logs
 
 from hub.chatwoot.client import ChatwootClient
+from hub.chatwoot.signature import verify
 from hub.exceptions import ChatwootAPIError
 from tests.fakes import chatwoot as fakes
 from tests.fakes.chatwoot import FakeChatwoot
@@ -294,6 +297,70 @@ def test_a_slow_chatwoot_times_out_and_is_retried(
     assert len(waits) == 1
 
 
+# A post Chatwoot may have received unheard ------------------------------------
+
+
+def asked(answer: bool) -> tuple[list[bool], Any]:
+    """An `already_sent` that says `answer` and notes each time it is asked."""
+    calls: list[bool] = []
+
+    def already_sent() -> bool:
+        calls.append(answer)
+        return answer
+
+    return calls, already_sent
+
+
+def test_a_post_chatwoot_stored_but_answered_too_late_is_not_sent_again(
+    fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    calls, already_sent = asked(True)
+    fake_chatwoot.slow_next(1, 0.5)
+    with make_client(fake_chatwoot.url, waits, timeout=0.1) as chatwoot:
+        sent = chatwoot.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    assert sent == {}
+    assert calls == [True]
+    assert len(fake_chatwoot.requests("/messages")) == 1
+    assert waits == []
+
+
+def test_a_post_chatwoot_does_not_have_after_a_dropped_connection_is_sent_again(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    calls, already_sent = asked(False)
+    fake_chatwoot.drop_next(1)
+    sent = client.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    assert sent["content"] == "Olá!"
+    assert calls == [False]
+    assert len(fake_chatwoot.messages()) == 1
+    assert len(waits) == 1
+
+
+def test_a_gateway_that_gave_up_on_chatwoot_makes_the_client_ask_before_sending_again(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    calls, already_sent = asked(True)
+    fake_chatwoot.fail_next(1, status=504)
+    assert client.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent) == {}
+    assert calls == [True]
+    assert len(fake_chatwoot.requests()) == 1
+
+
+def test_an_error_chatwoot_answered_or_a_connection_never_made_needs_no_asking(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    calls, already_sent = asked(True)
+    fake_chatwoot.fail_next(1, status=503)
+    client.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    with (
+        make_client(f"http://127.0.0.1:{closed_port()}", waits) as nowhere,
+        pytest.raises(ChatwootAPIError, match="ConnectError"),
+    ):
+        nowhere.send_message(1, 42, "Olá!", token=TOKEN, already_sent=already_sent)
+    assert calls == []
+    assert len(fake_chatwoot.messages()) == 1
+
+
 def test_the_token_never_appears_in_errors_or_logs(
     fake_chatwoot: FakeChatwoot, waits: list[float]
 ) -> None:
@@ -374,6 +441,53 @@ def test_the_fake_refuses_a_request_without_token_and_unknown_paths(
             == 404
         )
     assert fake_chatwoot.messages() == []
+
+
+def test_the_fake_sends_the_bot_a_copy_of_each_message_it_stores_like_chatwoot(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    received: list[tuple[bytes, dict[str, str]]] = []
+
+    class Bot(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append((self.rfile.read(int(self.headers["Content-Length"])), self.headers))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    bot = ThreadingHTTPServer(("127.0.0.1", 0), Bot)
+    threading.Thread(target=bot.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{bot.server_address[1]}/webhooks/chatwoot"
+        webhooks = fake_chatwoot.deliver_webhooks(url, secret="s3", inboxes={1: 11})
+        client.toggle_status(1, 42, "open", token=TOKEN)  # no message, no copy
+        note = client.send_message(1, 42, "nota", token=TOKEN, private=True)
+        assert webhooks.wait_idle()
+    finally:
+        fake_chatwoot.close()  # its webhooks' connection too
+        bot.shutdown()
+        bot.server_close()
+    ((body, headers),) = received
+    verify(
+        "s3",
+        body=body,
+        signature=headers["X-Chatwoot-Signature"],
+        timestamp=headers["X-Chatwoot-Timestamp"],
+    )
+    payload = json.loads(body)
+    assert (payload["event"], payload["id"]) == ("message_created", note["id"])
+    assert (payload["message_type"], payload["private"], payload["content"]) == (
+        "outgoing",
+        True,
+        "nota",
+    )
+    assert payload["sender"]["type"] == "agent_bot"
+    assert (payload["account"]["id"], payload["inbox"]["id"]) == (1, 11)
+    assert (payload["conversation"]["id"], payload["conversation"]["status"]) == (42, "open")
+    assert webhooks.deliveries() == [{"message_id": note["id"], "status": 200}]
 
 
 def test_the_fake_waits_for_requests_and_resets(

@@ -14,6 +14,8 @@ var/bench/neighbours.json: one domain's reply latency alone and beside another
 domain's flood, each on its own worker (`tests.perf.neighbours`);
 var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 (`tests.perf.sentiment`).
+Each end-to-end round checks that every message got exactly one reply
+(`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
 an embedded one when that does not answer, so a fresh machine can run it too.
 """
@@ -25,12 +27,14 @@ import http.client
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,13 +45,21 @@ import hub  # noqa: F401  (CrewAI environment before crewai is imported)
 from hub.chatwoot.signature import sign
 from hub.defaults import OFFLINE_WORKER_CONCURRENCY
 from tests.conftest import ROOT, SAMPLE_DOMAINS
-from tests.e2e.conftest import SECRET, message_created
+from tests.e2e.conftest import ACCOUNTS, SECRET, message_created
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
+from tests.perf.exactly_once import check, describe, settle
 
 OUT = ROOT / "var" / "bench"
 
 REDIS_URL = os.environ.get("CHATWOOTAI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+SETTLE_SECONDS = 120.0
+"""How long a round waits, after its last expected reply, for tasks still queued or held
+(a retry's backoff, a busy conversation's recheck) before its replies are counted."""
+
+LOGS: dict[str, Any] = {"dir": None, "level": "WARNING", "count": 0}
+"""`--logs`: where the receiver's and workers' output goes (None: discarded), at what level."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -64,7 +76,7 @@ def base_env(tmp: Path, chatwoot_url: str, **extra: str) -> dict[str, str]:
             "CHATWOOTAI_WEBHOOK_SECRET": SECRET,
             "CHATWOOTAI_DOMAINS_DIR": str(SAMPLE_DOMAINS),
             "CHATWOOTAI_DATA_DIR": str(tmp),
-            "CHATWOOTAI_LOG_LEVEL": "WARNING",
+            "CHATWOOTAI_LOG_LEVEL": str(LOGS["level"]),
             "CHATWOOTAI_LOG_FORMAT": "json",
             "CHATWOOTAI_RETAIL_TOKEN": "bench-token",
             # Every message is its own conversation's only one: a burst window would
@@ -79,9 +91,16 @@ def base_env(tmp: Path, chatwoot_url: str, **extra: str) -> dict[str, str]:
 def start(
     argv: list[str], env: dict[str, str], ready: Callable[[], bool]
 ) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    if ready():  # another bench's receiver on this port, or a worker left on this Redis
+        raise RuntimeError(f"{argv} would not be the one answering: something already does")
+    output: Any = subprocess.DEVNULL
+    if LOGS["dir"] is not None:
+        LOGS["count"] += 1
+        name = f"{LOGS['count']:03d}-{Path(argv[0]).name}-{argv[1]}.log"
+        output = open(Path(LOGS["dir"]) / name, "wb")  # noqa: SIM115 (the child keeps it)
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output, stderr=output)
+    if output is not subprocess.DEVNULL:
+        output.close()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if ready():
@@ -105,15 +124,16 @@ def http_ready(port: int) -> Callable[[], bool]:
     return check
 
 
-def worker_ready(client: redis.Redis) -> Callable[[], bool]:
-    """A worker is ready when its Celery node answers a ping on the broker."""
+def worker_ready(name: str) -> Callable[[], bool]:
+    """A worker is ready when its Celery node (`name`) answers a ping on the broker."""
     from hub.queue import create_celery
     from hub.settings import Settings
 
     app = create_celery(Settings(redis_url=REDIS_URL))
+    node = name.replace("%h", socket.gethostname())
 
     def check() -> bool:
-        return bool(app.control.ping(timeout=0.5))
+        return bool(app.control.ping(destination=[node], timeout=0.5))
 
     return check
 
@@ -223,32 +243,65 @@ def bench_ack(tmp: Path, port: int, seconds: float) -> dict[str, Any]:
 
 
 def bench_end_to_end(
-    tmp: Path, port: int, messages: int, model: dict[str, str], worker_args: list[str], workers: int
+    tmp: Path,
+    port: int,
+    messages: int,
+    model: dict[str, str],
+    worker_args: list[str],
+    workers: int,
+    stall: float = 0.0,
 ) -> dict[str, Any]:
+    """`stall`: seconds the fake takes to answer one reply post halfway through (it
+    stores the reply all the same), 0 for none."""
     chatwoot = FakeChatwoot()
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
     env = base_env(tmp, chatwoot.url, **model)
     cli = str(Path(sys.executable).parent / "chatwootai")
     server = start([cli, "serve", "--port", str(port), "--workers", "3"], env, http_ready(port))
+    # As Chatwoot does, the fake sends the bot a copy of each reply it stores: the receiver
+    # files them, and a worker that did not hear back from a post looks there.
+    copies = chatwoot.deliver_webhooks(
+        f"http://127.0.0.1:{port}/webhooks/chatwoot",
+        SECRET,
+        {ACCOUNTS["retail"][0]: ACCOUNTS["retail"][1]},
+    )
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for i in range(workers):
-            argv = [cli, "worker", "--domains", "retail", "--name", f"bench{i}@%h", *worker_args]
-            procs.append(start(argv, env, worker_ready(client)))
-        loader = Loader(port, 8)
-        bodies = [signed_request(loader.payload()) for _ in range(messages)]
-        started = time.perf_counter()
+            name = f"bench{i}@%h"
+            argv = [cli, "worker", "--domains", "retail", "--name", name, *worker_args]
+            procs.append(start(argv, env, worker_ready(name)))
+        # Message ids from the fake's sequence, as Chatwoot numbers every message it stores:
+        # a reply's id is greater than the customer message's it answers.
+        payloads = [
+            message_created("retail", 100_000 + n, chatwoot.message_id(), "Qual o horário?")
+            for n in range(messages)
+        ]
+        conversations = [int(payload["conversation"]["id"]) for payload in payloads]
+        bodies = [signed_request(payload) for payload in payloads]
+        started, sent_at = time.perf_counter(), time.time()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for body, headers in bodies:
             conn.request("POST", "/webhooks/chatwoot", body=body, headers=headers)
             conn.getresponse().read()
         deadline = time.monotonic() + 600
+        stalled = not stall
         while len(chatwoot.messages()) < messages and time.monotonic() < deadline:
+            if not stalled and len(chatwoot.messages()) >= messages // 2:
+                chatwoot.slow_next(1, stall)
+                stalled = True
             time.sleep(0.05)
         duration = time.perf_counter() - started
         done = len(chatwoot.messages())
         stamps = sorted(r["time"] for r in chatwoot.requests("/messages") if r["status"] < 300)
+        # Not counted in the figures: whatever could still post (a retry, a recheck) has.
+        from hub.queue import queue_keys
+
+        settled = settle(client, queue_keys("retail"), chatwoot, SETTLE_SECONDS)
+        once = check(chatwoot, conversations, sent_at)
+        copies.wait_idle()
+        once["copies_to_the_bot"] = dict(Counter(d["status"] for d in copies.deliveries()))
     finally:
         server.terminate()
         for proc in procs:
@@ -268,6 +321,8 @@ def bench_end_to_end(
         "steady_replies_per_s": round(steady, 2),
         "workers": workers,
         "worker_args": worker_args,
+        "exactly_once": {**once, "settled": settled},
+        **({"stalled_post_seconds": stall} if stall else {}),
     }
 
 
@@ -339,7 +394,31 @@ def main() -> None:
     parser.add_argument(
         "--phase-seconds", type=float, default=40, help="length of each neighbours phase"
     )
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        help="keep the receiver's and workers' output in this directory, one file each",
+    )
+    parser.add_argument("--log-level", default="WARNING", help="their level with --logs")
+    parser.add_argument(
+        "--stall-post",
+        type=float,
+        default=0.0,
+        help="offline rounds: the fake Chatwoot answers one reply post halfway through only "
+        "after this many seconds, storing it all the same (over the worker's 10 s timeout: "
+        "a post the worker never hears back about)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8931,
+        help="the receiver's port in the first bench, one more in each next one "
+        "(another bench on the same machine needs other ports)",
+    )
     args = parser.parse_args()
+    if args.logs is not None:
+        args.logs.mkdir(parents=True, exist_ok=True)
+        LOGS.update(dir=args.logs, level=args.log_level)
     global REDIS_URL
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
@@ -362,9 +441,10 @@ def main() -> None:
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     )
+    failures: list[str] = []
     if "ack" in wanted:
         print("webhook ack…", flush=True)
-        results["ack"] = bench_ack(tmp, 8931, args.seconds)
+        results["ack"] = bench_ack(tmp, args.port, args.seconds)
         print(json.dumps(results["ack"]), flush=True)
     if "offline" in wanted:
         # This machine is shared and noisy: alternate the two measurements and keep
@@ -379,8 +459,13 @@ def main() -> None:
             bare_runs.append(bench_bare_kickoff(args.messages, OFFLINE_WORKER_CONCURRENCY))
             print(bare_runs[-1], flush=True)
             print(f"end to end, offline model, round {round_ + 1}…", flush=True)
-            pipeline_runs.append(bench_end_to_end(tmp, 8932, args.messages, {}, [], workers=1))
+            pipeline_runs.append(
+                bench_end_to_end(
+                    tmp, args.port + 1, args.messages, {}, [], workers=1, stall=args.stall_post
+                )
+            )
             print(pipeline_runs[-1], flush=True)
+            failures += exactly_once(f"offline round {round_ + 1}", pipeline_runs[-1])
         bare = statistics.median(run["kickoffs_per_s"] for run in bare_runs)
         steady = statistics.median(run["steady_replies_per_s"] for run in pipeline_runs)
         whole = statistics.median(run["replies_per_s"] for run in pipeline_runs)
@@ -399,7 +484,7 @@ def main() -> None:
         try:
             results["slow_model_end_to_end"] = bench_end_to_end(
                 tmp,
-                8933,
+                args.port + 2,
                 args.slow_messages,
                 {
                     "CHATWOOTAI_LLM": "openai/slow-model",
@@ -415,6 +500,7 @@ def main() -> None:
         finally:
             slow.close()
         print(results["slow_model_end_to_end"], flush=True)
+        failures += exactly_once("2-second model", results["slow_model_end_to_end"])
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"written to {path}")
     if "retrieval" in wanted:
@@ -448,7 +534,9 @@ def main() -> None:
         from tests.perf.neighbours import bench_neighbours
 
         print("noisy neighbours…", flush=True)
-        neighbours = bench_neighbours(tmp, 8934, REDIS_URL, args.rounds, args.phase_seconds)
+        neighbours = bench_neighbours(
+            tmp, args.port + 3, REDIS_URL, args.rounds, args.phase_seconds
+        )
         neighbours["machine"], neighbours["at"] = results["machine"], results["at"]
         (OUT / "neighbours.json").write_text(json.dumps(neighbours, indent=2), encoding="utf-8")
         print(
@@ -459,6 +547,24 @@ def main() -> None:
             f"budget {neighbours['budget_ratio']}"
         )
         print(f"written to {OUT / 'neighbours.json'}")
+    if failures:
+        sys.exit("not exactly once: " + ", ".join(failures))
+
+
+def exactly_once(name: str, run: dict[str, Any]) -> list[str]:
+    """Print what went wrong when a round's replies differ from its messages; its name
+    in a list then (the bench fails at the end), else an empty list."""
+    once = run["exactly_once"]
+    if once["ok"]:
+        return []
+    print(
+        f"{name}: {once['messages']} messages, {once['accepted_replies']} replies"
+        + ("" if once["settled"] else " (tasks were still in flight)"),
+        flush=True,
+    )
+    for line in describe(once["wrong"]):
+        print(f"  {line}", flush=True)
+    return [name]
 
 
 if __name__ == "__main__":

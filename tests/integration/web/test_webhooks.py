@@ -11,6 +11,7 @@ import redis
 from flask.testing import FlaskClient
 
 from hub.chatwoot.signature import sign
+from hub.conversation.echoes import Echoes
 from hub.conversation.mailbox import Mailbox
 from hub.domains.registry import DomainRegistry
 from hub.queue import create_celery, queued_count
@@ -49,6 +50,30 @@ def test_a_queued_message_lands_on_its_domain_queue(
     task = json.loads(redis_client.lindex("chatwootai.health\x06\x166", 0))
     assert task["headers"]["task"] == "chatwootai.handle_message"
     assert "Quero marcar" not in task["headers"]["argsrepr"]  # no customer text in dashboards
+
+
+def test_chatwoots_copy_of_the_bots_own_reply_is_filed_and_never_queued(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    bot = {"id": 1, "name": "ChatwootAI", "type": "agent_bot"}
+    payload = message_created(
+        "retail", 10, 2001, "Abrimos às 10:00.", message_type="outgoing", sender=bot
+    )
+    response = post_signed(client, payload)
+    assert (response.status_code, response.json["outcome"]) == (200, "ignored")
+    assert queued_count(redis_client, "retail") == 0
+    assert Echoes(redis_client).followed(3, 10, "Abrimos às 10:00.", after=2000)
+
+
+def test_a_human_agents_message_is_no_copy_of_the_bots(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    agent = {"id": 7, "name": "Ana", "type": "user"}
+    payload = message_created(
+        "retail", 10, 2001, "Abrimos às 10:00.", message_type="outgoing", sender=agent
+    )
+    assert post_signed(client, payload).status_code == 200
+    assert not Echoes(redis_client).followed(3, 10, "Abrimos às 10:00.", after=2000)
 
 
 def test_malformed_json_is_a_400_with_a_clear_message(client: FlaskClient) -> None:

@@ -9,13 +9,20 @@ from pathlib import Path
 
 import pytest
 import redis
+from werkzeug.serving import make_server
 
+from hub.chatwoot.client import ChatwootClient
 from hub.conversation.handoff import handoff_message
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLocks
+from hub.conversation.replies import ReplyLedger
+from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAPIError
+from hub.queue import create_celery
 from hub.settings import Settings
+from hub.web import Receiver, create_app
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
+from tests.fakes.bot_webhooks import BotWebhooks
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
 from workers import history
@@ -484,3 +491,78 @@ def test_a_tool_whose_database_is_down_ends_the_turn_with_the_fallback_and_a_han
     assert customer["content"] == runtime.registry.get("retail").spec.messages.fallback
     assert note["private"] and "order_status" in note["content"]
     assert runtime.redis.hget("chatwootai:metrics:failures", "retail|tool_error") == "1"
+
+
+@pytest.fixture
+def bot_webhooks(
+    tmp_path: Path, redis_client: redis.Redis, fake_chatwoot: FakeChatwoot
+) -> Iterator[BotWebhooks]:
+    """The receiver over HTTP, and the fake Chatwoot sending it a copy of every message
+    stored, as Chatwoot sends an agent bot its own messages."""
+    settings = Settings(redis_url=TEST_REDIS_URL, domains_dir=SAMPLE_DOMAINS, data_dir=tmp_path)
+    receiver = Receiver(
+        settings, redis_client, DomainRegistry(SAMPLE_DOMAINS), create_celery(settings)
+    )
+    server = make_server("127.0.0.1", 0, create_app({"RECEIVER": receiver}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake_chatwoot.deliver_webhooks(f"http://127.0.0.1:{server.server_port}/webhooks/chatwoot")
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def impatient(runtime: WorkerRuntime, fake_chatwoot: FakeChatwoot) -> None:
+    """A Chatwoot client that gives up on an answer after 0.3 s."""
+    runtime.chatwoot.close()
+    runtime.chatwoot = ChatwootClient(fake_chatwoot.url, timeout=0.3, sleep=lambda _: None)
+
+
+def test_a_reply_chatwoot_stored_but_answered_too_late_is_not_posted_twice(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, bot_webhooks: BotWebhooks
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    impatient(runtime, fake_chatwoot)
+    fake_chatwoot.slow_next(1, 0.6)  # stored, but the client has stopped listening
+    assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "replied"
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    assert "10:00" in reply["content"]
+    assert len(fake_chatwoot.requests("/messages")) == 1, "the post was sent again"
+    assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "duplicate"
+
+
+def test_a_reply_chatwoot_never_got_is_posted_again_once_its_copy_does_not_come(
+    make_runtime: object, fake_chatwoot: FakeChatwoot, bot_webhooks: BotWebhooks
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    runtime.replies.echoes.wait_seconds = 0.5
+    fake_chatwoot.drop_next(1)  # the connection breaks before Chatwoot stores anything
+    assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "replied"
+    assert len(fake_chatwoot.requests("/messages")) == 2
+    assert len(fake_chatwoot.messages(conversation_id=50)) == 1
+
+
+def test_a_turn_taken_up_again_after_its_post_went_through_does_not_post_it_twice(
+    make_runtime: object,
+    fake_chatwoot: FakeChatwoot,
+    bot_webhooks: BotWebhooks,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime = make_runtime(burst_window_seconds=0)  # type: ignore[operator]
+    message = arrive(runtime, "Qual o horário de funcionamento?", 1)
+    close = runtime.gate.close
+
+    def unreachable(*_args: object, **_kwargs: object) -> bool:
+        raise redis.ConnectionError("Redis went away between the post and the close")
+
+    monkeypatch.setattr(runtime.gate, "close", unreachable)
+    with pytest.raises(redis.ConnectionError):
+        handle(runtime, message)  # posted, never confirmed: the task retries
+    assert len(fake_chatwoot.messages(conversation_id=50)) == 1
+    assert bot_webhooks.wait_idle()
+    monkeypatch.setattr(runtime.gate, "close", close)
+    # The claim the first run left has gone stale: the retry takes the turn over.
+    redis_client.set(ReplyLedger.key(3, 1), f"posting:{time.time() - 120}")
+    assert handle(runtime, message).status == "replied"
+    assert len(fake_chatwoot.messages(conversation_id=50)) == 1, "posted twice"
+    assert handle(runtime, message).status == "duplicate"
