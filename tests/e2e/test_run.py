@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DOMAINS
+from tests.conftest import ROOT, SAMPLE_DOMAINS, child_env
 from tests.e2e.conftest import message_created
 from tests.fakes.chatwoot import FakeChatwoot
 
@@ -52,7 +52,7 @@ def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
     stop: str, tmp_path: Path, fake_chatwoot: FakeChatwoot
 ) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update(
         {
             "CHATWOOTAI_DATA_DIR": str(tmp_path / "var"),
