@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         default=None,
         description="comma-separated allow-list of plugin names (unset: every installed plugin)",
     )
+    patches: Literal["on", "off"] = Field(
+        default="on",
+        description=(
+            "on: the patches of dependencies' internals (hub/patches) that match the "
+            "installed releases; off: every dependency runs as shipped (slower)"
+        ),
+    )
     flower_basic_auth: SecretStr | None = Field(
         default=None,
         description="user:password for `chatwootai flower` (several pairs separated by commas)",

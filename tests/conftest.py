@@ -18,6 +18,7 @@ from hypothesis import settings as hypothesis_settings
 import hub  # noqa: F401  (sets CrewAI's no-network environment before any test imports it)
 from hub.embedded_redis import stop_embedded_servers
 from hub.logs import configure_logging
+from hub.patches import install as install_patches
 from hub.settings import Settings, get_settings
 from tests.domain_tree import DomainTree
 from tests.fakes.chatwoot import fake_chatwoot  # noqa: F401  (shared fixture)
@@ -31,6 +32,18 @@ hypothesis_settings.load_profile("ci")
 
 REQUIRE_SERVICES = os.environ.get("CHATWOOTAI_REQUIRE_SERVICES") == "1"
 TEST_REDIS_URL = os.environ.get("CHATWOOTAI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_PATCHES = os.environ.get("CHATWOOTAI_TEST_PATCHES")
+"""`off`: the run's settings, in the test process and in every process a test starts,
+say CHATWOOTAI_PATCHES=off (every dependency as shipped); unset, the default (on)."""
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a process a test starts: this one's without the CHATWOOTAI_
+    variables, but for the run's CHATWOOTAI_PATCHES."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    if TEST_PATCHES:
+        env["CHATWOOTAI_PATCHES"] = TEST_PATCHES
+    return env
 
 
 def service_missing(what: str, error: Exception) -> None:
@@ -47,6 +60,14 @@ def _readable_logs() -> None:
     configure_logging(Settings(log_format="console", log_level="WARNING"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _dependency_patches() -> None:
+    """The run's dependency patches, decided once at the start as a process decides them:
+    on, or off with CHATWOOTAI_TEST_PATCHES=off (a test about one patch installs or
+    removes it for its own duration, `tests.patch_kit`)."""
+    install_patches(Settings(patches="off" if TEST_PATCHES == "off" else "on"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test sees only its own CHATWOOTAI_ variables and a private data dir."""
@@ -59,6 +80,8 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     # (and the tenant-isolation test, in production's hybrid mode) ask for them.
     monkeypatch.setenv("CHATWOOTAI_EMBEDDINGS", "none")
     monkeypatch.setenv("CHATWOOTAI_DOMAINS_DIR", str(SAMPLE_DOMAINS))
+    if TEST_PATCHES:
+        monkeypatch.setenv("CHATWOOTAI_PATCHES", TEST_PATCHES)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

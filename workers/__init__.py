@@ -7,12 +7,12 @@ validated) when it starts, before taking its first message.
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from celery import signals
 
 from hub.logs import configure_logging
+from hub.patches.gc import freeze_heap
 from hub.queue import create_celery
 from hub.settings import get_settings
 
@@ -24,17 +24,15 @@ app = create_celery(get_settings(), include=("workers.tasks",))
 def _build_runtime(**_: Any) -> None:
     """Prepare domains and crews at start, not at the first message.
 
-    Then everything alive (Celery, CrewAI, every domain's knowledge and models:
-    some 400,000 objects) leaves the garbage collector's view: it lives as long as
-    the process, yet each full collection walked it again, every few messages.
-    Metrics are summed in memory from now on and sent every second.
+    Then everything alive leaves the garbage collector's view (`hub.patches.gc`,
+    unless the patches are off). Metrics are summed in memory from now on and
+    sent every second.
     """
     from workers.runtime import runtime
 
     configure_logging(get_settings())
     runtime().telemetry.start()
-    gc.collect()
-    gc.freeze()
+    freeze_heap()
 
 
 @signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]

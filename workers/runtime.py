@@ -23,6 +23,7 @@ from hub.conversation.takeover import Takeover
 from hub.crews.factory import CrewFactory
 from hub.domains.registry import DomainRegistry
 from hub.kvstore import connect, redis_url
+from hub.patches import install as install_patches
 from hub.settings import Settings, get_settings
 from hub.store.embedded import prepare_embedded_store
 from hub.telemetry import Telemetry
@@ -54,6 +55,7 @@ class WorkerRuntime:
     @classmethod
     def build(cls, settings: Settings | None = None) -> WorkerRuntime:
         settings = settings or get_settings()
+        install_patches(settings)
         client = connect(redis_url(settings))
         registry = DomainRegistry(
             settings.domains_dir, reload_interval=settings.reload_interval_seconds
@@ -69,7 +71,7 @@ class WorkerRuntime:
             redis=client,
             registry=registry,
             factory=factory,
-            chatwoot=ChatwootClient(settings.chatwoot_url),
+            chatwoot=ChatwootClient(settings.chatwoot_url, settings=settings),
             replies=ReplyLedger(client),
             takeover=Takeover(client, settings.conversation_ttl_seconds),
             mailbox=Mailbox(client),

@@ -19,8 +19,8 @@ and assignment calls set state and are safe to repeat.
 With no `base_url` (CHATWOOTAI_CHATWOOT_URL unset) nothing is sent: every call
 is logged at INFO and returns {} ("replies are logged, not sent").
 
-Responses' headers are parsed by `hub.chatwoot.headers`, installed on import:
-the standard library's parser was half the CPU of a post.
+Responses' headers are parsed by `hub.patches.http_client` while the patches are
+on: the standard library's parser was half the CPU of a post.
 """
 
 from __future__ import annotations
@@ -43,10 +43,9 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from hub.chatwoot import headers
+from hub import patches
 from hub.exceptions import ChatwootAPIError
-
-headers.install()
+from hub.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +83,8 @@ class ChatwootClient:
     """Sync client of Chatwoot's bot API; one instance per process, safe across threads.
 
     `sleep` and `jitter` are for tests: record waits instead of sleeping, make the
-    backoff deterministic.
+    backoff deterministic. `settings` (the process's by default) decide the
+    dependency patches, the header parser among them, if nothing did before.
 
     The transport is urllib3's connection pool for the one Chatwoot host: a post
     costs about 0.5 ms of CPU there against 1.2-1.4 ms through httpx, on a worker
@@ -102,9 +102,11 @@ class ChatwootClient:
         retry_after_cap: float = RETRY_AFTER_CAP_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[float, float], float] = random.uniform,
+        settings: Settings | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        patches.install(settings or get_settings())
         self.base_url = base_url.rstrip("/") if base_url else None
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base

@@ -19,7 +19,7 @@ from hub.crews.kit import DomainKit
 from hub.crews.llm import TurnModels
 from hub.crews.llm import warm as warm_model
 from hub.crews.router import Router
-from hub.crews.runtime import prepare_crewai, refreeze_heap
+from hub.crews.runtime import prepare_crewai
 from hub.crews.tools import IMPLEMENTED
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
@@ -27,6 +27,7 @@ from hub.exceptions import ChatwootAIError, CrewError
 from hub.knowledge.base import DomainKnowledge, KnowledgeBase
 from hub.knowledge.chunking import Chunk
 from hub.knowledge.lexical import LexicalIndex
+from hub.patches.gc import refreeze_heap
 from hub.plugins.manager import PluginHost
 from hub.settings import Settings
 from hub.store.database import get_engine

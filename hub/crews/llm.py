@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hub.domains.domain import Domain
+from hub.patches.crewai import OPENAI_CLIENTS
 from hub.settings import Settings
 
 if TYPE_CHECKING:
@@ -90,8 +91,9 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
     """A real provider through CrewAI, with timeout, token cap and temperature.
 
     OpenAI-compatible models (`openai/…`, `ollama/…`) share one HTTP client per
-    endpoint and process (`hub.crews.pooled`): building OpenAI's clients costs
-    ~45 ms of CPU per turn (TLS set-up), more than CrewAI's whole kickoff.
+    endpoint and process (`hub.crews.pooled`, while `hub.patches.crewai.OPENAI_CLIENTS`
+    is installed): building OpenAI's clients costs more CPU per turn (TLS set-up)
+    than CrewAI's whole kickoff.
     """
     options = domain.spec.llm
     base_url = settings.llm_base_url
@@ -107,9 +109,12 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
         "max_retries": 0,  # the agent retries once (factory.MODEL_ATTEMPTS)
     }
     if name.startswith("openai/"):
+        from crewai.llms.providers.openai.completion import OpenAICompletion
+
         from hub.crews.pooled import PooledOpenAICompletion
 
-        return PooledOpenAICompletion(
+        completion = PooledOpenAICompletion if OPENAI_CLIENTS.installed else OpenAICompletion
+        return completion(
             model=name.removeprefix("openai/"),
             provider="openai",
             base_url=base_url,

@@ -21,6 +21,8 @@ from crewai import Crew, Task
 from crewai.utilities.task_output_storage_handler import TaskOutputStorageHandler
 from pydantic import PrivateAttr
 
+from hub.patches.crewai import TASK_OUTPUTS
+
 
 class MemoryTaskOutputs(TaskOutputStorageHandler):
     """CrewAI's task-output log for one crew, as a list: same records, no file."""
@@ -68,7 +70,13 @@ class MemoryTaskOutputs(TaskOutputStorageHandler):
         return list(self._records)
 
 
+def task_outputs() -> TaskOutputStorageHandler:
+    """A new crew's task-output log: in memory while `hub.patches.crewai.TASK_OUTPUTS`
+    is installed (it replaces a private attribute of CrewAI's), CrewAI's file otherwise."""
+    return MemoryTaskOutputs() if TASK_OUTPUTS.installed else TaskOutputStorageHandler()
+
+
 class ServiceCrew(Crew):
     """A Crew whose task outputs stay in memory (see the module docstring)."""
 
-    _task_output_handler: TaskOutputStorageHandler = PrivateAttr(default_factory=MemoryTaskOutputs)
+    _task_output_handler: TaskOutputStorageHandler = PrivateAttr(default_factory=task_outputs)

@@ -44,15 +44,10 @@ from hub.exceptions import (
     SignatureError,
 )
 from hub.kvstore import connect, redis_url
+from hub.patches import install as install_patches
+from hub.patches.kombu import TASK_PUBLISHER, TaskPublisher
 from hub.plugins.manager import PluginHost
-from hub.queue import (
-    HANDLE_MESSAGE,
-    TaskPublisher,
-    broker_url,
-    create_celery,
-    priority_of,
-    queue_name,
-)
+from hub.queue import HANDLE_MESSAGE, broker_url, create_celery, priority_of, queue_name
 from hub.settings import Settings, get_settings
 from hub.store.database import database_url
 from hub.telemetry import RedisMetricsCollector
@@ -120,10 +115,11 @@ class Receiver:
         self.plugins = plugins or PluginHost.from_settings(settings)
         self.celery = celery
         # The broker is normally the state Redis (CHATWOOTAI_REDIS_URL is both): then a
-        # task is queued in the mailbox push's transaction (`hub.queue.TaskPublisher`).
+        # task is queued in the mailbox push's transaction (`hub.patches.kombu`).
+        install_patches(settings)
         shares_redis = celery.conf.broker_url == broker_url(redis_url(settings))
         self.publisher = (
-            TaskPublisher(celery) if shares_redis and TaskPublisher.supported() else None
+            TaskPublisher(celery) if shares_redis and TASK_PUBLISHER.installed else None
         )
         self.clock = clock
         self.worker_metrics = CollectorRegistry(auto_describe=False)

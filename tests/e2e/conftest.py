@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from hub.domains.registry import DomainRegistry
 from hub.queue import create_celery
 from hub.settings import Settings
 from hub.web import Receiver, create_app
-from tests.conftest import ROOT, SAMPLE_DOMAINS, TEST_REDIS_URL
+from tests.conftest import ROOT, SAMPLE_DOMAINS, TEST_REDIS_URL, child_env
 from tests.fakes.chatwoot import FakeChatwoot
 
 SECRET = "segredo-do-webhook"
@@ -79,7 +78,7 @@ def service_env(
     tmp_path: Path, redis_client: redis.Redis, fake_chatwoot: FakeChatwoot
 ) -> dict[str, str]:
     """Environment shared by the worker process and the in-test receiver."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update(
         {
             "CHATWOOTAI_REDIS_URL": TEST_REDIS_URL,
@@ -123,6 +122,13 @@ def receiver_client(
     service_env: dict[str, str], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> FlaskClient:
     """The real receiver app, in-process, on the same Redis and broker as the worker."""
+    return receiver_for(service_env, redis_client, monkeypatch)
+
+
+def receiver_for(
+    service_env: dict[str, str], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> FlaskClient:
+    """The receiver app built from `service_env`'s settings, as `receiver_client`."""
     for name, value in service_env.items():
         if name.startswith("CHATWOOTAI_"):
             monkeypatch.setenv(name, value)

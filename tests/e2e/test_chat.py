@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.offline.planner import offers_in
-from tests.conftest import ROOT
+from tests.conftest import ROOT, child_env
 
 CLINIC = ZoneInfo("America/Sao_Paulo")
 
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def chat(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update({"CHATWOOTAI_DATA_DIR": str(tmp_path), "HOME": str(tmp_path / "home")})
     return subprocess.run(
         [sys.executable, "-m", "hub", "chat", *args],

@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_DOMAINS
+from tests.conftest import SAMPLE_DOMAINS, child_env
 from tests.e2e.conftest import WorkerProcess
 from tests.processes import needs_proc, processes_of, redis_servers, wait_until_none
 
@@ -22,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, needs_proc]
 def test_a_worker_on_the_embedded_defaults_leaves_no_redis_server_when_it_stops(
     stop: signal.Signals, tmp_path: Path, data_dir: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update(
         {
             "CHATWOOTAI_DATA_DIR": str(data_dir),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
+from hub.patches import PATCHES
 from hub.queue import queued_count
 from tests.e2e.conftest import (
     ACCOUNTS,
@@ -18,9 +20,11 @@ from tests.e2e.conftest import (
     WorkerProcess,
     message_created,
     post_signed,
+    receiver_for,
 )
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
+from tests.patch_kit import removed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -66,6 +70,29 @@ def test_a_signed_customer_message_gets_exactly_one_grounded_reply(
     assert reply["body"]["private"] is False
     for fact in facts:
         assert fact in reply["body"]["content"]
+
+
+def test_with_the_dependency_patches_off_a_signed_message_still_gets_exactly_one_reply(
+    start_worker: Callable[..., WorkerProcess],
+    service_env: dict[str, str],
+    redis_client: redis.Redis,
+    fake_chatwoot: FakeChatwoot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shipped = {**service_env, "CHATWOOTAI_PATCHES": "off"}
+    with removed(*PATCHES):  # this process too: the receiver and the fake Chatwoot
+        client = receiver_for(shipped, redis_client, monkeypatch)
+        assert client.application.config["RECEIVER"].publisher is None  # Celery's send_task
+        worker = start_worker(env=shipped)
+        question = "Qual o horário de funcionamento das lojas?"
+        response = post_signed(client, message_created("retail", 4101, 9101, question))
+        assert response.json["outcome"] == "queued"
+        fake_chatwoot.wait_for(lambda: replies_to(fake_chatwoot, 4101), timeout=30)
+    (reply,) = replies_to(fake_chatwoot, 4101)
+    assert reply["headers"].get("api_access_token") == TOKENS["retail"]
+    assert "10:00" in reply["body"]["content"] and "22:00" in reply["body"]["content"]
+    said = [json.loads(line) for line in worker.output if '"dependency patches"' in line]
+    assert [line["on"] for line in said] == [[]]  # the worker ran every dependency as shipped
 
 
 def test_events_that_deserve_no_answer_are_acknowledged_and_never_queued(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_DOMAINS
+from tests.conftest import ROOT, SAMPLE_DOMAINS, child_env
 from tests.e2e.conftest import message_created
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.processes import HAS_PROC, needs_proc, processes_of, redis_servers, wait_until_none
@@ -51,7 +51,7 @@ def metrics_text(port: int) -> str:
 
 def start_run(tmp_path: Path, port: int, chatwoot_url: str) -> subprocess.Popen[str]:
     """`chatwootai run` on the embedded defaults, data under `tmp_path / "var"`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update(
         {
             "CHATWOOTAI_DATA_DIR": str(tmp_path / "var"),

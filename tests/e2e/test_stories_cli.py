@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, child_env
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.slow
 def chatwootai_test(
     tmp_path: Path, *args: str, domains: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update({"CHATWOOTAI_DATA_DIR": str(tmp_path / "var"), "HOME": str(tmp_path / "home")})
     if domains is not None:
         env["CHATWOOTAI_DOMAINS_DIR"] = str(domains)

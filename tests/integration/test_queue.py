@@ -1,4 +1,5 @@
-"""The broker side of the queue in real Redis: kombu channels reuse their Redis client."""
+"""The broker side of the queue in real Redis: kombu channels reuse their Redis client, and
+tasks written into a transaction are the messages Celery would publish."""
 
 from __future__ import annotations
 
@@ -9,23 +10,22 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import kombu
 import pytest
 import redis
 from celery import Celery
 from kombu.transport import redis as kombu_redis
 
+from hub.patches.kombu import CHANNEL_CLIENT, TASK_PUBLISHER, TaskPublisher
 from hub.queue import (
     HANDLE_MESSAGE,
     PRIORITY_URGENT,
-    TaskPublisher,
     create_celery,
     queue_keys,
     queued_count,
-    reuse_broker_clients,
 )
 from hub.settings import Settings
 from tests.conftest import TEST_REDIS_URL
+from tests.patch_kit import installed, removed
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +35,12 @@ def app(redis_client: redis.Redis) -> Iterator[Celery]:
     celery = create_celery(Settings(redis_url=TEST_REDIS_URL))
     yield celery
     celery.close()
+
+
+@pytest.fixture
+def channel_client() -> Iterator[None]:
+    with installed(CHANNEL_CLIENT):
+        yield
 
 
 @pytest.fixture
@@ -58,12 +64,16 @@ def publish(app: Celery, n: int, queue: str = "chatwootai.retail") -> None:
         app.send_task(HANDLE_MESSAGE, args=[{"n": i}], queue=queue, priority=6)
 
 
+@pytest.mark.usefixtures("channel_client")
 def test_the_patch_is_in_place_on_the_pinned_kombu() -> None:
-    assert reuse_broker_clients()
-    assert reuse_broker_clients()  # installing again wraps nothing twice
-    assert kombu_redis.Channel.conn_or_acquire.reuses_clients  # type: ignore[attr-defined]
+    assert CHANNEL_CLIENT.applies()
+    patched = kombu_redis.Channel.conn_or_acquire
+    CHANNEL_CLIENT.install()  # installing again wraps nothing twice
+    assert kombu_redis.Channel.conn_or_acquire is patched
+    assert CHANNEL_CLIENT.installed
 
 
+@pytest.mark.usefixtures("channel_client")
 def test_publishing_many_tasks_builds_one_client_and_every_task_arrives(
     app: Celery, built: list[object], redis_client: redis.Redis
 ) -> None:
@@ -72,6 +82,16 @@ def test_publishing_many_tasks_builds_one_client_and_every_task_arrives(
     assert len(built) == 1
 
 
+def test_without_the_patch_kombu_builds_a_client_per_publish_and_every_task_arrives(
+    app: Celery, built: list[object], redis_client: redis.Redis
+) -> None:
+    with removed(CHANNEL_CLIENT):
+        publish(app, 25)
+    assert queued_count(redis_client, "retail") == 25
+    assert len(built) >= 25
+
+
+@pytest.mark.usefixtures("channel_client")
 def test_a_replaced_connection_pool_gets_a_new_client(
     app: Celery, built: list[object], redis_client: redis.Redis
 ) -> None:
@@ -150,12 +170,9 @@ def test_an_urgent_task_goes_on_the_most_urgent_list(
     assert queued_count(redis_client, "health") == 1
 
 
-def test_the_publisher_is_used_only_on_the_kombu_it_was_written_for(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assert TaskPublisher.supported()
-    monkeypatch.setattr(kombu, "__version__", "9.0.0")
-    assert not TaskPublisher.supported()
+def test_the_publisher_is_used_only_on_the_kombu_it_was_written_for() -> None:
+    assert TASK_PUBLISHER.applies()
+    assert not TASK_PUBLISHER.applies("9.0.0")
 
 
 def test_a_publisher_that_is_dropped_closes_its_broker_connection(

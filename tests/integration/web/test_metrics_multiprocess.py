@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.chatwoot.signature import sign
-from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
+from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL, child_env
 from tests.e2e.conftest import SECRET, message_created
 from tests.e2e.test_lifecycle import ServeProcess
 
@@ -24,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture
 def served(tmp_path: Path, redis_client: redis.Redis) -> Iterator[ServeProcess]:
     """`chatwootai serve` with three processes, in prometheus_client's multiprocess mode."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update(
         {
             "CHATWOOTAI_REDIS_URL": TEST_REDIS_URL,

@@ -14,12 +14,14 @@ from hub.chatwoot.signature import sign
 from hub.conversation.echoes import Echoes
 from hub.conversation.mailbox import Mailbox
 from hub.domains.registry import DomainRegistry
+from hub.patches.kombu import TASK_PUBLISHER
 from hub.queue import create_celery, queued_count
 from hub.settings import Settings
 from hub.telemetry import Telemetry
 from hub.web import Receiver, create_app
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.e2e.conftest import SECRET, message_created, post_signed
+from tests.patch_kit import installed, removed
 
 pytestmark = pytest.mark.integration
 
@@ -172,8 +174,10 @@ def test_redis_failing_after_the_claim_makes_a_500_and_the_retry_is_queued(
 
 
 def test_the_task_is_queued_in_the_mailbox_transaction_when_the_broker_is_the_state_redis(
-    client: FlaskClient, redis_client: redis.Redis
+    redis_client: redis.Redis,
 ) -> None:
+    with installed(TASK_PUBLISHER):
+        client = make_client(redis_client, webhook_secret=SECRET)
     receiver = client.application.config["RECEIVER"]
     assert receiver.publisher is not None
     payload = message_created("retail", 70, 7, "Qual o horário?")
@@ -183,6 +187,21 @@ def test_the_task_is_queued_in_the_mailbox_transaction_when_the_broker_is_the_st
     assert redis_client.llen(Mailbox.key(payload["account"]["id"], 70)) == 1
     (task,) = [json.loads(raw) for raw in redis_client.lrange("chatwootai.retail\x06\x166", 0, -1)]
     assert task["headers"]["id"] == response.json["task_id"]
+
+
+def test_without_the_publisher_patch_the_task_is_sent_through_celery_after_the_mailbox(
+    redis_client: redis.Redis,
+) -> None:
+    with removed(TASK_PUBLISHER):
+        client = make_client(redis_client, webhook_secret=SECRET)
+    assert client.application.config["RECEIVER"].publisher is None
+    payload = message_created("retail", 71, 7, "Qual o horário?")
+    response = post_signed(client, payload)
+    assert response.json["outcome"] == "queued"
+    assert redis_client.llen(Mailbox.key(payload["account"]["id"], 71)) == 1
+    (task,) = [json.loads(raw) for raw in redis_client.lrange("chatwootai.retail\x06\x166", 0, -1)]
+    assert task["headers"]["id"] == response.json["task_id"]
+    assert task["headers"]["task"] == "chatwootai.handle_message"
 
 
 def test_a_state_store_that_is_down_makes_a_500_with_the_reason() -> None:

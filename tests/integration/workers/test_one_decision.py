@@ -8,7 +8,6 @@ must read the same texts, and the same turn must end in a handoff, in all three.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from hub.conversation.decision import Session
 from hub.conversation.inbound import InboundMessage
 from hub.crews.stories import Outcome, StoryRunner
 from hub.settings import Settings
-from tests.conftest import ROOT, SAMPLE_DOMAINS, TEST_REDIS_URL
+from tests.conftest import ROOT, SAMPLE_DOMAINS, TEST_REDIS_URL, child_env
 from tests.fakes.chatwoot import FakeChatwoot
 from workers.handler import handle
 from workers.runtime import WorkerRuntime
@@ -81,7 +80,7 @@ def in_the_worker(
 
 
 def in_chat(tmp_path: Path, texts: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOTAI_")}
+    env = child_env()
     env.update(
         {
             "CHATWOOTAI_DATA_DIR": str(tmp_path / "chat"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,10 +14,12 @@ from hub.crews.factory import CrewFactory
 from hub.crews.hub_crew import is_follow_up
 from hub.domains.registry import DomainRegistry
 from hub.offline.model import OfflineLLM
+from hub.patches.crewai import OPENAI_CLIENTS, TASK_OUTPUTS
 from hub.settings import Settings
 from hub.turn import Turn
 from tests.conftest import SAMPLE_DOMAINS
 from tests.fakes.openai_server import FakeOpenAI
+from tests.patch_kit import installed
 
 
 @pytest.fixture
@@ -67,6 +70,18 @@ def refrozen(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return calls
 
 
+@pytest.fixture
+def task_outputs_in_memory() -> Iterator[None]:
+    with installed(TASK_OUTPUTS):
+        yield
+
+
+@pytest.fixture
+def shared_openai_clients() -> Iterator[None]:
+    with installed(OPENAI_CLIENTS):
+        yield
+
+
 def test_each_turn_gets_a_new_crew(domains: Path, tmp_path: Path) -> None:
     factory = factory_for(domains, tmp_path)
     hub = factory.hub("retail")
@@ -79,6 +94,7 @@ def test_each_turn_gets_a_new_crew(domains: Path, tmp_path: Path) -> None:
     assert one.tasks[0] is not two.tasks[0]
 
 
+@pytest.mark.usefixtures("task_outputs_in_memory")
 def test_a_kickoff_keeps_its_task_outputs_with_the_crew_and_writes_no_file(
     domains: Path, tmp_path: Path
 ) -> None:
@@ -106,6 +122,7 @@ def test_a_kickoff_keeps_its_task_outputs_with_the_crew_and_writes_no_file(
     assert crew._task_output_handler.load() == []
 
 
+@pytest.mark.usefixtures("shared_openai_clients")
 def test_start_up_prepares_a_real_model_s_client_without_calling_the_model(
     domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.chatwoot import headers
+from hub.patches import http_client
+from hub.patches.http_client import PARSE_HEADERS
+from tests.patch_kit import installed, removed
 
 CHATWOOT_RESPONSE = (
     b"Content-Type: application/json; charset=utf-8\r\n"
@@ -54,7 +56,7 @@ def described(message: http.client.HTTPMessage) -> tuple[object, ...]:
 
 def test_a_chatwoot_response_parses_alike_and_leaves_the_body_to_read() -> None:
     fp = io.BytesIO(CHATWOOT_RESPONSE)
-    fast = headers.parse_headers(fp)
+    fast = http_client.parse_headers(fp)
     assert described(fast) == described(standard(CHATWOOT_RESPONSE))
     assert fast.get_all("Set-Cookie") == ["a=1; path=/", "b=2; path=/"]
     assert fast["content-type"] == "application/json; charset=utf-8"
@@ -75,7 +77,7 @@ def test_a_chatwoot_response_parses_alike_and_leaves_the_body_to_read() -> None:
     ],
 )
 def test_unusual_header_blocks_parse_exactly_as_the_standard_library_does(block: bytes) -> None:
-    assert described(headers.parse_headers(io.BytesIO(block))) == described(standard(block))
+    assert described(http_client.parse_headers(io.BytesIO(block))) == described(standard(block))
 
 
 visible_name = st.text(
@@ -106,11 +108,15 @@ def test_any_header_block_parses_as_the_standard_library_parses_it(
         return
     block = text.encode("iso-8859-1") + b"body"
     fast_fp, standard_fp = io.BytesIO(block), io.BytesIO(block)
-    assert described(headers.parse_headers(fast_fp)) == described(standard(standard_fp))
+    assert described(http_client.parse_headers(fast_fp)) == described(standard(standard_fp))
     assert fast_fp.read() == standard_fp.read()
 
 
 def test_installing_it_makes_http_client_use_it() -> None:
-    import hub.chatwoot.client  # noqa: F401  (installs it)
+    with installed(PARSE_HEADERS):
+        assert http.client.parse_headers is http_client.parse_headers
 
-    assert http.client.parse_headers is headers.parse_headers
+
+def test_removing_it_gives_http_client_the_standard_parser_back() -> None:
+    with removed(PARSE_HEADERS):
+        assert http.client.parse_headers.__module__ == "http.client"  # the stdlib's own

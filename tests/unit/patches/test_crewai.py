@@ -1,13 +1,23 @@
-"""CrewAI's per-kickoff hot paths, cached: same results, computed once."""
+"""CrewAI's patches: per-kickoff hot paths cached (same results, computed once), its
+locks in-process; removed, CrewAI as shipped."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from crewai.flow.runtime import Flow, FlowState
 from pydantic import BaseModel, Field
 
-from hub.crews.runtime import cache_hot_paths  # before crewai: hub sets its environment
+from hub.patches.crewai import FLOW_STATES, LOCK_BACKEND, TOOL_PROMPTS
+from tests.patch_kit import installed, removed
+
+
+@pytest.fixture
+def caches() -> Iterator[None]:
+    with installed(TOOL_PROMPTS, FLOW_STATES):
+        yield
 
 
 class Counter(BaseModel):
@@ -26,8 +36,9 @@ class CountingFlow:
         return None
 
 
+@pytest.mark.usefixtures("caches")
 def test_two_flows_share_one_state_class_but_never_a_state() -> None:
-    assert cache_hot_paths()
+    assert FLOW_STATES.installed
     one: Any = Flow._create_initial_state(CountingFlow())  # type: ignore[arg-type]
     two: Any = Flow._create_initial_state(CountingFlow())  # type: ignore[arg-type]
     assert type(one) is type(two)  # built once, not per flow
@@ -38,6 +49,7 @@ def test_two_flows_share_one_state_class_but_never_a_state() -> None:
     assert (two.count, two.seen) == (0, [])
 
 
+@pytest.mark.usefixtures("caches")
 def test_a_tool_s_prompt_block_is_rendered_once_and_reads_the_same() -> None:
     from crewai.tools import structured_tool
     from crewai.tools.base_tool import BaseTool
@@ -53,7 +65,7 @@ def test_a_tool_s_prompt_block_is_rendered_once_and_reads_the_same() -> None:
         def _run(self, order: str) -> str:
             return order
 
-    assert cache_hot_paths()
+    assert TOOL_PROMPTS.installed
     render = structured_tool.format_description_for_llm
     uncached = render.__wrapped__("order_status", Lookup, "Status of an order.")  # type: ignore[attr-defined]
     hits = render.cache_info().hits  # type: ignore[attr-defined]
@@ -63,35 +75,37 @@ def test_a_tool_s_prompt_block_is_rendered_once_and_reads_the_same() -> None:
     assert render.cache_info().hits >= hits + 1  # type: ignore[attr-defined]
 
 
+@pytest.mark.usefixtures("caches")
 def test_installing_the_caches_twice_wraps_nothing_twice() -> None:
     from crewai.tools import structured_tool
 
-    assert cache_hot_paths()
+    assert TOOL_PROMPTS.installed and FLOW_STATES.installed
     render, create = structured_tool.format_description_for_llm, Flow._create_initial_state
-    assert cache_hot_paths()
+    TOOL_PROMPTS.install()
+    FLOW_STATES.install()
     assert structured_tool.format_description_for_llm is render
     assert Flow._create_initial_state is create
 
 
-def test_a_replaced_kit_s_cycles_are_collected_even_after_the_heap_was_frozen() -> None:
-    import gc
-    import weakref
+def test_removed_the_caches_leave_crewai_s_own_functions() -> None:
+    from crewai.tools import base_tool, structured_tool
 
-    from hub.crews.runtime import refreeze_heap
+    with removed(TOOL_PROMPTS, FLOW_STATES):
+        render = structured_tool.format_description_for_llm
+        assert not hasattr(render, "cache_info")
+        assert render.__module__ == "crewai.tools.structured_tool"
+        assert base_tool.format_description_for_llm is render  # type: ignore[attr-defined]
+        assert Flow._create_initial_state.__module__ == "crewai.flow.runtime"
+        state: Any = Flow._create_initial_state(CountingFlow())  # type: ignore[arg-type]
+        assert isinstance(state, Counter) and state.id
 
-    class Node:
-        def __init__(self) -> None:
-            self.me = self
 
-    node = Node()
-    alive = weakref.ref(node)
-    gc.freeze()  # as a worker does at start: the cycle is now out of the collector's view
-    try:
-        del node
-        gc.collect()
-        assert alive() is not None  # frozen: never collected
-        refreeze_heap()
-        assert alive() is None
-        assert gc.get_freeze_count() > 0  # and the heap is frozen again
-    finally:
-        gc.unfreeze()
+def test_crewai_s_locks_are_in_process_while_the_patch_is_installed() -> None:
+    from crewai_core import lock_store
+
+    with installed(LOCK_BACKEND):
+        assert lock_store._backend is not None
+        with lock_store.lock("chatwootai-test"):
+            pass
+    with removed(LOCK_BACKEND):
+        assert lock_store._backend is None  # CrewAI's own file (or Redis) lock

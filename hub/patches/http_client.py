@@ -1,17 +1,17 @@
-"""A faster `http.client.parse_headers`, for the response of every Chatwoot call.
+"""Python 3.11's `http.client.parse_headers`, faster, for the response of every Chatwoot call.
 
 The standard library reads a response's header block and hands it to the `email`
 package's feed parser, built for mail messages: a parser object, a line splitter
 and a policy for every response. Measured in a worker, that was half the CPU
-of a reply's POST to Chatwoot (about 0.4 ms of a turn's 4 ms outside the crew).
+of a reply's POST to Chatwoot.
 
 `parse_headers` here builds the same `HTTPMessage` directly when the block is
 plain (every line `Name: value`, a name of visible characters, no folded
 continuation lines, no stray carriage return, a blank line at the end), the way
 the feed parser does for such a block: `set_raw(name, value)` with the value's
 leading blanks and line end stripped, and an empty payload. Anything else goes
-to the standard parser, so unusual headers behave exactly as before. `install()`
-puts it in `http.client`, which urllib3 (the Chatwoot client) reads responses
+to the standard parser, so unusual headers behave exactly as before. Installed,
+it is `http.client`'s, which urllib3 (the Chatwoot client) reads responses
 through; the tests compare both parsers on generated header blocks.
 """
 
@@ -21,6 +21,8 @@ import email.parser
 import http.client
 import re
 from typing import Any
+
+from hub.patches.patch import PYTHON, Patch
 
 _standard_parse_headers = http.client.parse_headers
 
@@ -49,9 +51,24 @@ def parse_headers(
     return message
 
 
-def install() -> None:
-    """Make `http.client` (and urllib3 through it) parse response headers with this."""
+def _install() -> None:
     http.client.parse_headers = parse_headers  # type: ignore[assignment]
+
+
+def _remove() -> None:
+    http.client.parse_headers = _standard_parse_headers
+
+
+PARSE_HEADERS = Patch(
+    "http.client.parse_headers",
+    package=PYTHON,
+    version="3.11",
+    module="http.client",
+    summary="response headers are parsed without the email package when the block is plain",
+    install=_install,
+    remove=_remove,
+)
+"""`http.client` (and urllib3 through it) parses response headers with `parse_headers`."""
 
 
 def _read_lines(fp: Any) -> list[bytes]:
