@@ -6,13 +6,13 @@ from pathlib import Path
 
 from crewai.llms.providers.openai.completion import OpenAICompletion
 from crewai.utilities.task_output_storage_handler import TaskOutputStorageHandler
-from hub.crews.offline import OfflineLLM
 
 from hub.crews.factory import CrewFactory
 from hub.crews.llm import provider_llm, release
 from hub.crews.pooled import PooledOpenAICompletion
 from hub.crews.service_crew import MemoryTaskOutputs
 from hub.domains.registry import DomainRegistry
+from hub.offline.model import OfflineLLM
 from hub.patches.crewai import OPENAI_CLIENTS, TASK_OUTPUTS
 from hub.settings import Settings
 from tests.conftest import SAMPLE_DOMAINS

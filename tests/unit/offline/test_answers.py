@@ -1,6 +1,6 @@
 """How the offline model reads a question, on a small shop that is none of the samples.
 
-Each rule of `hub.knowledge.answers` is shown here on a pet shop's documents, so a
+Each rule of `hub.offline.answers` is shown here on a pet shop's documents, so a
 rule that only worked for one sample business's sentence would fail here; the
 sample businesses' own questions are in tests/unit/crews/test_offline_llm.py.
 """
