@@ -16,7 +16,6 @@ import structlog
 from hub.crews.builder import CrewBuilder
 from hub.crews.hub_crew import HubCrew
 from hub.crews.kit import DomainKit
-from hub.crews.llm import TurnModels
 from hub.crews.llm import warm as warm_model
 from hub.crews.router import Router
 from hub.crews.runtime import prepare_crewai
@@ -34,8 +33,7 @@ from hub.store.database import get_engine
 from hub.turn import TurnContext
 
 if TYPE_CHECKING:
-    from crewai import Crew
-    from crewai.llms.base_llm import BaseLLM
+    pass
 
 log = structlog.get_logger(__name__)
 
@@ -102,7 +100,7 @@ class CrewFactory:
         probe = OfflineLLM(kit.knowledge, question="", unknown_reply=".")
         for crew_name in domain.spec.crews:
             # CrewAI validates agents, tasks and tools here, not at the first message.
-            self.build(kit, crew_name, probe, TurnContext(domain_id=domain.id))
+            self.builder.build(kit, crew_name, probe, TurnContext(domain_id=domain.id))
         missing = sorted(
             {
                 tool
@@ -140,16 +138,6 @@ class CrewFactory:
             )
             return DomainKnowledge.unavailable(domain.id, chunks)
         return library
-
-    def build(
-        self,
-        kit: DomainKit,
-        crew_name: str,
-        llm: BaseLLM | TurnModels,
-        context: TurnContext | None = None,
-    ) -> Crew:
-        """A new Crew for one run (see `CrewBuilder.build`)."""
-        return self.builder.build(kit, crew_name, llm, context)
 
     def hub(self, domain_id: str) -> HubCrew:
         """The HubCrew of a serving domain (its current version)."""

@@ -349,7 +349,7 @@ def bench_bare_kickoff(runs: int, threads: int) -> dict[str, Any]:
             knowledge=kit.knowledge,
             context=context,
         )
-        factory.build(kit, "support", llm, context).kickoff(inputs=inputs)
+        factory.builder.build(kit, "support", llm, context).kickoff(inputs=inputs)
 
     one()
     counter = iter(range(runs))

@@ -87,8 +87,8 @@ def test_each_turn_gets_a_new_crew(domains: Path, tmp_path: Path) -> None:
     hub = factory.hub("retail")
 
     model = OfflineLLM(hub.kit.knowledge, question="oi", unknown_reply="?")
-    one = factory.build(hub.kit, "support", model)
-    two = factory.build(hub.kit, "support", model)
+    one = factory.builder.build(hub.kit, "support", model)
+    two = factory.builder.build(hub.kit, "support", model)
     assert one is not two
     assert one.agents[0] is not two.agents[0]
     assert one.tasks[0] is not two.tasks[0]
@@ -104,7 +104,7 @@ def test_a_kickoff_keeps_its_task_outputs_with_the_crew_and_writes_no_file(
     hub = factory.hub("retail")
     question = "Qual o horário de funcionamento? (marcador 7f3a)"
     model = OfflineLLM(hub.kit.knowledge, question=question, unknown_reply="?")
-    crew = factory.build(hub.kit, "support", model)
+    crew = factory.builder.build(hub.kit, "support", model)
     replay_file = Path(db_storage_path()) / "latest_kickoff_task_outputs.db"
     before = replay_file.read_bytes() if replay_file.exists() else b""
 

@@ -27,10 +27,10 @@ def test_a_crew_keeps_crewai_s_own_task_output_log_without_the_patch(tmp_path: P
     model = OfflineLLM(kit.knowledge, question="oi", unknown_reply="?")
     with installed(TASK_OUTPUTS):
         assert isinstance(
-            factory.build(kit, "support", model)._task_output_handler, MemoryTaskOutputs
+            factory.builder.build(kit, "support", model)._task_output_handler, MemoryTaskOutputs
         )
     with removed(TASK_OUTPUTS):
-        handler = factory.build(kit, "support", model)._task_output_handler
+        handler = factory.builder.build(kit, "support", model)._task_output_handler
     assert type(handler) is TaskOutputStorageHandler
 
 
