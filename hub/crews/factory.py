@@ -9,7 +9,6 @@ built fresh for every run (`hub.crews.builder`).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -31,9 +30,6 @@ from hub.plugins.manager import PluginHost
 from hub.settings import Settings
 from hub.store.database import get_engine
 from hub.turn import TurnContext
-
-if TYPE_CHECKING:
-    pass
 
 log = structlog.get_logger(__name__)
 
