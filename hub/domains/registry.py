@@ -103,6 +103,15 @@ class DomainRegistry:
             return snapshot.domains[snapshot.mapping[(account_id, None)]], "account"
         return None
 
+    def claimants(self, account_id: int) -> tuple[Domain, ...]:
+        """Every serving domain mapped to this Chatwoot account, by any of its inboxes or
+        the whole account: who may speak for the account (its secrets, its tokens)."""
+        snapshot = self._snapshot
+        ids = sorted(
+            {owner for (account, _), owner in snapshot.mapping.items() if account == account_id}
+        )
+        return tuple(snapshot.domains[domain_id] for domain_id in ids)
+
     def account_of_inbox(self, inbox_id: int) -> int | None:
         """The account of an inbox some domain lists (Chatwoot inbox ids are global)."""
         for account_id, mapped_inbox in self._snapshot.mapping:

@@ -48,6 +48,14 @@ def test_an_inbox_mapping_wins_over_an_account_mapping(tree: DomainTree) -> None
     assert registry.find(8, 70) is None
 
 
+def test_every_domain_on_an_account_claims_it_whatever_its_inboxes(tree: DomainTree) -> None:
+    tree.minimal()
+    tree.write("whole/domain.yaml", "extends: _base\nname: Conta\nchatwoot:\n  account_id: 7\n")
+    registry = DomainRegistry(tree.root)
+    assert [domain.id for domain in registry.claimants(7)] == ["shop", "whole"]
+    assert registry.claimants(8) == ()
+
+
 def test_two_domains_claiming_one_inbox_keep_the_first_and_report_the_second(
     tree: DomainTree,
 ) -> None:
