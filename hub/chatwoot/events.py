@@ -125,6 +125,9 @@ class Attachment(_Payload):
     file_size: int | None = None
     transcribed_text: str | None = None
     fallback_title: str | None = None
+    coordinates_lat: float | None = None
+    coordinates_long: float | None = None
+    """A location pin's coordinates (`file_type: location`)."""
 
     @property
     def summary(self) -> str:
@@ -230,6 +233,22 @@ class MessageEvent(_Payload):
     def text(self) -> str:
         """The content, stripped; "" when Chatwoot sent null (media-only messages)."""
         return (self.content or "").strip()
+
+    @property
+    def in_reply_to(self) -> int | None:
+        """The id of the message this one quotes (a swipe-reply on WhatsApp), if any."""
+        value = self.content_attributes.get("in_reply_to")
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        return int(value) if isinstance(value, str) and value.isdigit() else None
+
+    @property
+    def email(self) -> dict[str, Any]:
+        """`content_attributes.email` of an `incoming_email` ({} for other messages)."""
+        value = self.content_attributes.get("email")
+        return value if isinstance(value, dict) else {}
 
     @property
     def attachment_summary(self) -> str:

@@ -10,6 +10,26 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class Media(BaseModel):
+    """One attachment of a customer message, as the worker can use it: where to fetch
+    it, what Chatwoot (or a plugin) heard in an audio, where a location pin points."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = Field(description="Chatwoot's file_type: image, audio, video, file, location…")
+    url: str | None = None
+    extension: str | None = None
+    transcript: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    title: str | None = Field(default=None, description="a location's name or address")
+
+    @property
+    def unheard(self) -> bool:
+        """An audio nobody has transcribed yet."""
+        return self.kind == "audio" and not (self.transcript or "").strip()
+
+
 class InboundMessage(BaseModel):
     """A customer message accepted by the receiver, bound to its domain."""
 
@@ -25,10 +45,29 @@ class InboundMessage(BaseModel):
     contact_name: str | None = None
     channel: str | None = None
     delivery_id: str | None = None
+    media: tuple[Media, ...] = ()
+    media_only: bool = Field(
+        default=False,
+        description="the customer wrote nothing: `text` only names the attachments",
+    )
+    quoted_message_id: int | None = Field(
+        default=None, description="the message this one replies to (content_attributes.in_reply_to)"
+    )
+    subject: str | None = Field(default=None, description="an e-mail's subject")
     urgent: bool = Field(
         default=False, description="a domain rule or a plugin flagged it: handled first"
     )
     received_at: float = Field(description="Unix time the receiver accepted it")
+
+    @property
+    def unheard_audio(self) -> bool:
+        """Only audio, not transcribed yet: nothing the crew could answer."""
+        return self.media_only and any(m.unheard for m in self.media)
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """The URLs of the pictures the customer sent."""
+        return tuple(m.url for m in self.media if m.kind == "image" and m.url)
 
     @property
     def safe_repr(self) -> str:
