@@ -64,3 +64,28 @@ RDB file before it does, a few milliseconds for the data a single machine holds.
 EMBEDDED_REDIS_STOP_SECONDS = 20.0
 """How long the embedded redis-server may take to save its RDB and exit once its
 owner is gone, before it is killed (it stays up when that save fails)."""
+
+# Voice notes and pictures -------------------------------------------------------
+
+TRANSCRIPTION_WAIT_SECONDS = 15.0
+"""How long a voice note waits for Chatwoot's own transcription (its `message_updated`)
+before the bot transcribes it itself or asks the customer to write: Chatwoot's
+transcription job usually lands within seconds; the customer should not wait longer."""
+
+AUDIO_UNSUPPORTED_MESSAGE = (
+    "Desculpe, ainda não consigo ouvir áudios por aqui. Pode me escrever a sua "
+    "mensagem? Assim eu já te ajudo."
+)
+"""`messages.audio_unsupported`: what a domain says to a voice note it cannot hear."""
+
+IMAGE_UNSUPPORTED_MESSAGE = (
+    "Desculpe, ainda não consigo ver imagens por aqui. Pode me descrever em "
+    "palavras o que precisa? Assim eu já te ajudo."
+)
+"""`messages.image_unsupported`: what a domain whose model cannot see says to a picture."""
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+"""The largest picture fetched for a vision model (providers refuse bigger ones)."""
+
+MAX_AUDIO_BYTES = 25 * 1024 * 1024
+"""The largest voice note sent to a transcription endpoint (OpenAI's own limit)."""

@@ -38,6 +38,14 @@ class Turn:
     conversation_id: int | None = None
     previous_route: str | None = None
     """The route of the conversation's last turn, if it is known."""
+    images: tuple[str, ...] = ()
+    """The URLs of the pictures the customer sent in this turn."""
+    sees_images: bool = False
+    """The domain's model is shown those pictures (`hub.crews.vision.sees_images`)."""
+    media_only: bool = False
+    """The customer wrote nothing: `message` only names the attachments."""
+    unheard_audio: bool = False
+    """A voice note of the turn has no transcript (nobody could hear it)."""
 
 
 # --- What the tools return, as data ------------------------------------------------------

@@ -3,6 +3,8 @@
     domain rule ("dor no peito")          → its reply, a handoff, no model call
     the customer asks for a person        → the handoff (or after-hours) message
     a short yes after the bot offered one → the same, when the last reply was a miss
+    only a voice note nobody could hear,  → the domain's `audio_unsupported` /
+    or a picture the model cannot see       `image_unsupported` (write, describe): a miss
     otherwise the crew                    → its reply, or the handoff it asked for
         raises                            → the domain's fallback message, a handoff
         a tool's system failed            → the same: a reply without the data may be wrong
@@ -32,6 +34,9 @@ FAILURE_REASON = "falha ao gerar resposta"
 """How a handoff caused by a crew failure starts its reason."""
 UNANSWERED_REASON = "o bot não soube responder"
 """How a handoff after repeated misses starts its reason."""
+UNHEARD_REASON = "o cliente mandou áudio que o bot não consegue ouvir"
+UNSEEN_REASON = "o cliente mandou imagem que o bot não consegue ver"
+"""How a handoff starts its reason when the last miss was a voice note or a picture."""
 
 
 def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Decision:
@@ -44,6 +49,11 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
     if rule is not None:
         draft = Draft(rule.reply, handoff_reason=rule.reason, urgent=rule.urgent, kind=rule.kind)
         return Decision(draft, routed_by="rule", misses=misses)
+    unusable = _unusable_media(domain, turn)
+    if unusable is not None:  # nothing a model could answer: ask for words instead
+        text, reason = unusable
+        said = Decision(Draft(text), routed_by="rule")
+        return _after_a_miss(domain, turn, said, misses + 1, reason=reason)
     try:
         result = crew(turn)
     except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
@@ -105,18 +115,44 @@ class Session:
 
 
 def is_miss(domain: Domain, reply: str) -> bool:
-    """The reply is the domain's "I don't know" (which offers a person)."""
-    return reply.strip() == domain.spec.messages.unknown
+    """The reply says the domain's "I don't know" (which offers a person), or that the
+    bot cannot hear or see what the customer sent, whatever plugins put around it (a
+    greeting before, a signature after)."""
+    said = _squashed(reply)
+    messages = domain.spec.messages
+    return any(
+        _squashed(text) in said
+        for text in (messages.unknown, messages.audio_unsupported, messages.image_unsupported)
+    )
 
 
-def _after_a_miss(domain: Domain, turn: Turn, decision: Decision, misses: int) -> Decision:
+def _squashed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _unusable_media(domain: Domain, turn: Turn) -> tuple[str, str] | None:
+    """The reply and handoff reason for a turn of media only that the bot cannot use:
+    voice notes nobody transcribed, pictures the model is not shown."""
+    if not turn.media_only:
+        return None
+    if turn.unheard_audio:
+        return domain.spec.messages.audio_unsupported, UNHEARD_REASON
+    if turn.images and not turn.sees_images:
+        return domain.spec.messages.image_unsupported, UNSEEN_REASON
+    return None
+
+
+def _after_a_miss(
+    domain: Domain, turn: Turn, decision: Decision, misses: int, *, reason: str | None = None
+) -> Decision:
     """A miss is said, unless it is the `handoff.max_failures`-th in a row: then a
     person takes over instead of the bot saying it once more."""
     draft = decision.draft
     if misses >= domain.spec.handoff.max_failures:
+        why = f"{reason} ({misses} vezes seguidas)" if reason else None
         draft = Draft(
             handoff_message(domain, turn.now),
-            handoff_reason=f"{UNANSWERED_REASON} {misses} vezes seguidas",
+            handoff_reason=why or f"{UNANSWERED_REASON} {misses} vezes seguidas",
             kind="unanswered",
         )
     return replace(decision, draft=draft, misses=misses, miss=True)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from hub import defaults
 from hub.domains.vocabulary import DOMAIN_ID, ENV_VAR_NAME, IDENTIFIER, WEEKDAYS
 
 
@@ -95,6 +96,10 @@ class Messages(StrictModel):
     handoff: Text
     after_hours: Text
     unknown: Text
+    audio_unsupported: Text = defaults.AUDIO_UNSUPPORTED_MESSAGE
+    """A voice note nobody could transcribe: asks the customer to write."""
+    image_unsupported: Text = defaults.IMAGE_UNSUPPORTED_MESSAGE
+    """A picture alone, to a model that cannot see: asks the customer to describe it."""
 
 
 class HandoffRule(StrictModel):
@@ -148,6 +153,9 @@ class LLMSettings(StrictModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, gt=0)
     timeout_seconds: float | None = Field(default=None, gt=0)
+    vision: bool | None = None
+    """The model sees pictures (they are sent to it as image parts); unset: known
+    vision models (`hub.crews.vision.VISION_MODELS`) do, the offline model never."""
 
 
 class ConversationSettings(StrictModel):
@@ -160,6 +168,10 @@ class ConversationSettings(StrictModel):
     max_burst_messages: int = Field(default=20, ge=1, le=100)
     """…or as soon as it holds this many messages."""
     history_turns: int = Field(default=10, ge=0, le=50)
+    transcription_wait_seconds: float = Field(
+        default=defaults.TRANSCRIPTION_WAIT_SECONDS, ge=0, le=120
+    )
+    """How long a voice note waits for Chatwoot's transcription (0: not at all)."""
 
 
 class Knowledge(StrictModel):

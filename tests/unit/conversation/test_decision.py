@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.conversation.decision import FAILURE_REASON, UNANSWERED_REASON, decide, failure_kind
+from hub.conversation.decision import (
+    FAILURE_REASON,
+    UNANSWERED_REASON,
+    UNHEARD_REASON,
+    UNSEEN_REASON,
+    decide,
+    failure_kind,
+    is_miss,
+)
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import CrewError, ModelTimeoutError
@@ -153,3 +161,74 @@ def test_a_crew_failure_is_named_by_what_went_wrong() -> None:
     assert failure_kind(wrapped) == "model_timeout"
     assert failure_kind(CrewError("empty reply")) == "crew_error"
     assert failure_kind(RuntimeError("provider said no")) == "model_error"
+
+
+@pytest.fixture
+def cosmetics(registry: DomainRegistry) -> Domain:
+    return registry.get("cosmetics")
+
+
+def test_a_miss_is_recognised_whatever_a_plugin_puts_around_it(cosmetics: Domain) -> None:
+    unknown = cosmetics.spec.messages.unknown
+    signed = f"Bom dia, Maria! {unknown}\n\nEquipe Bela Pele"  # personalization's after_crew
+    assert is_miss(cosmetics, signed)
+    decision = decide(cosmetics, turn("vocês vendem bicicletas?"), replying(signed), misses=1)
+    assert decision.miss and decision.draft.kind == "unanswered"
+
+
+def test_a_reply_that_only_quotes_part_of_the_unknown_message_is_no_miss(
+    cosmetics: Domain,
+) -> None:
+    assert not is_miss(cosmetics, "Não encontrei essa informação, mas o frete é grátis.")
+
+
+def voice_note_turn() -> Turn:
+    return Turn(message="[áudio]", now=OPEN_HOURS, media_only=True, unheard_audio=True)
+
+
+def test_a_voice_note_nobody_heard_asks_the_customer_to_write_without_the_crew(
+    health: Domain,
+) -> None:
+    crew = replying("never said")
+    decision = decide(health, voice_note_turn(), crew)
+    assert decision.draft.text == health.spec.messages.audio_unsupported
+    assert not decision.draft.hands_off
+    assert decision.miss and decision.misses == 1
+    assert crew.calls == []  # type: ignore[attr-defined]
+    assert not decision.foldable
+
+
+def test_a_second_voice_note_nobody_heard_hands_off(health: Domain) -> None:
+    decision = decide(health, voice_note_turn(), replying("never said"), misses=1)
+    assert decision.draft.kind == "unanswered"
+    assert decision.draft.handoff_reason == f"{UNHEARD_REASON} (2 vezes seguidas)"
+    assert decision.draft.text == health.spec.messages.handoff
+
+
+def test_words_beside_an_unheard_voice_note_go_to_the_crew(health: Domain) -> None:
+    spoken = Turn(message="oi [áudio]", now=OPEN_HOURS, media_only=False, unheard_audio=True)
+    assert decide(health, spoken, replying("Olá!")).draft.text == "Olá!"
+
+
+def test_a_picture_alone_to_a_model_that_cannot_see_asks_for_a_description(
+    health: Domain,
+) -> None:
+    picture = Turn(message="[imagem]", now=OPEN_HOURS, media_only=True, images=("http://x/a.jpg",))
+    decision = decide(health, picture, replying("never said"))
+    assert decision.draft.text == health.spec.messages.image_unsupported
+    assert decision.miss
+    again = decide(health, picture, replying("never said"), misses=1)
+    assert again.draft.handoff_reason == f"{UNSEEN_REASON} (2 vezes seguidas)"
+
+
+def test_a_picture_goes_to_the_crew_when_the_model_sees_it(health: Domain) -> None:
+    picture = Turn(
+        message="[imagem]",
+        now=OPEN_HOURS,
+        media_only=True,
+        images=("http://x/a.jpg",),
+        sees_images=True,
+    )
+    assert decide(health, picture, replying("É um protetor solar.")).draft.text == (
+        "É um protetor solar."
+    )
