@@ -83,7 +83,7 @@ class HubCrew:
             conversation_id=turn.conversation_id,
             customer_name=turn.customer_name,
         )
-        with self.models(turn, context) as models:
+        with self.models(turn, context, images=turn.images) as models:
             output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
         reply = _clean(str(output.raw))
         if not reply:
@@ -145,15 +145,18 @@ class HubCrew:
             return routing.default, "default", score.confidence
         return chosen, "llm", score.confidence
 
-    def models(self, turn: Turn, context: TurnContext | None = None) -> TurnModels:
-        """The models of this turn (reading the tools' results from `context`), released
-        when the `with` block ends."""
+    def models(
+        self, turn: Turn, context: TurnContext | None = None, *, images: tuple[str, ...] = ()
+    ) -> TurnModels:
+        """The models of this turn (reading the tools' results from `context`, showing
+        `images` to a model that sees), released when the `with` block ends."""
         return TurnModels(
             self.domain,
             self.settings,
             question=turn.message,
             knowledge=self.kit.knowledge,
             context=context,
+            images=images,
         )
 
     def inputs(self, turn: Turn, *, context: tuple[str, ...] = ()) -> dict[str, str]:

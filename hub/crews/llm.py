@@ -11,7 +11,7 @@ them one call can hang for minutes.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -70,9 +70,11 @@ def build_llm(
     knowledge: LexicalIndex,
     context: TurnContext | None = None,
     model: str | None = None,
+    images: Sequence[str] = (),
 ) -> BaseLLM:
     """A model for one turn; the offline one needs the question, the domain's knowledge
-    and the turn's context (where the tools record their typed results)."""
+    and the turn's context (where the tools record their typed results). `images`: the
+    customer's pictures, shown to a model that sees (`hub.crews.vision`)."""
     name = model or model_name(domain, settings)
     if name == OFFLINE:
         from hub.offline.model import OfflineLLM
@@ -84,10 +86,12 @@ def build_llm(
             language=domain.spec.language,
             context=context,
         )
-    return provider_llm(name, domain, settings)
+    return provider_llm(name, domain, settings, images=images)
 
 
-def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
+def provider_llm(
+    name: str, domain: Domain, settings: Settings, *, images: Sequence[str] = ()
+) -> BaseLLM:
     """A real provider through CrewAI, with timeout, token cap and temperature.
 
     OpenAI-compatible models (`openai/…`, `ollama/…`) share one HTTP client per
@@ -111,8 +115,23 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
     if name.startswith("openai/"):
         from crewai.llms.providers.openai.completion import OpenAICompletion
 
+        from hub.crews import vision
         from hub.crews.pooled import PooledOpenAICompletion
 
+        if images and vision.sees_images(domain, settings, name):
+            seeing = (
+                vision.PooledVisionCompletion
+                if OPENAI_CLIENTS.installed
+                else vision.VisionCompletion
+            )
+            return seeing(
+                model=name.removeprefix("openai/"),
+                provider="openai",
+                base_url=base_url,
+                api_key=api_key,
+                image_parts=vision.image_parts(images),
+                **common,
+            )
         completion = PooledOpenAICompletion if OPENAI_CLIENTS.installed else OpenAICompletion
         return completion(
             model=name.removeprefix("openai/"),
@@ -172,8 +191,11 @@ class TurnModels:
         question: str,
         knowledge: LexicalIndex,
         context: TurnContext | None = None,
+        images: Sequence[str] = (),
     ) -> None:
         self.domain = domain
+        self.images = tuple(images)
+        """The customer's pictures, for the domain's model if it sees."""
         self.settings = settings
         self.question = question
         self.knowledge = knowledge
@@ -191,6 +213,7 @@ class TurnModels:
                 knowledge=self.knowledge,
                 context=self.context,
                 model=name,
+                images=self.images if name is None else (),
             )
         return self._made[name]
 
