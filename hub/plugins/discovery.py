@@ -30,6 +30,7 @@ BUILTINS: Mapping[str, str] = {
     "sentiment": "plugins.sentiment",
     "connectors": "plugins.connectors",
     "personalization": "plugins.personalization",
+    "transcription": "plugins.transcription",
 }
 """The plugins shipped in `plugins/`, found even before `pip install -e .` wrote their
 entry points (setup.cfg registers the same names)."""

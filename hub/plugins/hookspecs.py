@@ -110,6 +110,17 @@ def reply_parts(
     """
 
 
+@hookspec(firstresult=True)
+def transcribe_audio(
+    domain: Domain, config: BaseModel, url: str, extension: str | None
+) -> str | None:
+    """A customer's voice note (fetched from `url`, Chatwoot's `data_url`) as text.
+
+    Called by a worker for an audio nobody transcribed, before its turn; first
+    non-empty result wins. None: this plugin cannot (the text is never made up).
+    """
+
+
 @hookspec
 def handed_off(
     domain: Domain, config: BaseModel, account_id: int, conversation_id: int, reason: str

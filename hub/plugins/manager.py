@@ -198,6 +198,20 @@ class PluginHost:
             return parts
         return [text]
 
+    def transcribes(self, domain: Domain) -> bool:
+        """Whether one of the domain's plugins transcribes voice notes (`transcribe_audio`)."""
+        enabled = self.enabled(domain)
+        return any(self.catalogue.impls("transcribe_audio", name) for name, _ in enabled)
+
+    def transcribe(self, domain: Domain, *, url: str, extension: str | None) -> str | None:
+        """A voice note's text from the first plugin that heard it; None when none did."""
+        arguments = {"url": url, "extension": extension}
+        for name, value in self._each(domain, "transcribe_audio", arguments):
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            self._wrong_type(domain, name, "transcribe_audio", value, "a non-empty str")
+        return None
+
     def handed_off(
         self, domain: Domain, *, account_id: int, conversation_id: int, reason: str
     ) -> None:

@@ -1,13 +1,16 @@
 """A local OpenAI-compatible server for the real-provider path.
 
-It speaks `POST /v1/chat/completions` (non-streaming and SSE streaming), records
-every request, and answers with a scripted function of the prompt, after an
-optional delay, or fails with a given HTTP status: enough to test timeouts,
-errors and a slow model without any network.
+It speaks `POST /v1/chat/completions` (non-streaming and SSE streaming) and
+`POST /v1/audio/transcriptions` (multipart `file`, `model`…, as OpenAI's Whisper
+API), records every request, and answers with a scripted function of the prompt
+(or of the audio), after an optional delay, or fails with a given HTTP status:
+enough to test timeouts, errors and a slow model without any network.
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import threading
 import time
@@ -23,6 +26,24 @@ class ToolCall(dict[str, Any]):
 
 
 Responder = Callable[[list[dict[str, Any]]], "str | ToolCall"]
+Transcriber = Callable[[bytes], str]
+
+
+def multipart_fields(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/form-data body as {name: text} for fields and {name: (filename,
+    content type, bytes)} for files, parsed the way any server would."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            fields[str(name)] = payload.decode()
+        else:
+            fields[str(name)] = (filename, part.get_content_type(), payload)
+    return fields
 
 
 def echo_last_user_message(messages: list[dict[str, Any]]) -> str:
@@ -36,6 +57,7 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.responder: Responder = echo_last_user_message
+        self.transcriber: Transcriber = lambda audio: "transcrição de teste"
         self.delay_seconds = 0.0
         self.fail_status: int | None = None
         self.requests: list[dict[str, Any]] = []
@@ -50,7 +72,11 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                if self.path.endswith("/audio/transcriptions"):
+                    self._transcribe(raw)
+                    return
+                body = json.loads(raw or b"{}")
                 with server._lock:
                     server.requests.append(
                         {"path": self.path, "body": body, "headers": dict(self.headers)}
@@ -72,6 +98,27 @@ class FakeOpenAI:
                     self._stream(body, text)
                 else:
                     self._complete(body, text)
+
+            def _transcribe(self, raw: bytes) -> None:
+                fields = multipart_fields(self.headers.get("Content-Type", ""), raw)
+                with server._lock:
+                    server.requests.append(
+                        {"path": self.path, "body": fields, "headers": dict(self.headers)}
+                    )
+                upload = fields.get("file")
+                if server.fail_status or not isinstance(upload, tuple) or "model" not in fields:
+                    status = server.fail_status or 400
+                    self._json(status, {"error": {"message": "file and model are required"}})
+                    return
+                self._json(200, {"text": server.transcriber(upload[2])})
+
+            def _json(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _complete(self, body: dict[str, Any], text: str | ToolCall) -> None:
                 message: dict[str, Any] = {"role": "assistant", "content": text}
