@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     domains_dir: Path = Field(default=Path(defaults.DOMAINS_DIR))
     llm: str = Field(default=defaults.LLM, description="offline, or a provider/model name")
     llm_base_url: str | None = None
+    llm_vision: bool | None = Field(
+        default=None, description="the model sees pictures (a domain's llm.vision wins)"
+    )
     llm_api_key: SecretStr | None = None
     log_level: str = defaults.LOG_LEVEL
     log_format: Literal["auto", "json", "console"] = Field(
@@ -60,6 +63,12 @@ class Settings(BaseSettings):
         ge=0,
         le=20,
         description="overrides every domain's conversation.burst_window_seconds (0: no wait)",
+    )
+    transcription_wait_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=120,
+        description="overrides every domain's conversation.transcription_wait_seconds",
     )
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
     llm_max_tokens: int = Field(default=1024, gt=0)

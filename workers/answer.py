@@ -2,6 +2,7 @@
 
     human took over?                 → stay silent
     a saved draft?                   → a retry: carry it out, the crew does not run again
+    voice notes, quotes, pictures    → made usable first (`workers.media`)
     decide (hub.conversation.decision) from the burst, the history and the miss count
     the customer wrote while it ran? → run again with the newer messages (at most twice)
     a handoff                        → its calls, step by step; the bot goes silent
@@ -16,7 +17,7 @@ out the same decision.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import structlog
@@ -29,6 +30,7 @@ from hub.exceptions import ChatwootAPIError, DomainNotFoundError
 from hub.turn import Decision, Draft, Turn
 from workers.delivery import hand_off, post_reply
 from workers.history import read_history, record
+from workers.media import heard, prompt, turn_media
 from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
@@ -93,6 +95,7 @@ def answer(runtime: WorkerRuntime, burst: Burst, lock: ConversationLock, *, fold
     draft, decision, fold_above = burst.draft, None, None
     if draft is None:  # the first attempt: a retry carries out a saved draft
         runtime.middleware.turn_started(domain, burst.messages)
+        burst = replace(burst, messages=heard(runtime, domain, burst.messages))
         decision = _decide(runtime, domain, burst)
         runtime.middleware.decided(domain, last, decision)
         if decision.foldable and _may_fold(domain, burst, folds):
@@ -143,13 +146,14 @@ def _decide(runtime: WorkerRuntime, domain: Domain, burst: Burst) -> Decision:
     last = burst.last
     history, previous_route = read_history(runtime, domain, last)
     turn = Turn(
-        message=burst.text,
+        message=prompt(runtime, burst.messages),
         history=history,
         previous_route=previous_route,
         customer_name=last.contact_name or "",
         channel=last.channel or "",
         account_id=last.account_id,
         conversation_id=last.conversation_id,
+        **turn_media(runtime, domain, burst.messages),
     )
     misses = burst.misses
     if misses is None:

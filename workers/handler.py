@@ -32,7 +32,7 @@ import structlog
 from hub.conversation.gate import Opening
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLock
-from hub.conversation.mailbox import quiet_in
+from hub.conversation.mailbox import listening_for, quiet_in
 from hub.exceptions import ChatwootAPIError
 from workers.answer import Burst, Handled, answer, domain_of
 from workers.runtime import WorkerRuntime
@@ -142,18 +142,30 @@ def _next_burst(
     settings = domain_of(runtime, pending[0]).spec.conversation
     messages = _leading(pending, settings.max_burst_messages)
     window = runtime.settings.burst_window_seconds
+    now = time.time()
     wait = quiet_in(
         messages,
-        time.time(),
+        now,
         window=settings.burst_window_seconds if window is None else window,
         cap_seconds=settings.max_burst_seconds,
         max_messages=settings.max_burst_messages,
     )
+    wait = max(wait, listening_for(messages, now, seconds=_transcription_wait(runtime, pending[0])))
     if wait > 0:
         return Typing(messages[-1], wait)
     if opening is not None and messages[-1].message_id == message.message_id:
         return Burst(messages, True, opening.taken_over, opening.draft, opening.misses)
     return _burst(runtime, messages, True, opening)
+
+
+def _transcription_wait(runtime: WorkerRuntime, message: InboundMessage) -> float:
+    """How long a voice note waits for Chatwoot's transcription: not at all when one of
+    the domain's plugins transcribes it, else the domain's (or CHATWOOTAI_…) setting."""
+    domain = domain_of(runtime, message)
+    if runtime.factory.plugins.transcribes(domain):
+        return 0.0
+    wait = runtime.settings.transcription_wait_seconds
+    return domain.spec.conversation.transcription_wait_seconds if wait is None else wait
 
 
 def _burst(

@@ -3,7 +3,9 @@
 Only a `message_created` that is incoming, public, from a contact, in a
 `pending` conversation is answered: the bot owns pending conversations, humans
 own open ones, and an agent bot also receives its own replies and private notes
-(answering those would loop forever). A human agent's public message means a
+(answering those would loop forever). The one `message_updated` that matters
+is Chatwoot's transcription of a customer's voice note: the message waiting for
+it is answered with the words. A human agent's public message means a
 human took over; the conversation becoming `pending` again (or being resolved,
 after which the next customer message starts afresh) gives it back to the bot.
 """
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hub.chatwoot.events import ConversationEvent, MessageEvent, WebhookEvent
+from hub.conversation.media import has_transcript
 
-Action = Literal["answer", "ignore", "human_took_over", "given_back"]
+Action = Literal["answer", "transcribed", "ignore", "human_took_over", "given_back"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ def judge(event: WebhookEvent) -> Verdict:
 def _judge_message(event: MessageEvent) -> Verdict:
     conversation = (event.account_id, event.conversation_id)
     if event.event != "message_created":
+        if _is_transcription(event):
+            return Verdict("transcribed", "Chatwoot transcribed a voice note", conversation)
         return Verdict("ignore", f"{event.event} is never answered")
     if event.message_type != "incoming":
         if event.sender_kind == "user" and not event.private:
@@ -55,6 +60,18 @@ def _judge_message(event: MessageEvent) -> Verdict:
     if not (event.text or event.attachment_summary):
         return Verdict("ignore", "empty message")
     return Verdict("answer", "customer message in a pending conversation", conversation)
+
+
+def _is_transcription(event: MessageEvent) -> bool:
+    """A customer's voice note, now with Chatwoot's text, in a conversation the bot owns."""
+    return (
+        event.event == "message_updated"
+        and event.message_type == "incoming"
+        and not event.private
+        and event.sender_kind == "contact"
+        and event.conversation_status == "pending"
+        and has_transcript(event)
+    )
 
 
 def _judge_conversation(event: ConversationEvent) -> Verdict:

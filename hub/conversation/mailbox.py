@@ -19,7 +19,7 @@ than any message can wait in a queue).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import redis
@@ -32,6 +32,9 @@ MAILBOX_TTL_SECONDS = 7 * 24 * 3600
 
 READ_LIMIT = 200
 """Most messages read at once; a mailbox never legitimately grows this long."""
+
+REPLACE_ATTEMPTS = 3
+"""Tries of `replace` while the lock holder keeps changing the mailbox under it."""
 
 
 class Mailbox:
@@ -64,6 +67,44 @@ class Mailbox:
         self.redis.lrem(
             self.key(message.account_id, message.conversation_id), 1, self.entry(message)
         )
+
+    def replace(
+        self,
+        account_id: int,
+        conversation_id: int,
+        message_id: int,
+        update: Callable[[InboundMessage], InboundMessage],
+    ) -> InboundMessage | None:
+        """Rewrite a waiting message in its place (a voice note that got its words);
+        None when it is not waiting: answered already, or not arrived yet.
+
+        Optimistic (WATCH): if the lock holder trims the mailbox meanwhile, look again;
+        the message it took is then answered as it was, once.
+        """
+        key = self.key(account_id, conversation_id)
+        for _ in range(REPLACE_ATTEMPTS):
+            with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    raw = cast(list[str], pipe.lrange(key, 0, READ_LIMIT - 1))
+                    found = [
+                        (index, message)
+                        for index, item in enumerate(raw)
+                        if (message := InboundMessage.model_validate_json(item)).message_id
+                        == message_id
+                    ]
+                    if not found:
+                        pipe.unwatch()
+                        return None
+                    index, message = found[0]
+                    updated = update(message)
+                    pipe.multi()
+                    pipe.lset(key, index, self.entry(updated))
+                    pipe.execute()
+                    return updated
+                except redis.WatchError:
+                    continue
+        return None
 
     def pending(self, account_id: int, conversation_id: int) -> list[InboundMessage]:
         """The waiting messages, oldest first."""
@@ -102,3 +143,12 @@ def quiet_in(
     quiet_at = batch[-1].received_at + window
     deadline = batch[0].received_at + cap_seconds
     return max(0.0, min(quiet_at, deadline) - now)
+
+
+def listening_for(batch: Sequence[InboundMessage], now: float, *, seconds: float) -> float:
+    """Seconds to wait for Chatwoot's transcription of the batch's voice notes (their
+    `message_updated`); 0 when none is unheard, or each waited `seconds` already."""
+    if seconds <= 0:
+        return 0.0
+    waiting = [message.received_at + seconds for message in batch if message.unheard_audio]
+    return max(0.0, max(waiting) - now) if waiting else 0.0

@@ -32,6 +32,8 @@ from hub.conversation.handoff import is_urgent
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.intake import Intake
 from hub.conversation.mailbox import Mailbox
+from hub.conversation.media import content_of
+from hub.conversation.quotes import Quotes
 from hub.conversation.switching import added_labels, switch_signal, switch_vocabulary
 from hub.conversation.takeover import Takeover
 from hub.domains.manager import ConversationRef, DomainManager, Resolution
@@ -111,6 +113,7 @@ class Receiver:
         self.takeover = Takeover(client, settings.conversation_ttl_seconds)
         self.mailbox = Mailbox(client)
         self.echoes = Echoes(client)
+        self.quotes = Quotes(client)
         # `message_received` hooks: cheap signals (sentiment) that can make a message urgent.
         self.plugins = plugins or PluginHost.from_settings(settings)
         self.celery = celery
@@ -174,6 +177,8 @@ class Receiver:
         verdict = judge(event)
         if isinstance(event, MessageEvent) and verdict.action == "answer":
             return self._arrive(event, headers)
+        if isinstance(event, MessageEvent) and verdict.action == "transcribed":
+            return self._transcribed(event, headers)
         if isinstance(event, MessageEvent) and event.sender_kind == "contact":
             # Not answered, but its conversation's status still counts (`Takeover.observe`).
             self.takeover.observe(
@@ -188,6 +193,64 @@ class Receiver:
         for a worker that did not hear back from its post (`hub.conversation.echoes`)."""
         if event.event == "message_created":
             self.echoes.heard(event.account_id, event.conversation_id, event.id, event.text)
+            self.quotes.file(event.account_id, event.conversation_id, event.id, "bot", event.text)
+
+    def _transcribed(self, event: MessageEvent, headers: Mapping[str, str]) -> Outcome:
+        """Chatwoot's transcription of a voice note. The message still waiting for it
+        gets the words in its mailbox, and a task wakes its conversation; one that is
+        not waiting (answered already, or its `message_created` not seen yet) goes the
+        way of a new message, whose dedupe claim tells the two apart."""
+        content = content_of(event)
+
+        def heard(message: InboundMessage) -> InboundMessage:
+            words = {"text": content.text, "media": content.media, "media_only": False}
+            return InboundMessage.model_validate({**message.model_dump(), **words})
+
+        updated = self.mailbox.replace(event.account_id, event.conversation_id, event.id, heard)
+        if updated is None:
+            outcome = self._arrive(event, headers)
+            if outcome.outcome == "duplicate":
+                return Outcome(200, "ignored", "transcription of a message already answered")
+            return outcome
+        log.info(
+            "voice note transcribed by chatwoot",
+            domain=updated.domain,
+            conversation_id=event.conversation_id,
+            message_id=event.id,
+        )
+        return Outcome(200, "queued", domain=updated.domain, task_id=self._wake(updated))
+
+    def _wake(self, message: InboundMessage) -> str | None:
+        """A task for a message already in its mailbox. Best effort: the task that
+        queued it is still on its way (or waiting for its time), and answers it too."""
+        queue = queue_name(message.domain)
+        try:
+            if self.publisher is not None:
+                writes = self.redis.pipeline(transaction=True)
+                task_id = self.publisher.add(
+                    writes,
+                    HANDLE_MESSAGE,
+                    [message.model_dump()],
+                    queue=queue,
+                    priority=priority_of(message.urgent),
+                    argsrepr=message.safe_repr,
+                )
+                writes.execute()
+                return task_id
+            result = self.celery.send_task(
+                HANDLE_MESSAGE,
+                args=[message.model_dump()],
+                queue=queue,
+                priority=priority_of(message.urgent),
+                argsrepr=message.safe_repr,
+                kwargsrepr="{}",
+                retry=True,
+                retry_policy=PUBLISH_RETRY_POLICY,
+            )
+            return str(result.id)
+        except Exception as error:  # kombu raises transport-specific errors
+            log.warning("could not queue a wake-up; the waiting task answers", error=str(error))
+            return None
 
     def _arrive(self, event: MessageEvent, headers: Mapping[str, str]) -> Outcome:
         """A message to answer: takeover, dedupe and the conversation's domain record are
@@ -234,7 +297,8 @@ class Receiver:
         )
         resolution = self._switched(ref, resolution, labels=labels, attributes=attributes)
         domain = resolution.domain
-        text = " ".join(part for part in (event.text, event.attachment_summary) if part)
+        content = content_of(event)
+        text = content.text
         contact = event.sender.name if event.sender else None
         signals = self.plugins.received(domain, text, channel=event.channel, contact_name=contact)
         message = InboundMessage(
@@ -245,6 +309,10 @@ class Receiver:
             message_id=event.id,
             # A caption and its attachment both matter ("quanto custa isso? [imagem]").
             text=text,
+            media=content.media,
+            media_only=content.media_only,
+            quoted_message_id=content.quoted_message_id,
+            subject=content.subject,
             contact_id=event.sender.id if event.sender else None,
             contact_name=contact,
             channel=event.channel,
@@ -254,6 +322,9 @@ class Receiver:
         )
         # The mailbox first: whichever worker holds the conversation sees the whole burst.
         self.mailbox.push(message, pipe=writes)
+        self.quotes.file(
+            event.account_id, event.conversation_id, event.id, "customer", text, pipe=writes
+        )
         if self.publisher is not None:  # the task too: one transaction, one round trip
             task_id = self.publisher.add(
                 writes,

@@ -4,6 +4,7 @@ It records every request (method, path, lower-cased headers, parsed JSON body,
 arrival time, the status it answered), answers like Chatwoot does (a message
 object with an incrementing id for `POST …/messages`), keeps a little
 conversation state, and can be told to fail, drop connections or answer slowly.
+It also serves attachments' files (`serve_file`), as Chatwoot's `data_url`s do.
 Told where the bot's webhook is (`deliver_webhooks`), it also sends the bot each
 message it stores, as Chatwoot does (`tests.fakes.bot_webhooks`).
 Thread-safe: the worker's threads and the test's thread use it at once.
@@ -70,6 +71,7 @@ class FakeChatwoot:
         self._slow: list[float] = []
         self._webhooks: BotWebhooks | None = None
         self._serving = 0
+        self._files: dict[str, tuple[bytes, str]] = {}
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -113,6 +115,12 @@ class FakeChatwoot:
         if previous is not None:
             previous.close()
         return webhooks
+
+    def serve_file(self, path: str, body: bytes, content_type: str) -> str:
+        """Answer `GET path` with `body` (an attachment's file); returns its full URL."""
+        with self._lock:
+            self._files[path] = (body, content_type)
+        return f"{self.url}{path}"
 
     def reset(self) -> None:
         """Forget requests, state and scripted failures; message ids keep increasing."""
@@ -365,6 +373,13 @@ def _handler_for(fake: FakeChatwoot) -> type[BaseHTTPRequestHandler]:
                 parsed = None
             body = parsed if isinstance(parsed, dict) else {}
             index = fake._record(self.command, path, headers, body)
+            served = fake._files.get(path) if self.command == "GET" else None
+            if served is not None:
+                fake._set_status(index, 200)
+                self._send_file(*served)
+                fake._answered(index)
+                fake._done()
+                return
             try:
                 action, status, retry_after, delay = fake._script()
                 if delay:
@@ -387,6 +402,14 @@ def _handler_for(fake: FakeChatwoot) -> type[BaseHTTPRequestHandler]:
                 fake._answered(index)
             finally:
                 fake._done()
+
+        def _send_file(self, data: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
 
         def _send(self, status: int, payload: Any, extra: dict[str, str]) -> None:
             data = b"" if payload is None else json.dumps(payload).encode()

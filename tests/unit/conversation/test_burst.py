@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.conversation.inbound import InboundMessage
-from hub.conversation.mailbox import quiet_in
+from hub.conversation.inbound import InboundMessage, Media
+from hub.conversation.mailbox import listening_for, quiet_in
 
 
 def message(at: float, message_id: int = 1, *, urgent: bool = False) -> InboundMessage:
@@ -52,3 +52,28 @@ def test_an_urgent_message_never_waits() -> None:
 
 def test_a_window_of_zero_turns_the_buffer_off() -> None:
     assert wait([message(100.0)], now=100.0, window=0) == 0.0
+
+
+def voice(message_id: int, received_at: float, *, heard: bool = False) -> InboundMessage:
+    audio = Media(kind="audio", url="http://x/a.ogg", transcript="oi" if heard else None)
+    return InboundMessage(
+        domain="retail",
+        account_id=3,
+        conversation_id=1,
+        message_id=message_id,
+        text="oi" if heard else "[áudio]",
+        media=(audio,),
+        media_only=not heard,
+        received_at=received_at,
+    )
+
+
+def test_an_unheard_voice_note_waits_for_its_transcription_and_no_longer() -> None:
+    assert listening_for([voice(1, 100.0)], 104.0, seconds=15) == 11.0
+    assert listening_for([voice(1, 100.0)], 116.0, seconds=15) == 0.0
+    assert listening_for([voice(1, 100.0)], 101.0, seconds=0) == 0.0
+
+
+def test_a_transcribed_voice_note_or_plain_text_does_not_wait() -> None:
+    assert listening_for([voice(1, 100.0, heard=True)], 101.0, seconds=15) == 0.0
+    assert listening_for([], 101.0, seconds=15) == 0.0

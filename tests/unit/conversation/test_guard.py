@@ -58,3 +58,25 @@ def test_the_conversation_becoming_pending_again_gives_it_back_to_the_bot() -> N
     assert verdict_of(payloads.status_changed("open", "pending"))[0] == "given_back"
     assert verdict_of(payloads.status_changed("open", "resolved"))[0] == "given_back"
     assert verdict_of(payloads.status_changed("pending", "open"))[0] == "ignore"
+
+
+def test_chatwoots_transcription_of_a_voice_note_is_taken_up() -> None:
+    payload = payloads.audio_message()
+    payload["event"] = "message_updated"
+    verdict = judge(parse_event(payloads.body(payload)))
+    assert verdict.action == "transcribed"
+    assert verdict.conversation == (1, 42)
+
+
+def test_a_message_update_without_a_transcription_is_still_ignored() -> None:
+    payload = payloads.audio_message()
+    payload["event"] = "message_updated"
+    payload["attachments"][0]["transcribed_text"] = ""
+    assert judge(parse_event(payloads.body(payload))).action == "ignore"
+
+
+def test_a_transcription_in_a_conversation_a_human_owns_is_ignored() -> None:
+    payload = payloads.audio_message()
+    payload["event"] = "message_updated"
+    payload["conversation"]["status"] = "open"
+    assert judge(parse_event(payloads.body(payload))).action == "ignore"
