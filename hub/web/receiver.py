@@ -201,8 +201,10 @@ class Receiver:
         not waiting (answered already, or its `message_created` not seen yet) goes the
         way of a new message, whose dedupe claim tells the two apart."""
         content = content_of(event)
+        waited: list[bool] = []
 
         def heard(message: InboundMessage) -> InboundMessage:
+            waited.append(message.unheard_audio)
             words = {"text": content.text, "media": content.media, "media_only": False}
             return InboundMessage.model_validate({**message.model_dump(), **words})
 
@@ -212,6 +214,8 @@ class Receiver:
             if outcome.outcome == "duplicate":
                 return Outcome(200, "ignored", "transcription of a message already answered")
             return outcome
+        if not waited[-1]:  # a later update (a read receipt) of a message heard already
+            return Outcome(200, "ignored", "the voice note has its words already")
         log.info(
             "voice note transcribed by chatwoot",
             domain=updated.domain,
