@@ -6,6 +6,8 @@
         burst not over yet?            → let go; the newest message's task comes back when
                                          it may be (quiet for the domain's window, capped;
                                          urgent: no wait); no thread sleeps meanwhile
+        a voice note not heard yet?    → the same, until Chatwoot's transcription arrives or
+                                         the domain's transcription wait is over
         answer the burst               → `workers.answer`: one decision, its delivery
         the customer wrote meanwhile?  → answer again with the newer messages
         lock lost?                     → the new holder answers what is left
