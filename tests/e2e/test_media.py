@@ -335,3 +335,25 @@ def test_a_transcription_of_a_message_never_seen_is_taken_as_the_message_itself(
         "duplicate"
     )
     assert post_signed(receiver_client, heard).json["outcome"] == "ignored"
+
+
+def test_two_unanswered_questions_hand_off_even_with_the_signature_appended(
+    start_worker: Callable[..., WorkerProcess],
+    receiver_client: FlaskClient,
+    fake_chatwoot: FakeChatwoot,
+) -> None:
+    """Cosmetics signs every reply (personalization's `after_crew`): a miss is still one."""
+    start_worker()
+    cosmetics = DomainRegistry(SAMPLE_DOMAINS).get("cosmetics")
+    first = message_created("cosmetics", 7801, 97801, "Vocês vendem peças de bicicleta?")
+    assert post_signed(receiver_client, first).json["outcome"] == "queued"
+    fake_chatwoot.wait_for(lambda: replies(fake_chatwoot, 7801), timeout=30)
+    (signed,) = replies(fake_chatwoot, 7801)
+    assert " ".join(cosmetics.spec.messages.unknown.split()) in " ".join(signed.split())
+    assert signed.rstrip().endswith("Equipe Bela Pele")
+    second = message_created("cosmetics", 7801, 97802, "E pneus de moto, vocês têm?")
+    assert post_signed(receiver_client, second).json["outcome"] == "queued"
+    fake_chatwoot.wait_for(
+        lambda: fake_chatwoot.conversation(1, 7801)["status"] == "open", timeout=30
+    )
+    assert replies(fake_chatwoot, 7801)[1] == handoff_message(cosmetics)
