@@ -5,6 +5,7 @@
     a short yes after the bot offered one → the same, when the last reply was a miss
     only a voice note nobody could hear,  → the domain's `audio_unsupported` /
     or a picture the model cannot see       `image_unsupported` (write, describe): a miss
+                                          (also a miss beside a picture the model did not see)
     otherwise the crew                    → its reply, or the handoff it asked for
         raises                            → the domain's fallback message, a handoff
         a tool's system failed            → the same: a reply without the data may be wrong
@@ -94,6 +95,9 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
         return replace(answered, misses=misses)
     if not is_miss(domain, answered.draft.text):
         return answered  # a real answer: the count starts again
+    if turn.images and not turn.sees_images:  # the picture may hold what it could not find
+        answered = replace(answered, draft=Draft(domain.spec.messages.image_unsupported))
+        return _after_a_miss(domain, turn, answered, misses + 1, reason=UNSEEN_REASON)
     return _after_a_miss(domain, turn, answered, misses + 1)
 
 

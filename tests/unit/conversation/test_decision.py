@@ -232,3 +232,14 @@ def test_a_picture_goes_to_the_crew_when_the_model_sees_it(health: Domain) -> No
     assert decide(health, picture, replying("É um protetor solar.")).draft.text == (
         "É um protetor solar."
     )
+
+
+def test_a_miss_beside_a_picture_the_model_did_not_see_asks_for_a_description(
+    health: Domain,
+) -> None:
+    captioned = Turn(message="quanto custa isso? [imagem]", now=OPEN_HOURS, images=("http://x/a",))
+    decision = decide(health, captioned, replying(health.spec.messages.unknown))
+    assert decision.draft.text == health.spec.messages.image_unsupported
+    assert decision.miss and decision.misses == 1
+    answered = decide(health, captioned, replying("Custa R$ 10,00."))
+    assert answered.draft.text == "Custa R$ 10,00." and not answered.miss

@@ -178,3 +178,30 @@ def test_domain_ready_reaches_the_domains_plugins_with_their_settings(shop: Doma
     recorder = Recorder()
     host_of(("recorder", recorder)).domain_ready(enabling(shop, {"recorder": {"tag": "x"}}))
     assert recorder.calls == [("domain_ready", "shop", {"tag": "x"})]
+
+
+def test_the_first_plugin_that_hears_a_voice_note_gives_its_text(shop: Domain) -> None:
+    class Deaf:
+        @hookimpl
+        def transcribe_audio(self, url: str) -> str | None:
+            return None
+
+    class Wrong:
+        @hookimpl
+        def transcribe_audio(self) -> object:
+            return {"text": "not a str"}
+
+    class Hearing:
+        @hookimpl
+        def transcribe_audio(self, url: str, extension: str | None) -> str:
+            return f"  ouvi {url.rsplit('/', 1)[-1]} ({extension})  "
+
+    host = host_of(("deaf", Deaf()), ("wrong", Wrong()), ("hearing", Hearing()))
+    silent = enabling(shop, {"deaf": None, "wrong": None})
+    assert host.transcribes(silent)
+    with structlog.testing.capture_logs() as logs:
+        assert host.transcribe(silent, url="http://x/a.ogg", extension="ogg") is None
+    assert any(entry["event"] == "plugin answered the wrong type; ignored" for entry in logs)
+    hearing = enabling(shop, {"deaf": None, "hearing": None})
+    assert host.transcribe(hearing, url="http://x/a.ogg", extension="ogg") == "ouvi a.ogg (ogg)"
+    assert not host.transcribes(enabling(shop, {}))
