@@ -157,13 +157,28 @@ class ChatwootAPIError(ChatwootAIError):
     """Raised when a Chatwoot API call fails for good (after retries).
 
     `status` is the last HTTP status (None for network errors); `retryable` says
-    whether a later attempt could succeed (429, 5xx, network) or not (4xx).
+    whether a later attempt could succeed (429, 5xx, network) or not (4xx); `call`
+    names the client method that failed (`send_message`, `assign`…) when known.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        call: str | None = None,
+    ) -> None:
         self.status = status
         self.retryable = retryable
+        self.call = call
         super().__init__(message)
+
+    @property
+    def refused(self) -> bool:
+        """Chatwoot answered 401, 403 or 404 for good: a wrong token or account, a
+        missing conversation, team or agent. Retrying cannot help; an operator can."""
+        return self.status in (401, 403, 404) and not self.retryable
 
 
 class ModelError(ChatwootAIError):
