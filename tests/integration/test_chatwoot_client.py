@@ -17,15 +17,19 @@ from structlog.testing import capture_logs
 from hub.chatwoot.client import ChatwootClient
 from hub.chatwoot.signature import verify
 from hub.exceptions import ChatwootAPIError
-from tests.fakes import chatwoot as fakes
 from tests.fakes.chatwoot import FakeChatwoot
 
 pytestmark = pytest.mark.integration
 
-fake_chatwoot = fakes.fake_chatwoot  # the shared fixture, usable before conftest imports it
-
 TOKEN = "bot-token-Zq81x"
 PATH = "/api/v1/accounts/1/conversations/42"
+
+
+@pytest.fixture
+def fake_chatwoot() -> Iterator[FakeChatwoot]:
+    """A FakeChatwoot that knows TOKEN as account 1's bot token."""
+    with FakeChatwoot(tokens={TOKEN: 1}) as server:
+        yield server
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ def make_runtime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[object]:
     monkeypatch.setenv("CHATWOOTAI_RETAIL_TOKEN", "token-casa")
+    fake_chatwoot.bot_token("token-casa", 3)
     built: list[WorkerRuntime] = []
 
     def make(**overrides: object) -> WorkerRuntime:
@@ -232,6 +233,7 @@ def test_an_emergency_at_the_clinic_is_handed_off_as_urgent_without_a_model(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CHATWOOTAI_HEALTH_TOKEN", "token-clinica")
+    fake_chatwoot.bot_token("token-clinica", 2)
     runtime = make_runtime(  # type: ignore[operator]
         llm="openai/local-model", llm_base_url=fake_openai.url, llm_api_key="sk-local"
     )
@@ -440,6 +442,7 @@ def test_a_long_whatsapp_reply_cut_in_parts_resumes_after_a_chatwoot_failure_wit
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CHATWOOTAI_COSMETICS_TOKEN", "token-bela")
+    fake_chatwoot.bot_token("token-bela", 1)
     long_reply = " ".join(f"O item {i} custa R$ {i},90." for i in range(120))
     fake_openai.responder = lambda _messages: f"Final Answer: {long_reply}"
     runtime = make_runtime(  # type: ignore[operator]

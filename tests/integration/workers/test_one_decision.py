@@ -41,6 +41,7 @@ def runtime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[WorkerRuntime]:
     monkeypatch.setenv("CHATWOOTAI_HEALTH_TOKEN", "token-clinica")
+    fake_chatwoot.bot_token("token-clinica", 2)
     settings = Settings(
         redis_url=TEST_REDIS_URL,
         chatwoot_url=fake_chatwoot.url,
