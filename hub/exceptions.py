@@ -96,6 +96,13 @@ class PromptLabelWarning(ConfigurationError):
     valid (`hub.domains.labels`)."""
 
 
+class TokenWarning(ConfigurationError):
+    """A Chatwoot account the domains serve (or switch conversations within) that no
+    reply can reach: no bot token for it, tokens that disagree, a handoff's agent or
+    team from another account. Never raised: `chatwootai domains validate` reports it
+    (`hub.domains.tokens`), since tokens live in the environment, not in the YAML."""
+
+
 class DomainInvalidError(ChatwootAIError):
     """Raised when a domain has one or more configuration errors; holds all of them."""
 
