@@ -90,10 +90,10 @@ class FakeChatwoot:
         self._records: list[RecordedRequest] = []
         self._conversations: dict[tuple[int, int], ConversationState] = {}
         self._next_message_id = 1000
-        self._failures: list[tuple[int, float | None]] = []
-        self._drops = 0
+        self._failures: list[tuple[int, float | None, str | None]] = []
+        self._drops: list[str | None] = []
         self._delay = 0.0
-        self._slow: list[float] = []
+        self._slow: list[tuple[float, str | None]] = []
         self._webhooks: BotWebhooks | None = None
         self._serving = 0
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
@@ -112,21 +112,31 @@ class FakeChatwoot:
         with self._lock:
             self._tokens[token] = account_id
 
-    def fail_next(self, n: int, status: int = 500, retry_after: float | None = None) -> None:
-        """Answer the next `n` requests (any path) with `status`, plus `Retry-After` if given."""
+    def fail_next(
+        self,
+        n: int,
+        status: int = 500,
+        retry_after: float | None = None,
+        *,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next `n` requests with `status`, plus `Retry-After` if given; only
+        requests whose path ends in `path` (e.g. "/messages") when given, else any."""
         with self._lock:
-            self._failures.extend([(status, retry_after)] * n)
+            self._failures.extend([(status, retry_after, path)] * n)
 
-    def drop_next(self, n: int) -> None:
-        """Close the connection without answering the next `n` requests (a network error)."""
+    def drop_next(self, n: int, *, path: str | None = None) -> None:
+        """Close the connection without answering the next `n` requests (a network
+        error); only those whose path ends in `path` when given."""
         with self._lock:
-            self._drops += n
+            self._drops.extend([path] * n)
 
-    def slow_next(self, n: int, seconds: float) -> None:
-        """Serve the next `n` requests (any path) as usual, but answer each only after
-        `seconds`: a client that gives up sooner never learns that Chatwoot did the work."""
+    def slow_next(self, n: int, seconds: float, *, path: str | None = None) -> None:
+        """Serve the next `n` requests (whose path ends in `path`, when given) as usual,
+        but answer each only after `seconds`: a client that gives up sooner never
+        learns that Chatwoot did the work."""
         with self._lock:
-            self._slow.extend([seconds] * n)
+            self._slow.extend([(seconds, path)] * n)
 
     def delay_responses(self, seconds: float) -> None:
         """Wait `seconds` before every answer from now on (0 to stop)."""
@@ -151,7 +161,7 @@ class FakeChatwoot:
             self._records.clear()
             self._conversations.clear()
             self._failures.clear()
-            self._drops = 0
+            self._drops.clear()
             self._delay = 0.0
             self._slow.clear()
 
@@ -257,17 +267,25 @@ class FakeChatwoot:
             },
         )
 
-    def _script(self) -> tuple[str, int | None, float | None, float]:
-        """What to do with the next request: ("drop"|"fail"|"serve", status, retry_after, delay)."""
+    def _script(self, path: str) -> tuple[str, int | None, float | None, float]:
+        """What to do with the next request to `path`: ("drop"|"fail"|"serve", status,
+        retry_after, delay)."""
+
+        def first(targets: list[str | None]) -> int | None:
+            return next((i for i, t in enumerate(targets) if t is None or path.endswith(t)), None)
+
         with self._lock:
-            if self._drops:
-                self._drops -= 1
+            index = first(self._drops)
+            if index is not None:
+                del self._drops[index]
                 return "drop", None, None, self._delay
-            if self._failures:
-                status, retry_after = self._failures.pop(0)
+            index = first([target for _, _, target in self._failures])
+            if index is not None:
+                status, retry_after, _ = self._failures.pop(index)
                 return "fail", status, retry_after, self._delay
-            if self._slow:
-                return "serve", None, None, self._delay + self._slow.pop(0)
+            index = first([target for _, target in self._slow])
+            if index is not None:
+                return "serve", None, None, self._delay + self._slow.pop(index)[0]
             return "serve", None, None, self._delay
 
     def _record(self, method: str, path: str, headers: dict[str, str], body: Any) -> int:
@@ -415,7 +433,7 @@ def _handler_for(fake: FakeChatwoot) -> type[BaseHTTPRequestHandler]:
             body = parsed if isinstance(parsed, dict) else {}
             index = fake._record(self.command, path, headers, body)
             try:
-                action, status, retry_after, delay = fake._script()
+                action, status, retry_after, delay = fake._script(path)
                 if delay:
                     time.sleep(delay)
                 if action == "drop":

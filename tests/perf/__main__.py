@@ -289,7 +289,7 @@ def bench_end_to_end(
         stalled = not stall
         while len(chatwoot.messages()) < messages and time.monotonic() < deadline:
             if not stalled and len(chatwoot.messages()) >= messages // 2:
-                chatwoot.slow_next(1, stall)
+                chatwoot.slow_next(1, stall, path="/messages")
                 stalled = True
             time.sleep(0.05)
         duration = time.perf_counter() - started
