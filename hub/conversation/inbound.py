@@ -25,6 +25,10 @@ class InboundMessage(BaseModel):
     contact_name: str | None = None
     channel: str | None = None
     delivery_id: str | None = None
+    labels: tuple[str, ...] | None = Field(
+        default=None,
+        description="the conversation's labels in the webhook; None when it carried none",
+    )
     urgent: bool = Field(
         default=False, description="a domain rule or a plugin flagged it: handled first"
     )

@@ -70,6 +70,7 @@ def in_the_worker(
             text=text,
             channel="Channel::Whatsapp",
             received_at=time.time(),
+            labels=(),  # the webhook said: no labels yet
         )
         statuses.append(handle(runtime, message).status)
     public = [
