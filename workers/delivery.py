@@ -9,7 +9,8 @@ Every call carries the token of the conversation's Chatwoot account
 (`DomainRegistry.chatwoot_token`), whichever domain answers: a bot token works
 only in its own account. A handoff's extras (priority, assignment, labels) that
 Chatwoot refuses for good are reported (an ERROR line and a private note) and do
-not stop the handoff: the conversation is open to humans all the same.
+not stop the handoff (the conversation is open to humans all the same), nor
+does an urgent reply's priority call undo the reply the customer has read.
 """
 
 from __future__ import annotations
@@ -72,7 +73,13 @@ def post_reply(runtime: WorkerRuntime, domain: Domain, last: InboundMessage, dra
         steps.append(
             (
                 "priority",
-                partial(client.toggle_priority, account, conversation, "urgent", token=token),
+                _extra(
+                    runtime,
+                    last,
+                    token,
+                    "marcar a conversa como urgente",
+                    partial(client.toggle_priority, account, conversation, "urgent", token=token),
+                ),
             )
         )
     runtime.replies.carry_out(account, last.message_id, steps)

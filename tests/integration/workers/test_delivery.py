@@ -11,8 +11,10 @@ import redis
 
 from hub.conversation.inbound import InboundMessage
 from hub.settings import Settings
+from hub.turn import Draft
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes.chatwoot import FakeChatwoot
+from workers.delivery import post_reply
 from workers.handler import handle
 from workers.runtime import WorkerRuntime
 
@@ -112,3 +114,19 @@ def test_a_domain_switched_into_another_account_posts_with_that_accounts_token_a
     assert {r["status"] for r in calls} == {200}
     assert fake_chatwoot.requests("/conversations/83/assignments") == []
     assert fake_chatwoot.conversation(2, 83)["status"] == "open"
+
+
+def test_an_urgent_reply_stays_delivered_when_chatwoot_refuses_its_priority(
+    runtime: WorkerRuntime, fake_chatwoot: FakeChatwoot
+) -> None:
+    """The customer has read the reply: a priority Chatwoot refuses for good (422) is
+    noted for the team, and the reply is not failed (nor posted again)."""
+    fake_chatwoot.fail_next(1, status=422, path="/toggle_priority")
+    message = asks_for_a_person(1, 84)
+    post_reply(
+        runtime, runtime.registry.get("cosmetics"), message, Draft("Sinto muito!", urgent=True)
+    )
+    posted = fake_chatwoot.messages(84)
+    assert [m["content"] for m in posted if not m["private"]] == ["Sinto muito!"]
+    (note,) = [m["content"] for m in posted if m["private"]]
+    assert "marcar a conversa como urgente" in note and "HTTP 422" in note
