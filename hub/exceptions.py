@@ -96,6 +96,13 @@ class PromptLabelWarning(ConfigurationError):
     valid (`hub.domains.labels`)."""
 
 
+class TokenWarning(ConfigurationError):
+    """A Chatwoot account the domains serve (or switch conversations within) that no
+    reply can reach: no bot token for it, tokens that disagree, a handoff's agent or
+    team from another account. Never raised: `chatwootai domains validate` reports it
+    (`hub.domains.tokens`), since tokens live in the environment, not in the YAML."""
+
+
 class DomainInvalidError(ChatwootAIError):
     """Raised when a domain has one or more configuration errors; holds all of them."""
 
@@ -157,13 +164,28 @@ class ChatwootAPIError(ChatwootAIError):
     """Raised when a Chatwoot API call fails for good (after retries).
 
     `status` is the last HTTP status (None for network errors); `retryable` says
-    whether a later attempt could succeed (429, 5xx, network) or not (4xx).
+    whether a later attempt could succeed (429, 5xx, network) or not (4xx); `call`
+    names the client method that failed (`send_message`, `assign`…) when known.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        call: str | None = None,
+    ) -> None:
         self.status = status
         self.retryable = retryable
+        self.call = call
         super().__init__(message)
+
+    @property
+    def refused(self) -> bool:
+        """Chatwoot answered 401, 403 or 404 for good: a wrong token or account, a
+        missing conversation, team or agent. Retrying cannot help; an operator can."""
+        return self.status in (401, 403, 404) and not self.retryable
 
 
 class ModelError(ChatwootAIError):

@@ -27,11 +27,12 @@ from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLock
 from hub.domains.domain import Domain
 from hub.exceptions import ChatwootAPIError, DomainNotFoundError
-from hub.turn import Decision, Draft, Turn
+from hub.turn import Decision, Draft, HubResult, Turn
 from workers.delivery import hand_off, post_reply
 from workers.history import read_history, record
 from workers.media import heard, prompt, turn_media
 from workers.runtime import WorkerRuntime
+from workers.typing_indicator import TypingIndicator
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +87,27 @@ the conversation now and answers what is left."""
 
 
 def answer(runtime: WorkerRuntime, burst: Burst, lock: ConversationLock, *, folds: int) -> Ending:
-    """One turn for a burst: decide, deliver, and take the burst out of the mailbox."""
+    """One turn for a burst: decide, deliver, and take the burst out of the mailbox.
+
+    "typing…" shows while the crew composes and goes when the turn ends, posted or not.
+    """
+    last = burst.last
+    token = runtime.registry.chatwoot_token(last.account_id, runtime.settings)
+    typing = TypingIndicator(runtime.chatwoot, last.account_id, last.conversation_id, token)
+    try:
+        return _turn(runtime, burst, lock, folds=folds, typing=typing)
+    finally:
+        typing.off()
+
+
+def _turn(
+    runtime: WorkerRuntime,
+    burst: Burst,
+    lock: ConversationLock,
+    *,
+    folds: int,
+    typing: TypingIndicator,
+) -> Ending:
     last, size = burst.last, len(burst.messages)
     domain = domain_of(runtime, last)
     if burst.taken_over:
@@ -96,7 +117,7 @@ def answer(runtime: WorkerRuntime, burst: Burst, lock: ConversationLock, *, fold
     if draft is None:  # the first attempt: a retry carries out a saved draft
         runtime.middleware.turn_started(domain, burst.messages)
         burst = replace(burst, messages=heard(runtime, domain, burst.messages))
-        decision = _decide(runtime, domain, burst)
+        decision = _decide(runtime, domain, burst, typing)
         runtime.middleware.decided(domain, last, decision)
         if decision.foldable and _may_fold(domain, burst, folds):
             if not decision.miss:  # looked at with the claim, in the same round trip
@@ -141,8 +162,11 @@ def answer(runtime: WorkerRuntime, burst: Burst, lock: ConversationLock, *, fold
     return Handled("replied", route=route, messages=size)
 
 
-def _decide(runtime: WorkerRuntime, domain: Domain, burst: Burst) -> Decision:
-    """The decision for the burst, from the history in the store and the miss count."""
+def _decide(
+    runtime: WorkerRuntime, domain: Domain, burst: Burst, typing: TypingIndicator
+) -> Decision:
+    """The decision for the burst, from the history in the store and the miss count;
+    the typing indicator goes on when the crew starts (a rule's reply needs none)."""
     last = burst.last
     history, previous_route = read_history(runtime, domain, last)
     turn = Turn(
@@ -158,7 +182,13 @@ def _decide(runtime: WorkerRuntime, domain: Domain, burst: Burst) -> Decision:
     misses = burst.misses
     if misses is None:
         misses = runtime.misses.count(last.account_id, last.conversation_id)
-    return decide(domain, turn, runtime.factory.hub(domain.id).run, misses=misses)
+    run = runtime.factory.hub(domain.id).run
+
+    def compose(turn: Turn) -> HubResult:
+        typing.on()
+        return run(turn)
+
+    return decide(domain, turn, compose, misses=misses)
 
 
 def _may_fold(domain: Domain, burst: Burst, folds: int) -> bool:

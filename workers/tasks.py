@@ -22,6 +22,7 @@ from hub.exceptions import ChatwootAPIError
 from hub.logs import message_context
 from hub.queue import HANDLE_MESSAGE, priority_of, queue_name
 from workers import app
+from workers.delivery import report_refusal
 from workers.handler import handle
 from workers.runtime import WorkerRuntime, runtime
 
@@ -85,6 +86,8 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
                     argsrepr=message.safe_repr,
                     kwargsrepr="{}",
                 ) from error
+            if isinstance(error, ChatwootAPIError) and error.refused:
+                report_refusal(message, error)
             return _dead_letter(rt, payload, type(error).__name__, str(error))
         except Exception as error:  # a bug: keep the message for an operator
             log.exception("unexpected failure")

@@ -50,7 +50,8 @@ from hub.settings import Settings, get_settings
 log = structlog.get_logger(__name__)
 
 Status = Literal["open", "pending", "resolved", "snoozed"]
-Priority = Literal["urgent", "high", "medium", "low", "none"]
+Priority = Literal["urgent", "high", "medium", "low"]
+"""Chatwoot's priority enum; None (JSON null) clears it. The string "none" is a 422."""
 
 TIMEOUT_SECONDS = 10.0
 """Per attempt. Chatwoot answers bot calls in well under a second when healthy."""
@@ -71,12 +72,17 @@ MAX_CONNECTIONS = 32
 ERROR_BODY_CHARS = 200
 """How much of Chatwoot's error body goes into ChatwootAPIError (it explains 4xx)."""
 
+PRIORITIES = frozenset({"urgent", "high", "medium", "low"})
+
 RETRYABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 
 UNANSWERED_STATUSES = frozenset({502, 504})
 """A gateway in front of Chatwoot gave up on it: Chatwoot may still have done the work."""
 
 USER_AGENT = "ChatwootAI"
+
+TYPING_TIMEOUT_SECONDS = 2.0
+"""The typing indicator is cosmetic: one short attempt, never a retry that delays a reply."""
 
 
 class ChatwootClient:
@@ -115,6 +121,7 @@ class ChatwootClient:
         self.sleep = sleep
         self.jitter = jitter
         self._http: urllib3.HTTPConnectionPool | None = None
+        self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
         self._prefix = ""
         if self.base_url is not None:
             # Chatwoot may live under a path (https://example.com/chatwoot): keep it.
@@ -123,7 +130,7 @@ class ChatwootClient:
                 self.base_url,
                 maxsize=MAX_CONNECTIONS,
                 block=False,  # a busy moment opens one more connection; none waits
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                timeout=self._timeout,
                 retries=False,  # retries are ours, with backoff, jitter and Retry-After
             )
 
@@ -192,15 +199,23 @@ class ChatwootClient:
         assignee_id: int | None = None,
         team_id: int | None = None,
     ) -> dict[str, Any]:
-        """Assign an agent or a team (Chatwoot ignores `team_id` when `assignee_id` is given)."""
+        """Assign a team, an agent, or both; returns Chatwoot's answer to the last call.
+
+        Chatwoot's assignments endpoint sets only the agent when a body names both,
+        so both take two calls: the team first (a new team may clear an assignee who
+        is not one of its members, or pick one), then the agent.
+        """
         if assignee_id is None and team_id is None:
             raise ValueError("assign() needs assignee_id or team_id")
-        body: dict[str, Any] = {}
-        if assignee_id is not None:
-            body["assignee_id"] = assignee_id
+        answer: dict[str, Any] = {}
         if team_id is not None:
-            body["team_id"] = team_id
-        return self._post("assign", account_id, conversation_id, "assignments", body, token)
+            answer = self._post(
+                "assign", account_id, conversation_id, "assignments", {"team_id": team_id}, token
+            )
+        if assignee_id is not None:
+            body = {"assignee_id": assignee_id}
+            answer = self._post("assign", account_id, conversation_id, "assignments", body, token)
+        return answer
 
     def add_labels(
         self, account_id: int, conversation_id: int, labels: Iterable[str], *, token: str | None
@@ -214,9 +229,16 @@ class ChatwootClient:
         return self._post("add_labels", account_id, conversation_id, "labels", body, token)
 
     def toggle_priority(
-        self, account_id: int, conversation_id: int, priority: Priority, *, token: str | None
+        self,
+        account_id: int,
+        conversation_id: int,
+        priority: Priority | None,
+        *,
+        token: str | None,
     ) -> dict[str, Any]:
-        """Set the priority; "none" clears it."""
+        """Set the priority; None clears it (Chatwoot's enum has no "none")."""
+        if priority is not None and priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {sorted(PRIORITIES)} or None")
         body = {"priority": priority}
         return self._post(
             "toggle_priority", account_id, conversation_id, "toggle_priority", body, token
@@ -225,10 +247,21 @@ class ChatwootClient:
     def toggle_typing(
         self, account_id: int, conversation_id: int, on: bool, *, token: str | None
     ) -> dict[str, Any]:
-        """Show or hide "typing…" to the contact (Chatwoot 2026-03 and later)."""
+        """Show or hide "typing…" to the contact (Chatwoot 2026-03 and later).
+
+        One attempt with a short timeout (`TYPING_TIMEOUT_SECONDS`): a reply must not
+        wait for a cosmetic call. Failures raise ChatwootAPIError like any call.
+        """
         body = {"typing_status": "on" if on else "off"}
         return self._post(
-            "toggle_typing", account_id, conversation_id, "toggle_typing_status", body, token
+            "toggle_typing",
+            account_id,
+            conversation_id,
+            "toggle_typing_status",
+            body,
+            token,
+            attempts=1,
+            timeout=TYPING_TIMEOUT_SECONDS,
         )
 
     def close(self) -> None:
@@ -253,6 +286,9 @@ class ChatwootClient:
         body: dict[str, Any],
         token: str | None,
         already_sent: Callable[[], bool] | None = None,
+        *,
+        attempts: int | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         path = f"/api/v1/accounts/{account_id}/conversations/{conversation_id}/{action}"
         if self._http is None:
@@ -267,10 +303,14 @@ class ChatwootClient:
         if not token:
             raise ChatwootAPIError(
                 f"{name} POST {path}: no api_access_token configured "
-                "(CHATWOOTAI_CHATWOOT_TOKEN or the domain's token variable)",
+                "(CHATWOOTAI_CHATWOOT_TOKEN or the token variable of a domain on the account)",
+                status=None,
                 retryable=False,
+                call=name,
             )
-        return self._request(name, "POST", path, body, token, already_sent)
+        return self._request(
+            name, "POST", path, body, token, already_sent, attempts=attempts, timeout=timeout
+        )
 
     def _request(
         self,
@@ -280,8 +320,13 @@ class ChatwootClient:
         body: dict[str, Any],
         token: str,
         already_sent: Callable[[], bool] | None = None,
+        *,
+        attempts: int | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         assert self._http is not None
+        max_attempts = self.max_attempts if attempts is None else attempts
+        per_attempt = urllib3.Timeout(connect=timeout, read=timeout) if timeout else self._timeout
         where = f"{name} {method} {path}"
         payload = json.dumps(body, ensure_ascii=False).encode()
         headers = {
@@ -290,11 +335,15 @@ class ChatwootClient:
             "User-Agent": USER_AGENT,
             "api_access_token": token,
         }
-        for attempt in range(1, self.max_attempts + 1):
-            last = attempt == self.max_attempts
+        for attempt in range(1, max_attempts + 1):
+            last = attempt == max_attempts
             try:
                 response = self._http.urlopen(
-                    method, self._prefix + path, body=payload, headers=headers
+                    method,
+                    self._prefix + path,
+                    body=payload,
+                    headers=headers,
+                    timeout=per_attempt,
                 )
             except urllib3.exceptions.HTTPError as error:
                 reason = _redact(f"{_transport_failure(error)}: {error}", token)
@@ -302,7 +351,9 @@ class ChatwootClient:
                     return {}
                 if last:
                     raise ChatwootAPIError(
-                        f"{where} failed after {attempt} attempts: {reason}", retryable=True
+                        f"{where} failed after {attempt} attempts: {reason}",
+                        retryable=True,
+                        call=name,
                     ) from None
                 self._wait(where, attempt, reason, None)
                 continue
@@ -322,6 +373,7 @@ class ChatwootClient:
                     f"{where} failed{tries}: HTTP {status} {detail}".rstrip(),
                     status=status,
                     retryable=retryable,
+                    call=name,
                 )
             self._wait(where, attempt, f"HTTP {status}", _retry_after(response.headers))
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -8,6 +8,7 @@ import click
 
 from hub.domains.registry import DomainRegistry
 from hub.domains.source import dump_yaml
+from hub.domains.tokens import token_warnings
 from hub.exceptions import ConfigurationError, DomainNotFoundError
 from hub.settings import get_settings
 
@@ -73,8 +74,9 @@ def show_domain(domain_id: str, directory: Path | None) -> None:
 def validate_domains(directory: Path | None) -> None:
     """Check every domain; print every error with file, line and key path; exit 1 if any.
 
-    Warnings (task texts the offline model would not read) are printed too, after
-    the errors, and do not change the exit status.
+    Warnings (task texts the offline model would not read; Chatwoot accounts whose
+    conversations, switched or not, have no bot token to be answered with) are
+    printed too, after the errors, and do not change the exit status.
     """
     registry = _registry(directory)
     errors: dict[str, ConfigurationError] = {}
@@ -89,6 +91,9 @@ def validate_domains(directory: Path | None) -> None:
     for domain_id in valid:
         for warning in registry.domains[domain_id].warnings:
             warnings.setdefault(warning.render(), warning)
+    serving = {domain_id: registry.domains[domain_id] for domain_id in valid}
+    for warning in token_warnings(serving, get_settings()):
+        warnings.setdefault(warning.render(), warning)
     for warning in _in_file_order(warnings):
         click.echo(f"warning: {warning.render()}", err=True)
     if ordered:

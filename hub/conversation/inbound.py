@@ -54,6 +54,10 @@ class InboundMessage(BaseModel):
         default=None, description="the message this one replies to (content_attributes.in_reply_to)"
     )
     subject: str | None = Field(default=None, description="an e-mail's subject")
+    labels: tuple[str, ...] | None = Field(
+        default=None,
+        description="the conversation's labels in the webhook; None when it carried none",
+    )
     urgent: bool = Field(
         default=False, description="a domain rule or a plugin flagged it: handled first"
     )

@@ -55,7 +55,10 @@ class Domain:
         return load_chunks(self.id, self.directory, self.spec.knowledge.paths)
 
     def chatwoot_token(self, settings: Settings) -> str | None:
-        """The `api_access_token` for this domain: its own env var, else the global one."""
+        """The `api_access_token` this domain names: its own env var, else the global one.
+
+        Replies use the token of the conversation's account instead
+        (`DomainRegistry.chatwoot_token`): a token belongs to an account."""
         return _secret(self.spec.chatwoot.token_env, settings.chatwoot_token)
 
     def webhook_secret(self, settings: Settings) -> str | None:

@@ -27,6 +27,7 @@ from hub.domains.loader import (
     read_source,
     require_domains_dir,
 )
+from hub.domains.tokens import account_token
 from hub.domains.validation import Plugins
 from hub.exceptions import (
     ConfigurationError,
@@ -35,6 +36,7 @@ from hub.exceptions import (
     SchemaError,
 )
 from hub.plugins.discovery import installed
+from hub.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -111,6 +113,12 @@ class DomainRegistry:
             {owner for (account, _), owner in snapshot.mapping.items() if account == account_id}
         )
         return tuple(snapshot.domains[domain_id] for domain_id in ids)
+
+    def chatwoot_token(self, account_id: int, settings: Settings) -> str | None:
+        """The `api_access_token` for a conversation of this Chatwoot account, whichever
+        domain answers it: a bot token works only in its own account
+        (`hub.domains.tokens`)."""
+        return account_token(self.claimants(account_id), settings)
 
     def account_of_inbox(self, inbox_id: int) -> int | None:
         """The account of an inbox some domain lists (Chatwoot inbox ids are global)."""

@@ -321,6 +321,8 @@ class Receiver:
             contact_name=contact,
             channel=event.channel,
             delivery_id=delivery,
+            # A handoff adds its labels to these: Chatwoot's labels call replaces the list.
+            labels=tuple(labels) if "labels" in event.conversation.model_fields_set else None,
             urgent=is_urgent(domain, text) or signals.urgent,
             received_at=self.clock(),
         )

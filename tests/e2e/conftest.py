@@ -77,7 +77,10 @@ class WorkerProcess:
 def service_env(
     tmp_path: Path, redis_client: redis.Redis, fake_chatwoot: FakeChatwoot
 ) -> dict[str, str]:
-    """Environment shared by the worker process and the in-test receiver."""
+    """Environment shared by the worker process and the in-test receiver; the fake
+    Chatwoot knows each sample domain's token as its account's bot token."""
+    for domain, token in TOKENS.items():
+        fake_chatwoot.bot_token(token, ACCOUNTS[domain][0])
     env = child_env()
     env.update(
         {

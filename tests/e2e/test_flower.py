@@ -166,7 +166,7 @@ def test_a_retried_task_still_shows_ids_only(
 ) -> None:
     flower, _worker = watched_worker
     # Every attempt of the first post fails: the client gives up and the task retries.
-    fake_chatwoot.fail_next(MAX_ATTEMPTS, status=503)
+    fake_chatwoot.fail_next(MAX_ATTEMPTS, status=503, path="/messages")
     response = post_signed(receiver_client, message_created("retail", 6200, 62001, QUESTION))
     task_id = response.json["task_id"]
     fake_chatwoot.wait_for(lambda: fake_chatwoot.messages(6200), timeout=30)

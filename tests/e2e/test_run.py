@@ -92,6 +92,7 @@ def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
     stop: str, tmp_path: Path, data_dir: Path, fake_chatwoot: FakeChatwoot
 ) -> None:
     port = free_port()
+    fake_chatwoot.bot_token("token-casa", 3)
     process = start_run(tmp_path, port, fake_chatwoot.url)
     try:
         wait_ready(process, port)

@@ -1,5 +1,10 @@
 """FakeChatwoot: a real local HTTP server that speaks the bot-API paths we call.
 
+It enforces what Chatwoot's bot API does (read from its code): a bot token works
+only in its own account (`bot_token`; 401 "Bot is not authorized to access this
+account" elsewhere, 401 for a token it does not know), labels create replaces
+the list, `toggle_priority` takes Chatwoot's enum or null (422 otherwise, "none"
+included), assignments with both ids set only the agent, and the typing endpoint.
 It records every request (method, path, lower-cased headers, parsed JSON body,
 arrival time, the status it answered), answers like Chatwoot does (a message
 object with an incrementing id for `POST …/messages`), keeps a little
@@ -17,7 +22,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypedDict
 
@@ -30,6 +35,23 @@ CONVERSATION_PATH = re.compile(
 )
 BOT = {"id": 1, "name": "ChatwootAI", "avatar_url": "", "type": "agent_bot"}
 UNAUTHORIZED = {"error": "You need to sign in or sign up before continuing."}
+INVALID_TOKEN = {"error": "Invalid Access Token"}
+OTHER_ACCOUNT = {"error": "Bot is not authorized to access this account"}
+PRIORITIES = frozenset({"urgent", "high", "medium", "low"})
+"""`Conversation.priority`'s enum; JSON null clears it."""
+TYPING_STATUSES = frozenset({"on", "off", "recording"})
+ACTIONS = frozenset(
+    {
+        "messages",
+        "toggle_status",
+        "labels",
+        "assignments",
+        "toggle_priority",
+        "toggle_typing_status",
+        "custom_attributes",
+    }
+)
+"""The conversation endpoints a bot token may call (`BOT_ACCESSIBLE_ENDPOINTS`)."""
 NOT_FOUND = {"error": "Resource could not be found"}
 
 
@@ -55,20 +77,24 @@ class ConversationState(TypedDict):
     assignee_id: int | None
     team_id: int | None
     typing: str
+    typing_changes: list[str]
+    """Every typing status set, in order."""
 
 
 class FakeChatwoot:
     """A threaded server on 127.0.0.1 (a free port); `url` is its base URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, tokens: Mapping[str, int] | None = None) -> None:
+        """`tokens` maps each bot token the fake knows to the account it belongs to."""
         self._lock = threading.Lock()
+        self._tokens: dict[str, int] = dict(tokens or {})
         self._records: list[RecordedRequest] = []
         self._conversations: dict[tuple[int, int], ConversationState] = {}
         self._next_message_id = 1000
-        self._failures: list[tuple[int, float | None]] = []
-        self._drops = 0
+        self._failures: list[tuple[int, float | None, str | None]] = []
+        self._drops: list[str | None] = []
         self._delay = 0.0
-        self._slow: list[float] = []
+        self._slow: list[tuple[float, str | None]] = []
         self._webhooks: BotWebhooks | None = None
         self._serving = 0
         self._files: dict[str, tuple[bytes, str]] = {}
@@ -83,21 +109,36 @@ class FakeChatwoot:
 
     # Scripting --------------------------------------------------------------
 
-    def fail_next(self, n: int, status: int = 500, retry_after: float | None = None) -> None:
-        """Answer the next `n` requests (any path) with `status`, plus `Retry-After` if given."""
+    def bot_token(self, token: str, account_id: int) -> None:
+        """Know `token` as the agent bot's token of `account_id` (its only account)."""
         with self._lock:
-            self._failures.extend([(status, retry_after)] * n)
+            self._tokens[token] = account_id
 
-    def drop_next(self, n: int) -> None:
-        """Close the connection without answering the next `n` requests (a network error)."""
+    def fail_next(
+        self,
+        n: int,
+        status: int = 500,
+        retry_after: float | None = None,
+        *,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next `n` requests with `status`, plus `Retry-After` if given; only
+        requests whose path ends in `path` (e.g. "/messages") when given, else any."""
         with self._lock:
-            self._drops += n
+            self._failures.extend([(status, retry_after, path)] * n)
 
-    def slow_next(self, n: int, seconds: float) -> None:
-        """Serve the next `n` requests (any path) as usual, but answer each only after
-        `seconds`: a client that gives up sooner never learns that Chatwoot did the work."""
+    def drop_next(self, n: int, *, path: str | None = None) -> None:
+        """Close the connection without answering the next `n` requests (a network
+        error); only those whose path ends in `path` when given."""
         with self._lock:
-            self._slow.extend([seconds] * n)
+            self._drops.extend([path] * n)
+
+    def slow_next(self, n: int, seconds: float, *, path: str | None = None) -> None:
+        """Serve the next `n` requests (whose path ends in `path`, when given) as usual,
+        but answer each only after `seconds`: a client that gives up sooner never
+        learns that Chatwoot did the work."""
+        with self._lock:
+            self._slow.extend([(seconds, path)] * n)
 
     def delay_responses(self, seconds: float) -> None:
         """Wait `seconds` before every answer from now on (0 to stop)."""
@@ -128,7 +169,7 @@ class FakeChatwoot:
             self._records.clear()
             self._conversations.clear()
             self._failures.clear()
-            self._drops = 0
+            self._drops.clear()
             self._delay = 0.0
             self._slow.clear()
 
@@ -177,6 +218,7 @@ class FakeChatwoot:
         with self._lock:
             state = self._state(account_id, conversation_id).copy()
         state["labels"] = list(state["labels"])
+        state["typing_changes"] = list(state["typing_changes"])
         return state
 
     def wait_for(
@@ -229,20 +271,29 @@ class FakeChatwoot:
                 "assignee_id": None,
                 "team_id": None,
                 "typing": "off",
+                "typing_changes": [],
             },
         )
 
-    def _script(self) -> tuple[str, int | None, float | None, float]:
-        """What to do with the next request: ("drop"|"fail"|"serve", status, retry_after, delay)."""
+    def _script(self, path: str) -> tuple[str, int | None, float | None, float]:
+        """What to do with the next request to `path`: ("drop"|"fail"|"serve", status,
+        retry_after, delay)."""
+
+        def first(targets: list[str | None]) -> int | None:
+            return next((i for i, t in enumerate(targets) if t is None or path.endswith(t)), None)
+
         with self._lock:
-            if self._drops:
-                self._drops -= 1
+            index = first(self._drops)
+            if index is not None:
+                del self._drops[index]
                 return "drop", None, None, self._delay
-            if self._failures:
-                status, retry_after = self._failures.pop(0)
+            index = first([target for _, _, target in self._failures])
+            if index is not None:
+                status, retry_after, _ = self._failures.pop(index)
                 return "fail", status, retry_after, self._delay
-            if self._slow:
-                return "serve", None, None, self._delay + self._slow.pop(0)
+            index = first([target for _, target in self._slow])
+            if index is not None:
+                return "serve", None, None, self._delay + self._slow.pop(index)[0]
             return "serve", None, None, self._delay
 
     def _record(self, method: str, path: str, headers: dict[str, str], body: Any) -> int:
@@ -279,11 +330,18 @@ class FakeChatwoot:
         match = CONVERSATION_PATH.match(path)
         if method != "POST" or match is None:
             return 404, NOT_FOUND
-        if not headers.get("api_access_token"):
+        if match["action"] not in ACTIONS:  # no such route: Rails answers before auth
+            return 404, NOT_FOUND
+        token = headers.get("api_access_token")
+        if not token:
             return 401, UNAUTHORIZED
         account_id, conversation_id = int(match["account"]), int(match["conversation"])
         action = match["action"]
         with self._lock:
+            if token not in self._tokens:
+                return 401, INVALID_TOKEN
+            if self._tokens[token] != account_id:  # ensure_current_account_helper.rb
+                return 401, OTHER_ACCOUNT
             state = self._state(account_id, conversation_id)
             if action == "messages":
                 self._next_message_id += 1
@@ -305,10 +363,17 @@ class FakeChatwoot:
             if action == "assignments":
                 return 200, self._assign(state, body)
             if action == "toggle_priority":
-                state["priority"] = None if body.get("priority") == "none" else body.get("priority")
+                priority = body.get("priority")
+                if priority is not None and priority not in PRIORITIES:
+                    return 422, {"error": f"'{priority}' is not a valid priority"}
+                state["priority"] = priority
                 return 200, None
             if action == "toggle_typing_status":
-                state["typing"] = str(body.get("typing_status", "off"))
+                typing = body.get("typing_status")
+                if typing not in TYPING_STATUSES:
+                    return 422, {"error": f"'{typing}' is not a valid typing status"}
+                state["typing"] = str(typing)
+                state["typing_changes"].append(str(typing))
                 return 200, None
             if action == "custom_attributes":
                 return 200, {"custom_attributes": body.get("custom_attributes", {})}
@@ -337,6 +402,8 @@ class FakeChatwoot:
 
     @staticmethod
     def _assign(state: ConversationState, body: dict[str, Any]) -> dict[str, Any]:
+        """`AssignmentsController#create`: the agent when `assignee_id` is given (a
+        `team_id` beside it is ignored), else the team."""
         if body.get("assignee_id") is not None:
             state["assignee_id"] = int(body["assignee_id"])
             agent = state["assignee_id"]
@@ -381,7 +448,7 @@ def _handler_for(fake: FakeChatwoot) -> type[BaseHTTPRequestHandler]:
                 fake._done()
                 return
             try:
-                action, status, retry_after, delay = fake._script()
+                action, status, retry_after, delay = fake._script(path)
                 if delay:
                     time.sleep(delay)
                 if action == "drop":

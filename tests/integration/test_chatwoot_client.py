@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,15 +18,19 @@ from structlog.testing import capture_logs
 from hub.chatwoot.client import ChatwootClient
 from hub.chatwoot.signature import verify
 from hub.exceptions import ChatwootAPIError
-from tests.fakes import chatwoot as fakes
 from tests.fakes.chatwoot import FakeChatwoot
 
 pytestmark = pytest.mark.integration
 
-fake_chatwoot = fakes.fake_chatwoot  # the shared fixture, usable before conftest imports it
-
 TOKEN = "bot-token-Zq81x"
 PATH = "/api/v1/accounts/1/conversations/42"
+
+
+@pytest.fixture
+def fake_chatwoot() -> Iterator[FakeChatwoot]:
+    """A FakeChatwoot that knows TOKEN as account 1's bot token."""
+    with FakeChatwoot(tokens={TOKEN: 1}) as server:
+        yield server
 
 
 @pytest.fixture
@@ -138,6 +143,102 @@ def test_each_call_posts_to_its_own_path(
         "high",
         "on",
     )
+
+
+def test_an_agent_and_a_team_are_both_set_with_two_calls_team_first(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    """`AssignmentsController#create` sets only the agent when a body names both."""
+    client.assign(1, 42, token=TOKEN, assignee_id=3, team_id=4)
+    bodies = [r["body"] for r in fake_chatwoot.requests("/assignments")]
+    assert bodies == [{"team_id": 4}, {"assignee_id": 3}]
+    state = fake_chatwoot.conversation(1, 42)
+    assert (state["team_id"], state["assignee_id"]) == (4, 3)
+
+
+def test_the_fake_like_chatwoot_sets_only_the_agent_when_one_body_names_both(
+    fake_chatwoot: FakeChatwoot,
+) -> None:
+    with httpx.Client(base_url=fake_chatwoot.url) as http:
+        body = {"assignee_id": 3, "team_id": 4}
+        headers = {"api_access_token": TOKEN}
+        assert http.post(f"{PATH}/assignments", json=body, headers=headers).status_code == 200
+    state = fake_chatwoot.conversation(1, 42)
+    assert (state["team_id"], state["assignee_id"]) == (None, 3)
+
+
+def test_a_priority_is_cleared_with_null_and_the_string_none_is_refused_before_sending(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    """Chatwoot's priority enum is urgent|high|medium|low; nil clears it, "none" is a 422."""
+    client.toggle_priority(1, 42, "urgent", token=TOKEN)
+    client.toggle_priority(1, 42, None, token=TOKEN)
+    assert [r["body"] for r in fake_chatwoot.requests()] == [
+        {"priority": "urgent"},
+        {"priority": None},
+    ]
+    assert fake_chatwoot.conversation(1, 42)["priority"] is None
+    with pytest.raises(ValueError, match="priority"):
+        client.toggle_priority(1, 42, "none", token=TOKEN)  # type: ignore[arg-type]
+    assert len(fake_chatwoot.requests()) == 2
+
+
+def test_the_fake_refuses_a_priority_outside_chatwoots_enum_with_422(
+    fake_chatwoot: FakeChatwoot,
+) -> None:
+    with httpx.Client(base_url=fake_chatwoot.url) as http:
+        for priority in ("none", "critical", 3):
+            answer = http.post(
+                f"{PATH}/toggle_priority",
+                json={"priority": priority},
+                headers={"api_access_token": TOKEN},
+            )
+            assert answer.status_code == 422
+    assert fake_chatwoot.conversation(1, 42)["priority"] is None
+
+
+def test_a_bot_token_is_refused_in_any_other_account(
+    client: ChatwootClient, fake_chatwoot: FakeChatwoot
+) -> None:
+    """`ensure_current_account_helper.rb`: 401, final, and the error says why."""
+    with pytest.raises(ChatwootAPIError) as caught:
+        client.send_message(2, 42, "Olá!", token=TOKEN)
+    assert caught.value.status == 401 and not caught.value.retryable
+    assert caught.value.refused and caught.value.call == "send_message"
+    assert "Bot is not authorized to access this account" in str(caught.value)
+    assert len(fake_chatwoot.requests()) == 1  # not retried
+    with pytest.raises(ChatwootAPIError, match="Invalid Access Token"):
+        client.send_message(1, 42, "Olá!", token="a-token-nobody-issued")
+    assert fake_chatwoot.messages() == []
+
+
+def test_a_typing_call_is_one_short_attempt(
+    fake_chatwoot: FakeChatwoot, waits: list[float]
+) -> None:
+    """Cosmetic: no retry, no backoff, and a slow Chatwoot is given up on quickly."""
+    with make_client(fake_chatwoot.url, waits) as chatwoot:
+        fake_chatwoot.fail_next(1, status=503)
+        with pytest.raises(ChatwootAPIError):
+            chatwoot.toggle_typing(1, 42, True, token=TOKEN)
+        assert waits == [] and len(fake_chatwoot.requests()) == 1
+        fake_chatwoot.slow_next(1, 3.0, path="/toggle_typing_status")
+        started = time.monotonic()
+        with pytest.raises(ChatwootAPIError, match="ReadTimeout"):
+            chatwoot.toggle_typing(1, 42, False, token=TOKEN)
+        assert time.monotonic() - started < 2.9
+    fake_chatwoot.wait_for(lambda: fake_chatwoot.serving() == 0)
+
+
+def test_the_fake_refuses_a_typing_status_chatwoot_does_not_know(
+    fake_chatwoot: FakeChatwoot,
+) -> None:
+    with httpx.Client(base_url=fake_chatwoot.url) as http:
+        answer = http.post(
+            f"{PATH}/toggle_typing_status",
+            json={"typing_status": "maybe"},
+            headers={"api_access_token": TOKEN},
+        )
+    assert answer.status_code == 422
 
 
 def test_an_empty_success_body_reads_as_an_empty_dict(client: ChatwootClient) -> None:

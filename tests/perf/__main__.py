@@ -217,7 +217,7 @@ class Loader:
 
 
 def bench_ack(tmp: Path, port: int, seconds: float) -> dict[str, Any]:
-    chatwoot = FakeChatwoot()
+    chatwoot = FakeChatwoot(tokens={"bench-token": 3})
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
     env = base_env(tmp, chatwoot.url)
@@ -253,7 +253,7 @@ def bench_end_to_end(
 ) -> dict[str, Any]:
     """`stall`: seconds the fake takes to answer one reply post halfway through (it
     stores the reply all the same), 0 for none."""
-    chatwoot = FakeChatwoot()
+    chatwoot = FakeChatwoot(tokens={"bench-token": 3})
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
     env = base_env(tmp, chatwoot.url, **model)
@@ -289,7 +289,7 @@ def bench_end_to_end(
         stalled = not stall
         while len(chatwoot.messages()) < messages and time.monotonic() < deadline:
             if not stalled and len(chatwoot.messages()) >= messages // 2:
-                chatwoot.slow_next(1, stall)
+                chatwoot.slow_next(1, stall, path="/messages")
                 stalled = True
             time.sleep(0.05)
         duration = time.perf_counter() - started

@@ -267,7 +267,7 @@ def bench_neighbours(
 
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
-    chatwoot = FakeChatwoot()
+    chatwoot = FakeChatwoot(tokens={"bench-health": 2, "bench-retail": 3})
     control = create_celery(Settings(redis_url=redis_url))
     cli = str(Path(sys.executable).parent / "chatwootai")
     procs: list[subprocess.Popen[bytes]] = []

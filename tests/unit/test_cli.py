@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
@@ -71,9 +72,23 @@ def test_validate_names_file_line_and_key_of_every_error(sample_domains: Path) -
     assert "invalid: cosmetics, default, health, retail" in lines[-1]
 
 
+SAMPLE_TOKENS = {
+    "CHATWOOTAI_COSMETICS_TOKEN": "token-bela-pele",
+    "CHATWOOTAI_HEALTH_TOKEN": "token-vida-plena",
+    "CHATWOOTAI_RETAIL_TOKEN": "token-casa",
+    "CHATWOOTAI_CHATWOOT_TOKEN": "token-geral",
+}
+
+
+def set_tokens(monkeypatch: pytest.MonkeyPatch, tokens: dict[str, str]) -> None:
+    for name, value in tokens.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_validate_warns_about_a_label_the_offline_model_would_not_read(
-    sample_domains: Path,
+    sample_domains: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    set_tokens(monkeypatch, SAMPLE_TOKENS)  # every account can be answered: no token warning
     support = sample_domains / "retail/crews/support.yaml"
     text = support.read_text(encoding="utf-8")
     support.write_text(
@@ -154,3 +169,42 @@ def test_the_installed_command_runs_and_bare_invocation_lists_the_groups() -> No
     )
     assert result.returncode == 0
     assert "domains" in result.stdout
+
+
+def test_validate_warns_that_a_switch_into_an_account_without_a_token_cannot_be_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_tokens(monkeypatch, {k: v for k, v in SAMPLE_TOKENS.items() if "HEALTH" not in k})
+    monkeypatch.delenv("CHATWOOTAI_CHATWOOT_TOKEN")
+
+    code, out, err = run("domains", "validate", str(SAMPLE_DOMAINS))
+
+    assert code == 0, err  # a warning: tokens live in the environment, not in the YAML
+    assert "2 warning(s)" in out
+    health, default = sorted(err.splitlines(), key=lambda line: "health:" not in line)
+    assert health.startswith(f"warning: {SAMPLE_DOMAINS / '_base/domain.yaml'}:")
+    assert "switching.labels: health: account 2's conversations have no bot token" in health
+    assert "'domain-cosmetics' → cosmetics" in health
+    assert "set CHATWOOTAI_HEALTH_TOKEN or CHATWOOTAI_CHATWOOT_TOKEN" in health
+    assert "default: conversations of accounts no domain maps have no bot token" in default
+
+
+def test_validate_warns_when_domains_of_one_account_name_different_tokens(
+    sample_domains: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (sample_domains / "vitrine").mkdir()  # after "retail" by id: retail's token wins
+    (sample_domains / "vitrine/domain.yaml").write_text(
+        "extends: retail\nname: Vitrine\nchatwoot:\n  account_id: 3\n  inbox_ids: [33]\n"
+        "  token_env: CHATWOOTAI_VITRINE_TOKEN\n",
+        encoding="utf-8",
+    )
+    set_tokens(monkeypatch, {**SAMPLE_TOKENS, "CHATWOOTAI_VITRINE_TOKEN": "outro-token"})
+
+    code, _, err = run("domains", "validate", str(sample_domains))
+
+    assert code == 0, err
+    (warning,) = [line for line in err.splitlines() if "differs" in line]
+    assert "vitrine/domain.yaml" in warning and "chatwoot.token_env" in warning
+    assert "CHATWOOTAI_VITRINE_TOKEN differs from CHATWOOTAI_RETAIL_TOKEN ('retail')" in warning
+    assert "every conversation of account 3 is answered with 'retail''s" in warning
+    assert "outro-token" not in err  # never the secret itself

@@ -44,6 +44,7 @@ def inbound(text: str, message_id: int = 1, conversation_id: int = 50) -> Inboun
         contact_name="Maria",
         channel="Channel::Whatsapp",
         received_at=time.time(),
+        labels=(),  # the webhook said: no labels yet
     )
 
 
@@ -55,6 +56,7 @@ def make_runtime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[object]:
     monkeypatch.setenv("CHATWOOTAI_RETAIL_TOKEN", "token-casa")
+    fake_chatwoot.bot_token("token-casa", 3)
     built: list[WorkerRuntime] = []
 
     def make(**overrides: object) -> WorkerRuntime:
@@ -162,7 +164,7 @@ def test_a_chatwoot_outage_keeps_the_draft_and_the_retry_posts_it_without_rerunn
         llm_base_url=fake_openai.url,  # type: ignore[operator]
         llm_api_key="sk-local",
     )
-    fake_chatwoot.fail_next(10, status=503)
+    fake_chatwoot.fail_next(10, status=503, path="/messages")
     with pytest.raises(ChatwootAPIError) as caught:
         handle(runtime, inbound("Qual o horário?"))
     assert caught.value.retryable
@@ -232,6 +234,7 @@ def test_an_emergency_at_the_clinic_is_handed_off_as_urgent_without_a_model(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CHATWOOTAI_HEALTH_TOKEN", "token-clinica")
+    fake_chatwoot.bot_token("token-clinica", 2)
     runtime = make_runtime(  # type: ignore[operator]
         llm="openai/local-model", llm_base_url=fake_openai.url, llm_api_key="sk-local"
     )
@@ -243,6 +246,7 @@ def test_an_emergency_at_the_clinic_is_handed_off_as_urgent_without_a_model(
         message_id=1,
         text="Socorro, meu pai está com dor no peito",
         received_at=time.time(),
+        labels=(),  # the webhook said: no labels yet
     )
     assert handle(runtime, message).status == "handed_off"
     assert fake_openai.requests == []
@@ -440,6 +444,7 @@ def test_a_long_whatsapp_reply_cut_in_parts_resumes_after_a_chatwoot_failure_wit
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CHATWOOTAI_COSMETICS_TOKEN", "token-bela")
+    fake_chatwoot.bot_token("token-bela", 1)
     long_reply = " ".join(f"O item {i} custa R$ {i},90." for i in range(120))
     fake_openai.responder = lambda _messages: f"Final Answer: {long_reply}"
     runtime = make_runtime(  # type: ignore[operator]
@@ -455,6 +460,7 @@ def test_a_long_whatsapp_reply_cut_in_parts_resumes_after_a_chatwoot_failure_wit
         contact_name="Maria",
         channel="Channel::Whatsapp",
         received_at=time.time(),
+        labels=(),  # the webhook said: no labels yet
     )
     original = runtime.chatwoot.send_message
     sent = {"n": 0}
@@ -522,7 +528,9 @@ def test_a_reply_chatwoot_stored_but_answered_too_late_is_not_posted_twice(
 ) -> None:
     runtime = make_runtime()  # type: ignore[operator]
     impatient(runtime, fake_chatwoot)
-    fake_chatwoot.slow_next(1, 0.6)  # stored, but the client has stopped listening
+    fake_chatwoot.slow_next(
+        1, 0.6, path="/messages"
+    )  # stored, but the client has stopped listening
     assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "replied"
     (reply,) = fake_chatwoot.messages(conversation_id=50)
     assert "10:00" in reply["content"]
@@ -535,7 +543,9 @@ def test_a_reply_chatwoot_never_got_is_posted_again_once_its_copy_does_not_come(
 ) -> None:
     runtime = make_runtime()  # type: ignore[operator]
     runtime.replies.echoes.wait_seconds = 0.5
-    fake_chatwoot.drop_next(1)  # the connection breaks before Chatwoot stores anything
+    fake_chatwoot.drop_next(
+        1, path="/messages"
+    )  # the connection breaks before Chatwoot stores anything
     assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "replied"
     assert len(fake_chatwoot.requests("/messages")) == 2
     assert len(fake_chatwoot.messages(conversation_id=50)) == 1

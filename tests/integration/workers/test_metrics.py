@@ -71,6 +71,7 @@ def worker(
 ) -> Iterator[WorkerRuntime]:
     """A real worker runtime behind the real task, on a model that answers at once."""
     monkeypatch.setenv("CHATWOOTAI_HEALTH_TOKEN", "token-clinica")
+    fake_chatwoot.bot_token("token-clinica", 2)
     fake_openai.responder = clinic_model
     settings = Settings(
         redis_url=TEST_REDIS_URL,

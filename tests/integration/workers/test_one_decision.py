@@ -41,6 +41,7 @@ def runtime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[WorkerRuntime]:
     monkeypatch.setenv("CHATWOOTAI_HEALTH_TOKEN", "token-clinica")
+    fake_chatwoot.bot_token("token-clinica", 2)
     settings = Settings(
         redis_url=TEST_REDIS_URL,
         chatwoot_url=fake_chatwoot.url,
@@ -69,6 +70,7 @@ def in_the_worker(
             text=text,
             channel="Channel::Whatsapp",
             received_at=time.time(),
+            labels=(),  # the webhook said: no labels yet
         )
         statuses.append(handle(runtime, message).status)
     public = [

@@ -80,3 +80,46 @@ def test_a_transcription_in_a_conversation_a_human_owns_is_ignored() -> None:
     payload["event"] = "message_updated"
     payload["conversation"]["status"] = "open"
     assert judge(parse_event(payloads.body(payload))).action == "ignore"
+
+
+def external_echo(**attributes: Any) -> dict[str, Any]:
+    """A reply typed on the WhatsApp Business app: `Message#webhook_data` of an outgoing
+    message with no sender and `content_attributes.external_echo: true`."""
+    payload = payloads.sender_null()
+    payload["content_attributes"] = {"external_echo": True, **attributes}
+    return payload
+
+
+def test_a_reply_typed_on_the_business_phone_app_means_a_human_took_over() -> None:
+    """`Message#human_response?` counts `external_echo` messages as a human's."""
+    verdict = judge(parse_event(payloads.body(external_echo())))
+    assert verdict.action == "human_took_over"
+    assert verdict.conversation == (1, 42)
+    assert "phone" in verdict.reason
+
+
+def test_automation_and_campaign_messages_are_no_human_response() -> None:
+    """`Message#human_response?`: an automation rule's or a campaign's message is not."""
+    assert verdict_of(external_echo(automation_rule_id=7))[0] == "ignore"
+    campaign = payloads.agent_reply()
+    campaign["additional_attributes"] = {"campaign_id": 3}
+    assert verdict_of(campaign)[0] == "ignore"
+
+
+def test_an_open_conversation_assigned_to_the_agent_bot_is_answered() -> None:
+    """`Conversation#webhook_data` of a conversation given to the bot: open, and its
+    `meta.assignee` is the agent bot (`assignee_agent_bot`)."""
+    payload = payloads.message_created(status="open")
+    payload["conversation"]["meta"]["assignee"] = payloads.bot()
+    action, reason = verdict_of(payload)
+    assert action == "answer"
+    assert "assigned to the bot" in reason
+
+
+def test_an_open_conversation_assigned_to_a_person_is_not_answered() -> None:
+    payload = payloads.message_created(status="open")
+    payload["conversation"]["meta"]["assignee"] = payloads.agent()
+    assert verdict_of(payload) == ("ignore", "conversation is open: a human owns it")
+    snoozed = payloads.message_created(status="snoozed")
+    snoozed["conversation"]["meta"]["assignee"] = payloads.bot()
+    assert verdict_of(snoozed)[0] == "ignore"  # only `open` is the bot's by assignment
