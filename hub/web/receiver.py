@@ -247,6 +247,8 @@ class Receiver:
             text=text,
             contact_id=event.sender.id if event.sender else None,
             contact_name=contact,
+            contact_phone=event.sender.phone_number if event.sender else None,
+            contact_email=event.sender.email if event.sender else None,
             channel=event.channel,
             delivery_id=delivery,
             urgent=is_urgent(domain, text) or signals.urgent,
