@@ -69,6 +69,14 @@ MAX_YAML_NODES = 100_000
 """Values one YAML file may expand to, aliases expanded: a bound on the memory and
 time one file can cost, whatever its aliases point at."""
 
+CONNECTOR_MAX_RESPONSE_BYTES = 1024 * 1024
+"""A connector's answer over 1 MiB (after decompression) is refused: the agent reads
+a few lines of it, and a bigger one only costs memory and tokens."""
+
+CONNECTOR_THREADS = 32
+"""Threads that carry connector calls, so a caller can give up exactly at its deadline
+while a dripping server is still being read."""
+
 SIGNATURE_WINDOW_SECONDS = 300
 """Signed webhooks older or newer than this are refused (replay protection)."""
 

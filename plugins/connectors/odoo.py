@@ -68,6 +68,7 @@ class OdooClient:
             self.url,
             json=payload,
             timeout=self.settings.timeout_seconds,
+            max_bytes=self.settings.max_response_bytes,
             retries=self.settings.retries,
             backoff_seconds=self.settings.backoff_seconds,
             what="odoo",
