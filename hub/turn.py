@@ -59,6 +59,9 @@ class OrderData:
 
     `found` is False when no order has that number, or the number is malformed;
     `status` is the state as the customer reads it ("saiu para entrega").
+    `verified` is False when the order exists but the contact asking is not shown
+    to be its customer (phone or e-mail): `status` and `note` are then empty, and
+    the tool's text asks for confirmation or says a person will take over.
     """
 
     kind: ClassVar[str] = "order"
@@ -67,6 +70,7 @@ class OrderData:
     found: bool
     status: str = ""
     note: str = ""
+    verified: bool = True
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ class Product(Base):
 
 
 class Order(Base):
-    """A customer order, looked up by its number."""
+    """A customer order, looked up by its number; its details are told only to the
+    contact whose phone or e-mail is the order's (`hub.store.orders.belongs_to`)."""
 
     __tablename__ = "orders"
     __table_args__ = (UniqueConstraint("domain", "number", name="uq_orders_domain_number"),)
@@ -76,6 +77,7 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     customer_phone: Mapped[str | None] = mapped_column(String(32))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class Professional(Base):
