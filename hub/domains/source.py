@@ -105,19 +105,18 @@ def read_yaml(path: Path, prefix: KeyPath = ()) -> SourceDocument:
     values. Nothing else escapes, so one bad file is one domain's error.
     """
     try:
-        size = path.stat().st_size
+        with path.open("rb") as stream:  # bounded: a link to /dev/zero has no size either
+            raw = stream.read(MAX_YAML_FILE_BYTES + 1)
     except OSError as error:
         raise YAMLSyntaxError(f"unreadable: {error.strerror or error}", file=path) from error
-    if size > MAX_YAML_FILE_BYTES:
+    if len(raw) > MAX_YAML_FILE_BYTES:
         raise YAMLSyntaxError(
-            f"the file has {size} bytes", file=path, expected=f"at most {MAX_YAML_FILE_BYTES}"
+            "the file is too large", file=path, expected=f"at most {MAX_YAML_FILE_BYTES} bytes"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise YAMLSyntaxError(f"not UTF-8 text: {error}", file=path) from error
-    except OSError as error:
-        raise YAMLSyntaxError(f"unreadable: {error.strerror or error}", file=path) from error
     try:
         _check_events(text, path)
         node = _yaml().load(text)

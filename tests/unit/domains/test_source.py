@@ -138,10 +138,17 @@ def test_a_value_its_type_cannot_build_is_a_syntax_error_of_the_file(
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     path = write(tmp_path, "a: |\n" + "  xxxxxxxxxxxxxxx\n" * (MAX_YAML_FILE_BYTES // 16))
-    with pytest.raises(YAMLSyntaxError, match="bytes") as caught:
+    with pytest.raises(YAMLSyntaxError, match="too large") as caught:
         read_yaml(path)
     assert caught.value.file == path
-    assert f"at most {MAX_YAML_FILE_BYTES}" in str(caught.value)
+    assert f"at most {MAX_YAML_FILE_BYTES} bytes" in str(caught.value)
+
+
+def test_a_file_without_an_end_is_read_only_up_to_the_size_limit(tmp_path: Path) -> None:
+    endless = tmp_path / "endless.yaml"
+    endless.symlink_to("/dev/zero")
+    with pytest.raises(YAMLSyntaxError, match="too large"):
+        read_yaml(endless)
 
 
 def test_plain_tags_merge_keys_and_a_few_aliases_still_read(tmp_path: Path) -> None:
