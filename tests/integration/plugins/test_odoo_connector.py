@@ -230,3 +230,20 @@ def test_the_customer_s_own_phone_or_e_mail_opens_the_erp_order(
     assert tool.run(order_name="S00042", contact=stated).startswith("Pedido S00042: confirmado.")
     partner_calls = odoo.calls_to("res.partner")
     assert partner_calls[-1]["args"] == [[9]]
+
+
+def test_an_erp_answer_over_the_size_cap_is_refused_and_the_turn_hands_off(
+    odoo: FakeOdoo,
+) -> None:
+    odoo.tables["product.product"] = [
+        {"id": n, "name": "Panela " + "x" * 6000, "default_code": f"P{n}", "list_price": 1.0,
+         "qty_available": 1.0}
+        for n in range(50)
+    ]  # fmt: skip
+    small = settings(max_response_bytes=20_000)
+    context = TurnContext(domain_id="retail")
+    tool = tools(OdooClient(small), small, context)["odoo_product_lookup"]
+    text = tool.run(query="panela")
+    assert text.startswith("Não consegui consultar o ERP agora")
+    assert "over 20000 bytes" in text
+    assert [f.split(":")[0] for f in context.tool_failures] == ["odoo_product_lookup"]
