@@ -8,8 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
+from hub.domains.registry import DomainRegistry
 from hub.store.database import create_engine
-from hub.store.migrate import current_revision, downgrade, upgrade
+from hub.store.migrate import current_revision, domain_accounts, downgrade, upgrade
 from hub.store.models import Base
 
 pytestmark = pytest.mark.integration
@@ -122,3 +123,8 @@ def test_old_appointments_keep_their_rows_and_get_their_domain_s_account(
         ("default", 8, None, "Joana"),
         ("other", None, None, "Joana"),
     ]
+
+
+def test_the_accounts_old_rows_get_are_the_domains_own(registry: DomainRegistry) -> None:
+    accounts = domain_accounts(registry.domains.values())
+    assert accounts == {"cosmetics": 1, "health": 2, "retail": 3}  # `default` names none
