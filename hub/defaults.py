@@ -51,6 +51,32 @@ threads 48 ms (23 replies/s), 1 thread 43 ms (21 replies/s)."""
 MAX_WEBHOOK_BYTES = 1024 * 1024
 """Chatwoot payloads are a few KiB; anything over 1 MiB is refused with 413."""
 
+MAX_YAML_FILE_BYTES = 256 * 1024
+"""A domain's YAML file (domain, crews, data, tests) over 256 KiB is refused: the
+largest sample file is under 8 KiB, the round-trip loader (which keeps every line
+number) costs seconds of CPU per hundred KiB at each reload, and a catalogue that
+big belongs in a connector."""
+
+MAX_YAML_DEPTH = 64
+"""Nesting of mappings and sequences a domain's YAML file may reach; the schema
+needs fewer than 10 levels, and deeper input would exhaust the parser's recursion."""
+
+MAX_YAML_ALIASES = 100
+"""Aliases (`*name`) one YAML file may use: enough for shared prompt blocks, too few
+to build an alias bomb."""
+
+MAX_YAML_NODES = 100_000
+"""Values one YAML file may expand to, aliases expanded: a bound on the memory and
+time one file can cost, whatever its aliases point at."""
+
+CONNECTOR_MAX_RESPONSE_BYTES = 1024 * 1024
+"""A connector's answer over 1 MiB (after decompression) is refused: the agent reads
+a few lines of it, and a bigger one only costs memory and tokens."""
+
+CONNECTOR_THREADS = 32
+"""Threads that carry connector calls, so a caller can give up exactly at its deadline
+while a dripping server is still being read."""
+
 SIGNATURE_WINDOW_SECONDS = 300
 """Signed webhooks older or newer than this are refused (replay protection)."""
 

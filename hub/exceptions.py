@@ -244,5 +244,10 @@ class ExternalAuthError(ExternalSystemError):
     """Raised when an external system refuses the configured credentials."""
 
 
+class ExternalArgumentError(ChatwootAIError):
+    """Raised when an agent's argument for an external call is unsafe to send (a `..`
+    path segment): the customer's input, not a system failure."""
+
+
 class JSONRPCError(ExternalSystemError):
     """Raised when a JSON-RPC server (Odoo) answers with an error object."""

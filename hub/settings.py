@@ -89,6 +89,13 @@ class Settings(BaseSettings):
             "installed releases; off: every dependency runs as shipped (slower)"
         ),
     )
+    connector_env_allowed: str | None = Field(
+        default=None,
+        description=(
+            "comma-separated environment variables any domain's connectors may name, "
+            "besides their own CHATWOOTAI_<DOMAIN>_* ones"
+        ),
+    )
     flower_basic_auth: SecretStr | None = Field(
         default=None,
         description="user:password for `chatwootai flower` (several pairs separated by commas)",

@@ -32,6 +32,10 @@ class Turn:
     history: tuple[tuple[str, str], ...] = ()
     """(role, text) pairs, oldest first; role is `customer` or `bot`."""
     customer_name: str = ""
+    contact_phone: str = ""
+    """The contact's phone and e-mail as Chatwoot knows them (the channel vouches for a
+    WhatsApp number): who may be told an order's details."""
+    contact_email: str = ""
     channel: str = ""
     now: datetime | None = None
     account_id: int | None = None
@@ -63,6 +67,9 @@ class OrderData:
 
     `found` is False when no order has that number, or the number is malformed;
     `status` is the state as the customer reads it ("saiu para entrega").
+    `verified` is False when the order exists but the contact asking is not shown
+    to be its customer (phone or e-mail): `status` and `note` are then empty, and
+    the tool's text asks for confirmation or says a person will take over.
     """
 
     kind: ClassVar[str] = "order"
@@ -71,6 +78,7 @@ class OrderData:
     found: bool
     status: str = ""
     note: str = ""
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -254,6 +262,9 @@ class TurnContext:
     conversation_id: int | None = None
     customer_name: str = ""
     """The contact's name, as Chatwoot gives it: whom a booking is for unless told otherwise."""
+    contact_phone: str = ""
+    contact_email: str = ""
+    """The contact's phone and e-mail, as Chatwoot gives them ("" when unknown)."""
     handoff_reason: str | None = None
     tool_calls: list[str] = field(default_factory=list)
     tool_failures: list[str] = field(default_factory=list)

@@ -174,6 +174,8 @@ def _decide(
         history=history,
         previous_route=previous_route,
         customer_name=last.contact_name or "",
+        contact_phone=last.contact_phone or "",
+        contact_email=last.contact_email or "",
         channel=last.channel or "",
         account_id=last.account_id,
         conversation_id=last.conversation_id,

@@ -36,8 +36,19 @@ SILENT = "[a conversa está com a equipe: o bot fica em silêncio, como no Chatw
 @click.option(
     "--name", "customer_name", default="", help="the contact's name, as Chatwoot sends it"
 )
+@click.option(
+    "--phone", default="", help="the contact's phone, as Chatwoot sends it (whose orders are told)"
+)
+@click.option("--email", default="", help="the contact's e-mail, as Chatwoot sends it")
 @click.option("--show-route", is_flag=True, help="print the route taken before each reply")
-def chat(domain_id: str, messages: tuple[str, ...], customer_name: str, show_route: bool) -> None:
+def chat(
+    domain_id: str,
+    messages: tuple[str, ...],
+    customer_name: str,
+    phone: str,
+    email: str,
+    show_route: bool,
+) -> None:
     """Talk to a domain: the production decision and crews, minus Chatwoot.
 
     The embedded store is migrated and seeded first, as the worker does, so the
@@ -68,6 +79,8 @@ def chat(domain_id: str, messages: tuple[str, ...], customer_name: str, show_rou
             message=text,
             history=tuple(session.history[-2 * turns :]) if turns else (),
             customer_name=customer_name,
+            contact_phone=phone,
+            contact_email=email,
             previous_route=session.route,
         )
         decision = decide(domain, turn, factory.hub(domain_id).run, misses=session.misses)

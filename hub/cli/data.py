@@ -12,7 +12,7 @@ from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAIError
 from hub.settings import get_settings
 from hub.store.database import create_engine, database_url, session_scope
-from hub.store.migrate import current_revision, upgrade
+from hub.store.migrate import current_revision, domain_accounts, upgrade
 from hub.store.seed import seed
 
 
@@ -26,12 +26,27 @@ def data() -> None:
 
 
 @data.command("migrate")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), help="domains folder")
 @click.option("--url", help="SQLAlchemy URL (default: CHATWOOTAI_DATABASE_URL, else SQLite)")
-def migrate(url: str | None) -> None:
-    """Create or upgrade the tables to the latest revision (safe to run again)."""
+def migrate(directory: Path | None, url: str | None) -> None:
+    """Create or upgrade the tables to the latest revision (safe to run again).
+
+    Rows written before a table carried the Chatwoot account get their domain's
+    (`chatwoot.account_id` of the domains folder).
+    """
     url = url or database_url()
     try:
-        upgrade(url)
+        registry = DomainRegistry(
+            directory or get_settings().domains_dir,
+            reload_interval=float("inf"),
+            log_problems=False,
+        )
+        accounts = domain_accounts(registry.domains.values())
+    except ChatwootAIError as error:
+        click.echo(f"warning: no domains read, old rows keep no account: {error}", err=True)
+        accounts = {}
+    try:
+        upgrade(url, accounts=accounts)
         revision = current_revision(url)
     except SQLAlchemyError as error:
         raise click.ClickException(f"{_shown(url)}: {error}") from error

@@ -43,6 +43,8 @@ class InboundMessage(BaseModel):
     text: str
     contact_id: int | None = None
     contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
     channel: str | None = None
     delivery_id: str | None = None
     media: tuple[Media, ...] = ()

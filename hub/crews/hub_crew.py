@@ -82,6 +82,8 @@ class HubCrew:
             account_id=turn.account_id,
             conversation_id=turn.conversation_id,
             customer_name=turn.customer_name,
+            contact_phone=turn.contact_phone,
+            contact_email=turn.contact_email,
         )
         with self.models(turn, context, images=turn.images) as models:
             output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)

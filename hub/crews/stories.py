@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub.conversation.decision import Session, decide
-from hub.domains.content import Expectation, Story
+from hub.domains.content import Expectation, Story, StoryContact
 from hub.domains.loader import TESTS_DIR, content_files
 from hub.domains.source import read_yaml
 from hub.exceptions import ConfigurationError
@@ -280,7 +280,7 @@ class StoryRunner:
                 )
                 continue
             step_started = time.perf_counter()
-            outcome = self.turn(domain, step.customer, conversation)
+            outcome = self.turn(domain, step.customer, conversation, contact=case.story.contact)
             failures = (
                 [f"the crew failed: {outcome.error}"]
                 if outcome.error is not None
@@ -300,14 +300,25 @@ class StoryRunner:
                 handed_off_at = number
         return StoryResult(case, tuple(steps), time.perf_counter() - started)
 
-    def turn(self, domain: Domain, text: str, conversation: Session) -> Outcome:
+    def turn(
+        self,
+        domain: Domain,
+        text: str,
+        conversation: Session,
+        *,
+        contact: StoryContact | None = None,
+    ) -> Outcome:
         """One customer message, decided as the worker decides it (`decide`), with the
-        conversation's history, last route and misses kept as the worker keeps them."""
+        conversation's history, last route and misses kept as the worker keeps them,
+        from the story's contact (phone, e-mail)."""
+        contact = contact or StoryContact()
         turns = domain.spec.conversation.history_turns
         turn = Turn(
             message=text,
             history=tuple(conversation.history[-2 * turns :]) if turns else (),
             now=self.now,
+            contact_phone=contact.phone,
+            contact_email=contact.email,
             account_id=domain.spec.chatwoot.account_id,
             conversation_id=conversation.id,
             previous_route=conversation.route,

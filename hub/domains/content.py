@@ -43,6 +43,8 @@ class OrderRow(StrictModel):
     status: OrderStatus
     note: str = ""
     customer_phone: str | None = None
+    customer_email: str | None = None
+    """Who may be told the order's details: the contact with this phone or e-mail."""
 
 
 class ProfessionalRow(StrictModel):
@@ -79,10 +81,19 @@ class Step(StrictModel):
     expect: Expectation = Field(default_factory=Expectation)
 
 
+class StoryContact(StrictModel):
+    """Who the story's customer is, as Chatwoot would tell it: the phone and e-mail an
+    order's details are checked against."""
+
+    phone: str = ""
+    email: str = ""
+
+
 class Story(StrictModel):
     """A conversation test: turns in order, like a Rasa test story."""
 
     name: Text
+    contact: StoryContact = Field(default_factory=StoryContact)
     steps: list[Step] = Field(min_length=1)
 
 

@@ -101,6 +101,7 @@ def build_domain(domain_id: str, sources: dict[str, DomainSource], plugins: Plug
         document,
         domain_ids=[d for d, s in sources.items() if not s.is_template],
         plugins=plugins,
+        domain_id=domain_id,
     )
     seed, seed_errors = validate_content(content_files(source.directory, DATA_DIR), SeedData)
     tests, test_errors = validate_content(

@@ -173,7 +173,9 @@ class DomainRegistry:
                         domain=domain_id,
                         warnings=[w.render() for w in domains[domain_id].warnings],
                     )
-            except DomainInvalidError as error:
+            except Exception as caught:
+                # Whatever one domain's files do, the others keep serving.
+                error = _as_invalid(domain_id, source.directory, caught)
                 problems[domain_id] = error
                 if self.log_problems:
                     log.error(
@@ -186,6 +188,16 @@ class DomainRegistry:
                     domains[domain_id] = old
         mapping = _mapping(domains, problems, previous)
         return Snapshot(domains=domains, problems=problems, mapping=mapping)
+
+
+def _as_invalid(domain_id: str, directory: Path, error: Exception) -> DomainInvalidError:
+    """The domain's validation error for any failure while building it."""
+    if isinstance(error, DomainInvalidError):
+        return error
+    problem = ConfigurationError(
+        f"could not be loaded: {type(error).__name__}: {str(error)[:200]}", file=directory
+    )
+    return DomainInvalidError(domain_id, [problem])
 
 
 def _fingerprint(domain_id: str, sources: dict[str, DomainSource]) -> str | None:

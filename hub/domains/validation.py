@@ -41,7 +41,14 @@ class PluginCatalogue(Protocol):
     @property
     def names(self) -> list[str]: ...
 
-    def validate(self, plugin: str, raw: Any) -> BaseModel: ...
+    def validate(
+        self,
+        plugin: str,
+        raw: Any,
+        *,
+        domain_id: str | None = None,
+        domain_ids: Iterable[str] = (),
+    ) -> BaseModel: ...
 
     def declared_tools(self, plugin: str, config: BaseModel) -> dict[str, str]: ...
 
@@ -125,7 +132,12 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def check_references(
-    spec: DomainSpec, document: SourceDocument, *, domain_ids: Iterable[str], plugins: Plugins
+    spec: DomainSpec,
+    document: SourceDocument,
+    *,
+    domain_ids: Iterable[str],
+    plugins: Plugins,
+    domain_id: str | None = None,
 ) -> list[ConfigurationError]:
     """What the schema cannot see: names that must point at something that exists."""
     problems: list[tuple[KeyPath, str, str | None]] = []
@@ -153,10 +165,10 @@ def check_references(
             )
     if HUB_CREW not in spec.crews:
         problems.append((("crews",), f"the {HUB_CREW!r} crew is missing", "crews/hub.yaml"))
-    tools = known_tools(spec, plugins)
+    known = set(domain_ids)
+    tools = known_tools(spec, plugins, domain_id=domain_id, domain_ids=known)
     for crew_name, crew in spec.crews.items():
         problems.extend(_crew_problems(crew_name, crew, tools))
-    known = set(domain_ids)
     for label, target in spec.switching.labels.items():
         if target not in known:
             problems.append(
@@ -171,12 +183,17 @@ def check_references(
             )
         )
     return [_reference_error(document, *problem) for problem in problems] + check_plugins(
-        spec, document, plugins
+        spec, document, plugins, domain_id=domain_id, domain_ids=known
     )
 
 
 def check_plugins(
-    spec: DomainSpec, document: SourceDocument, plugins: Plugins
+    spec: DomainSpec,
+    document: SourceDocument,
+    plugins: Plugins,
+    *,
+    domain_id: str | None = None,
+    domain_ids: Iterable[str] = (),
 ) -> list[ConfigurationError]:
     """Each enabled plugin exists and its settings pass the plugin's own Pydantic model.
 
@@ -201,7 +218,7 @@ def check_plugins(
             continue
         model = catalogue.models[name]
         try:
-            config = catalogue.validate(name, raw)
+            config = catalogue.validate(name, raw, domain_id=domain_id, domain_ids=domain_ids)
         except ValidationError as error:
             errors.extend(_translate(item, model, document, prefix) for item in error.errors())
             continue
@@ -218,7 +235,13 @@ def check_plugins(
     return errors
 
 
-def known_tools(spec: DomainSpec, plugins: Plugins) -> dict[str, str]:
+def known_tools(
+    spec: DomainSpec,
+    plugins: Plugins,
+    *,
+    domain_id: str | None = None,
+    domain_ids: Iterable[str] = (),
+) -> dict[str, str]:
     """The built-in tools plus those the domain's plugins declare (valid settings only)."""
     tools = dict(TOOLS)
     if not spec.plugins:
@@ -230,7 +253,7 @@ def known_tools(spec: DomainSpec, plugins: Plugins) -> dict[str, str]:
     for name, raw in spec.plugins.items():
         if name in catalogue.names:
             try:
-                config = catalogue.validate(name, raw)
+                config = catalogue.validate(name, raw, domain_id=domain_id, domain_ids=domain_ids)
             except ValidationError:
                 continue
             for tool, description in catalogue.declared_tools(name, config).items():

@@ -162,6 +162,8 @@ def _order(
 ) -> str:
     if not order.found:
         return _join([text], unknown_reply)
+    if not order.verified:  # no details: the tool asks for confirmation or hands off
+        return _join([text], words["closing"])
     extra = document_lines(index, f"pedido {order.status}", text, facts_only=True)
     return _join([text, *extra], words["closing"])
 

@@ -88,9 +88,22 @@ class Catalogue:
             raise PluginError(f"plugin {name!r}: settings_model must return a Pydantic model")
         return model
 
-    def validate(self, plugin: str, raw: Any) -> BaseModel:
-        """The plugin's settings from a domain's raw mapping (raises pydantic.ValidationError)."""
-        return self.models[plugin].model_validate(raw if raw is not None else {})
+    def validate(
+        self,
+        plugin: str,
+        raw: Any,
+        *,
+        domain_id: str | None = None,
+        domain_ids: Iterable[str] = (),
+    ) -> BaseModel:
+        """The plugin's settings from a domain's raw mapping (raises pydantic.ValidationError).
+
+        The model's validators find `domain_id` (whose settings these are) and
+        `domain_ids` (every domain of the folder, when known) in Pydantic's
+        validation context: a plugin may refuse what only another domain may name.
+        """
+        context = {"domain_id": domain_id, "domain_ids": tuple(domain_ids)}
+        return self.models[plugin].model_validate(raw if raw is not None else {}, context=context)
 
     def declared_tools(self, plugin: str, config: BaseModel) -> dict[str, str]:
         """Tool names → descriptions the plugin provides with these settings."""

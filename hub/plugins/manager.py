@@ -93,7 +93,7 @@ class PluginHost:
         config = self._configs.get(key)
         if config is None:
             try:
-                config = self.catalogue.validate(name, raw)
+                config = self.catalogue.validate(name, raw, domain_id=domain.id)
             except ValidationError as error:  # validated with the domain already; belt and braces
                 log.error(
                     "plugin settings invalid; plugin skipped",

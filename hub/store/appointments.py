@@ -5,6 +5,11 @@ domain, the slot is one of their weekly slots, it is in the future) and leaves
 "is it still free?" to the partial unique index `uq_appointments_active_slot`:
 whichever of two simultaneous bookings commits second gets an IntegrityError,
 reported as "slot taken". Nothing reads-then-writes, so there is no race to lose.
+
+An appointment made from a Chatwoot conversation carries its account, and the
+lookups by conversation or phone (`upcoming`) and `cancel` take the account too:
+conversation 5 of one account is not conversation 5 of another. `None` is the
+account of bookings made outside Chatwoot (the terminal chat), and matches only them.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +51,7 @@ def book(
     *,
     customer_name: str,
     customer_phone: str | None = None,
+    account_id: int | None = None,
     conversation_id: int | None = None,
     tz: ZoneInfo | str,
     now: datetime | None = None,
@@ -68,6 +74,7 @@ def book(
         ends_at=(starts_at + timedelta(minutes=person.slot_minutes)).astimezone(UTC),
         customer_name=customer_name,
         customer_phone=customer_phone,
+        account_id=account_id,
         conversation_id=conversation_id,
         status=BOOKED,
         created_at=now.astimezone(UTC),
@@ -87,21 +94,27 @@ def cancel(
     domain: str,
     appointment_id: int,
     *,
+    account_id: int | None,
     now: datetime | None = None,
     free_until_hours: float = FREE_CANCELLATION_HOURS,
 ) -> Cancellation:
-    """Cancel a future appointment; the fee applies when less than the notice remains.
+    """Cancel a future appointment of the account; the fee applies when less than the
+    notice remains.
 
     Exactly `free_until_hours` before the start is still free. Which fee (the
     clinic charges 50% of a private consultation) is the caller's business.
     """
     now = _aware(now or datetime.now(UTC), "now")
     statement = select(Appointment).where(
-        Appointment.domain == domain, Appointment.id == appointment_id
+        Appointment.domain == domain,
+        _of_account(account_id),
+        Appointment.id == appointment_id,
     )
     appointment = session.scalars(statement.with_for_update()).one_or_none()
     if appointment is None:
-        raise RecordNotFoundError(f"no appointment {appointment_id} in domain {domain!r}")
+        raise RecordNotFoundError(
+            f"no appointment {appointment_id} in domain {domain!r} for account {account_id}"
+        )
     if appointment.status == CANCELLED:
         raise CancellationRefusedError(f"appointment {appointment_id} is already cancelled")
     if appointment.starts_at <= now:
@@ -117,13 +130,16 @@ def upcoming(
     session: Session,
     domain: str,
     *,
+    account_id: int | None,
     now: datetime,
     customer_phone: str | None = None,
     conversation_id: int | None = None,
 ) -> list[Appointment]:
-    """The domain's booked appointments after `now` of a phone and/or a conversation."""
+    """The domain's booked appointments after `now` of a phone and/or a conversation
+    of the account."""
     statement = select(Appointment).where(
         Appointment.domain == domain,
+        _of_account(account_id),
         Appointment.status == BOOKED,
         Appointment.starts_at > _aware(now, "now"),
     )
@@ -134,6 +150,13 @@ def upcoming(
     if conversation_id is not None:
         statement = statement.where(Appointment.conversation_id == conversation_id)
     return list(session.scalars(statement.order_by(Appointment.starts_at)))
+
+
+def _of_account(account_id: int | None) -> ColumnElement[bool]:
+    """Rows of the account; `None` matches only rows without one (never a Chatwoot one)."""
+    if account_id is None:
+        return Appointment.account_id.is_(None)
+    return Appointment.account_id == account_id
 
 
 def _aware(value: datetime, what: str) -> datetime:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from hub.domains.domain import Domain
 from hub.settings import Settings
 from hub.store.database import database_url, session_scope
-from hub.store.migrate import upgrade
+from hub.store.migrate import domain_accounts, upgrade
 from hub.store.seed import seed
 
 log = structlog.get_logger(__name__)
@@ -45,7 +45,8 @@ def migrate_and_seed(url: str, engine: Engine, domains: Iterable[Domain]) -> lis
     skips applied revisions, seeding upserts), so running them at every start is
     safe and cheap. Returns the ids of the domains seeded.
     """
-    upgrade(url)
+    domains = list(domains)
+    upgrade(url, accounts=domain_accounts(domains))
     seeded = []
     with session_scope(engine) as session:
         for domain in domains:

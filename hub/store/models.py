@@ -1,7 +1,10 @@
 """The business-data tables; every row belongs to one domain.
 
 `domain` is the first column of every table's unique key (and so of an index),
-and every query in `hub.store` filters on it. Availability and appointments
+and every query in `hub.store` filters on it. A row that holds a Chatwoot
+conversation or contact (appointments, conversation messages) also carries its
+`account_id`, and is only ever looked up with it: a conversation id is unique
+within one Chatwoot account only. Availability and appointments
 point at their professional by (domain, id), so the database itself refuses a
 row whose domain differs from its professional's.
 """
@@ -62,7 +65,8 @@ class Product(Base):
 
 
 class Order(Base):
-    """A customer order, looked up by its number."""
+    """A customer order, looked up by its number; its details are told only to the
+    contact whose phone or e-mail is the order's (`hub.store.orders.belongs_to`)."""
 
     __tablename__ = "orders"
     __table_args__ = (UniqueConstraint("domain", "number", name="uq_orders_domain_number"),)
@@ -73,6 +77,7 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     customer_phone: Mapped[str | None] = mapped_column(String(32))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class Professional(Base):
@@ -146,6 +151,7 @@ class Appointment(Base):
         CheckConstraint(f"status IN ('{BOOKED}', '{CANCELLED}')", name="ck_appointments_status"),
         CheckConstraint("ends_at > starts_at", name="ck_appointments_ends_after_start"),
         Index("ix_appointments_professional_time", "domain", "professional_id", "starts_at"),
+        Index("ix_appointments_conversation", "domain", "account_id", "conversation_id"),
         Index(
             "uq_appointments_active_slot",
             "domain",
@@ -164,6 +170,9 @@ class Appointment(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     customer_name: Mapped[str] = mapped_column(String(200))
     customer_phone: Mapped[str | None] = mapped_column(String(32))
+    account_id: Mapped[int | None]
+    """The Chatwoot account of `conversation_id` and of the customer; None for a booking
+    made outside Chatwoot (the terminal chat), or an old row whose account was unknown."""
     conversation_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default=BOOKED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

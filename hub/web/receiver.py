@@ -319,6 +319,8 @@ class Receiver:
             subject=content.subject,
             contact_id=event.sender.id if event.sender else None,
             contact_name=contact,
+            contact_phone=event.sender.phone_number if event.sender else None,
+            contact_email=event.sender.email if event.sender else None,
             channel=event.channel,
             delivery_id=delivery,
             # A handoff adds its labels to these: Chatwoot's labels call replaces the list.

@@ -16,13 +16,13 @@ import os
 import re
 import string
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from hub.exceptions import ExternalSystemError
+from hub.exceptions import ExternalArgumentError, ExternalSystemError
 from hub.turn import ToolResult, TurnContext
 from plugins.connectors.settings import Auth, Endpoint, Mapping
 from plugins.connectors.transport import json_of, send, shared_client
@@ -77,11 +77,13 @@ class HttpEndpoint:
             raise ExternalSystemError(f"{spec.name}: {spec.base_url_env} is not set")
         in_path = {name for _, name, _, _ in string.Formatter().parse(spec.path) if name}
         given = {k: str(v) for k, v in arguments.items() if v is not None and k in spec.params}
+        for name in in_path:
+            _refuse_dot_segments(name, given.get(name, ""))
         path = spec.path.format(**{name: quote(given.get(name, ""), safe="") for name in in_path})
         rest = {k: v for k, v in given.items() if k not in in_path}
         headers, query = _auth(spec.auth)
         query = {**spec.query, **query}
-        request: dict[str, Any] = {"headers": headers, "timeout": spec.timeout_seconds}
+        request: dict[str, Any] = {"headers": headers}
         if spec.method in ("GET", "DELETE"):
             request["params"] = {**query, **rest}
         else:
@@ -91,6 +93,8 @@ class HttpEndpoint:
             self.client,
             spec.method,
             base + path,
+            timeout=spec.timeout_seconds,
+            max_bytes=spec.max_response_bytes,
             retries=spec.retries,
             backoff_seconds=spec.backoff_seconds,
             what=spec.name,
@@ -103,10 +107,20 @@ class HttpEndpoint:
         the turn's `context`: the turn then hands off, since the data is missing)."""
         try:
             return render(self.endpoint.response, self.call(arguments))
+        except ExternalArgumentError as error:  # the customer's input: no handoff
+            return f"Não consegui consultar o sistema com esse valor ({error})."
         except ExternalSystemError as error:
             if context is not None:
                 context.failed(self.endpoint.name, error)
             return f"Não consegui consultar o sistema agora ({error})."
+
+
+def _refuse_dot_segments(name: str, value: str) -> None:
+    """A path parameter is one segment of the endpoint's path: "." or ".." (alone or
+    between slashes, which some servers decode from %2F) would climb out of it."""
+    segments = re.split(r"[/\\]", f"{value}/{unquote(value)}")
+    if any(segment.strip() in (".", "..") for segment in segments):
+        raise ExternalArgumentError(f"{name}: {value!r} is not a valid value")
 
 
 def _auth(auth: Auth) -> tuple[dict[str, str], dict[str, str]]:

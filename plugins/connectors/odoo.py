@@ -4,7 +4,8 @@ Odoo's external API (`POST /jsonrpc`): `common.login(db, user, password)` gives 
 user id, then `object.execute_kw(db, uid, password, model, method, args, kwargs)`
 runs a model method. An error comes back as a JSON-RPC `error` object (HTTP
 200), which becomes a JSONRPCError; a refused login, an ExternalAuthError. Tools
-are bound to one domain's Odoo and answer in text the agent can relay; products
+are bound to one domain's Odoo and answer in text the agent can relay (an order's
+details only to its customer: `hub.ownership`); products
 and orders are also recorded as data on the turn's context (`ProductsData`,
 `OrderData` of `hub.turn`), a booking as text only.
 """
@@ -25,6 +26,7 @@ from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.exceptions import ExternalAuthError, ExternalSystemError, JSONRPCError
+from hub.ownership import disclosure
 from hub.turn import OrderData, ProductData, ProductsData, ToolData, ToolResult, TurnContext
 from plugins.connectors.settings import Odoo
 from plugins.connectors.transport import json_of, send, shared_client
@@ -68,6 +70,7 @@ class OdooClient:
             self.url,
             json=payload,
             timeout=self.settings.timeout_seconds,
+            max_bytes=self.settings.max_response_bytes,
             retries=self.settings.retries,
             backoff_seconds=self.settings.backoff_seconds,
             what="odoo",
@@ -124,7 +127,7 @@ class OdooClient:
         return list(found or [])
 
     def order(self, name: str) -> dict[str, Any] | None:
-        fields = ["name", "state", "date_order", "amount_total", "commitment_date"]
+        fields = ["name", "state", "date_order", "amount_total", "commitment_date", "partner_id"]
         found = self.execute_kw(
             "sale.order",
             "search_read",
@@ -132,6 +135,20 @@ class OdooClient:
             {"fields": fields, "limit": 1},
         )
         return found[0] if found else None
+
+    def contacts(self, order: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """The phones (phone, mobile) and e-mails of the order's customer (`partner_id`)."""
+        partner = order.get("partner_id")
+        partner_id = partner[0] if isinstance(partner, list) and partner else partner
+        if not isinstance(partner_id, int) or isinstance(partner_id, bool):
+            return [], []
+        found = self.execute_kw(
+            "res.partner", "read", [[partner_id]], {"fields": ["phone", "mobile", "email"]}
+        )
+        rows = [row for row in found or [] if isinstance(row, dict)]
+        phones = [str(row[key]) for row in rows for key in ("phone", "mobile") if row.get(key)]
+        emails = [str(row["email"]) for row in rows if row.get("email")]
+        return phones, emails
 
     def busy(self, start: datetime, stop: datetime) -> bool:
         domain = [["start", "<", _utc(stop)], ["stop", ">", _utc(start)]]
@@ -207,18 +224,36 @@ def _product(found: dict[str, Any]) -> ProductData:
 
 class OrderQuery(BaseModel):
     order_name: str = Field(description="o número do pedido de venda no ERP, como S00042")
+    contact: str = Field(
+        default="",
+        description=(
+            "o telefone ou o e-mail da compra, se o cliente o informou para confirmar "
+            "que o pedido é dele"
+        ),
+    )
 
 
 class OrderStatusTool(OdooTool):
-    description: str = "Situação de um pedido de venda no ERP (Odoo) pelo número, como S00042."
+    description: str = (
+        "Situação de um pedido de venda no ERP (Odoo) pelo número, como S00042; os detalhes "
+        "só são informados ao cliente do pedido (telefone ou e-mail do cadastro)."
+    )
     args_schema: type[BaseModel] = OrderQuery
 
-    def _run(self, order_name: str, **_: Any) -> str:
+    def _run(self, order_name: str, contact: str = "", **_: Any) -> str:
         def work() -> tuple[ToolData, str]:
             order = self.odoo.order(order_name)
             number = order_name.strip().upper()
             if order is None:
                 return OrderData(number, found=False), f"Não encontrei o pedido {number} no ERP."
+            phones, emails = self.odoo.contacts(order)
+            told = disclosure(
+                order["name"], self.context, phones=phones, emails=emails, stated=contact
+            )
+            if not told.allowed:
+                if told.handoff_reason is not None:
+                    self.context.handoff_reason = told.handoff_reason
+                return OrderData(order["name"], found=True, verified=False), told.refusal
             state = ORDER_STATES.get(order["state"], order["state"])
             note = f"Total {reais(order['amount_total'])}."
             if order.get("commitment_date"):

@@ -1,19 +1,75 @@
 """What a domain sets under `plugins.connectors`: HTTP endpoints and an Odoo ERP.
 
 Secrets never live in YAML: every URL, user, password, token and key is the
-*name* of an environment variable, as for the domain's Chatwoot token.
+*name* of an environment variable, as for the domain's Chatwoot token. A domain
+may name only its own variables, `CHATWOOTAI_<DOMAIN>_…` (the id upper-cased,
+`-` as `_`), or those the deployment lists in `CHATWOOTAI_CONNECTOR_ENV_ALLOWED`;
+never one of the deployment's own settings (`CHATWOOTAI_CHATWOOT_TOKEN`…) nor one
+under a longer domain id's prefix (`CHATWOOTAI_SHOP_SP_…` is `shop_sp`'s, not
+`shop`'s). A connector's credentials therefore cannot be another tenant's.
 """
 
 from __future__ import annotations
 
 import os
 import string
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
+from hub.defaults import CONNECTOR_MAX_RESPONSE_BYTES, ENV_PREFIX
 from hub.domains.schema import EnvVarName, Identifier, Text
 from hub.plugins import PluginSettings
+from hub.settings import Settings, get_settings
+
+
+def env_prefix(domain_id: str) -> str:
+    """`CHATWOOTAI_RETAIL_` for `retail`: the variables a domain's connectors may name."""
+    return f"{ENV_PREFIX}{domain_id.lstrip('_').upper().replace('-', '_')}_"
+
+
+DEPLOYMENT_VARIABLES = frozenset(f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields)
+"""The deployment's own settings (tokens, secrets, URLs): no connector may send them."""
+
+
+def allowed_variables() -> frozenset[str]:
+    """The variables the deployment lets every domain's connectors name."""
+    listed = get_settings().connector_env_allowed or ""
+    return frozenset(name.strip() for name in listed.split(",") if name.strip())
+
+
+def _owned(name: str, info: ValidationInfo) -> str:
+    """Refuse a variable the domain being validated may not name (see the module doc)."""
+    if name in DEPLOYMENT_VARIABLES:
+        raise ValueError(
+            f"{name} is one of the deployment's own settings; a connector may not name it"
+        )
+    context = info.context or {}
+    domain_id = context.get("domain_id")
+    if domain_id is None or name in allowed_variables():
+        return name
+    own = env_prefix(domain_id)
+    if not name.startswith(own):
+        raise ValueError(
+            f"a connector of domain {domain_id!r} may name only variables starting with "
+            f"{own} (or listed in {ENV_PREFIX}CONNECTOR_ENV_ALLOWED), not {name}"
+        )
+    for other in context.get("domain_ids") or ():
+        theirs = env_prefix(other)
+        if other != domain_id and len(theirs) > len(own) and name.startswith(theirs):
+            raise ValueError(f"{name} belongs to domain {other!r} ({theirs}…)")
+    return name
+
+
+ConnectorEnv = Annotated[EnvVarName, AfterValidator(_owned)]
+"""An environment variable a connector reads: one the domain may name."""
 
 AgentRef = str
 """`crew.agent` (e.g. `support.atendente`): an agent that gets a tool without listing it."""
@@ -27,10 +83,10 @@ class Auth(Strict):
     """How requests authenticate: none, a bearer token, HTTP basic, or an API key."""
 
     type: Literal["none", "bearer", "basic", "api_key"] = "none"
-    token_env: EnvVarName | None = None
-    username_env: EnvVarName | None = None
-    password_env: EnvVarName | None = None
-    key_env: EnvVarName | None = None
+    token_env: ConnectorEnv | None = None
+    username_env: ConnectorEnv | None = None
+    password_env: ConnectorEnv | None = None
+    key_env: ConnectorEnv | None = None
     header: str = "X-API-Key"
     """api_key: the header that carries the key (unless `query_param` is set)."""
     query_param: str | None = None
@@ -85,7 +141,7 @@ class Endpoint(Strict):
     name: Identifier
     description: Text
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
-    base_url_env: EnvVarName
+    base_url_env: ConnectorEnv
     """The variable holding the API's base URL (`https://api.example.com/v1`)."""
     path: str = Field(pattern=r"^/")
     """Appended to the base URL; `{param}` placeholders are filled from the arguments."""
@@ -94,8 +150,12 @@ class Endpoint(Strict):
     """Fixed query parameters sent with every request."""
     auth: Auth = Field(default_factory=Auth)
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """The whole call's budget, retries and backoff included."""
     retries: int = Field(default=2, ge=0, le=5)
-    """Further attempts after a network error, a timeout or a 5xx answer."""
+    """Further attempts after a network error, a timeout or a 5xx answer, while the
+    budget lasts."""
+    max_response_bytes: int = Field(default=CONNECTOR_MAX_RESPONSE_BYTES, gt=0, le=16 * 2**20)
+    """An answer longer than this (decompressed) is refused."""
     backoff_seconds: float = Field(default=0.3, ge=0, le=10)
     """Wait before the first retry, doubling at each one."""
     response: Mapping
@@ -128,11 +188,11 @@ OdooTool = Literal["product_lookup", "order_status", "booking"]
 class Odoo(Strict):
     """An Odoo ERP over JSON-RPC (`/jsonrpc`): products, sale orders, calendar bookings."""
 
-    url_env: EnvVarName
+    url_env: ConnectorEnv
     """The variable holding Odoo's base URL (`https://erp.example.com`)."""
     database: Text
-    username_env: EnvVarName
-    password_env: EnvVarName
+    username_env: ConnectorEnv
+    password_env: ConnectorEnv
     """The variable holding the user's password or API key."""
     tools: list[OdooTool] = Field(default_factory=lambda: ["product_lookup", "order_status"])
     prefix: Identifier = "odoo"
@@ -140,8 +200,10 @@ class Odoo(Strict):
     agents: list[AgentRef] = Field(default_factory=list)
     booking_minutes: int = Field(default=30, ge=5, le=480)
     timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+    """Each JSON-RPC call's budget (the login is one call), retries included."""
     retries: int = Field(default=2, ge=0, le=5)
     backoff_seconds: float = Field(default=0.3, ge=0, le=10)
+    max_response_bytes: int = Field(default=CONNECTOR_MAX_RESPONSE_BYTES, gt=0, le=16 * 2**20)
 
     def tool_names(self) -> list[str]:
         return [f"{self.prefix}_{tool}" for tool in self.tools]

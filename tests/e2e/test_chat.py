@@ -77,12 +77,20 @@ def test_a_product_question_is_answered_with_the_catalogue_s_product_and_price(
 
 
 def test_an_order_number_gets_the_order_s_status_and_refund_term(tmp_path: Path) -> None:
-    result = chat(
-        tmp_path, "--domain", "retail", "--message", "Qual o status do pedido CC-2026-00020?"
-    )
+    question = "Qual o status do pedido CC-2026-00020?"
+    phone = "+55 11 98765-4320"  # the order's own
+    result = chat(tmp_path, "--domain", "retail", "--phone", phone, "--message", question)
     assert result.returncode == 0, result.stderr
     assert "cancelado" in result.stdout
     assert "reembolso será feito em até 7 dias úteis" in result.stdout
+
+
+def test_without_the_order_s_phone_the_order_is_found_but_not_told(tmp_path: Path) -> None:
+    question = "Qual o status do pedido CC-2026-00020?"
+    result = chat(tmp_path, "--domain", "retail", "--message", question)
+    assert result.returncode == 0, result.stderr
+    assert "confirme o telefone ou o e-mail" in result.stdout
+    assert "cancelado" not in result.stdout and "reembolso" not in result.stdout
 
 
 def test_the_clinic_offers_free_slots_and_books_the_one_picked_in_the_embedded_database(

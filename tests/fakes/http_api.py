@@ -4,7 +4,9 @@ Routes are `(method, path)` → (status, JSON body); the server checks the
 credentials it was given (bearer token, basic user and password, or an API key
 in a header or the query string: 401 otherwise), records every request (method,
 path, query, lower-cased headers, JSON body), and can answer slowly or fail the
-next requests with a status (for the connector's retries).
+next requests with a status (for the connector's retries). It can also drip its
+answer a byte at a time (`drip_seconds` between bytes), or send a chunked answer
+of `chunked_bytes` without any Content-Length (for the connector's size cap).
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class FakeHttpApi:
         self.api_key: tuple[str, str] | None = None
         """(header name or `?param`, key)."""
         self.delay_seconds = 0.0
+        self.drip_seconds = 0.0
+        self.chunked_bytes: int | None = None
+        self.stopped = threading.Event()
+        """Set on close: a dripping handler stops writing."""
         self._failures: list[int] = []
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
@@ -52,6 +58,7 @@ class FakeHttpApi:
             self._failures.extend([status] * n)
 
     def close(self) -> None:
+        self.stopped.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -109,9 +116,35 @@ def _handler_for(fake: FakeHttpApi) -> type[BaseHTTPRequestHandler]:
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if fake.chunked_bytes is not None:
+                self._chunked(fake.chunked_bytes)
+                return
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if not fake.drip_seconds:
+                self.wfile.write(payload)
+                return
+            for byte in payload:
+                if fake.stopped.wait(fake.drip_seconds):
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
+
+        def _chunked(self, size: int) -> None:
+            """`["xxxx…"]` of about `size` bytes, in 64 KiB chunks, with no length."""
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            block = 64 * 1024
+            pieces = [b'["'] + [b"x" * block] * (size // block) + [b'"]']
+            try:
+                for piece in pieces:
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                return
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
 

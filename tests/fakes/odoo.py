@@ -4,7 +4,7 @@
 (a wrong one answers `false`, as Odoo does); `object.execute_kw` checks the uid
 and password again (Odoo's AccessDenied error object otherwise) and runs
 `search_read`, `search_count`, `read` and `create` on an in-memory table per
-model (`product.product`, `sale.order`, `calendar.event`), with Odoo's domain
+model (`product.product`, `sale.order`, `calendar.event`, `res.partner`), with Odoo's domain
 syntax (prefix `|`/`&`, `=`, `!=`, `ilike`, `=ilike`, `<`, `>`, `<=`, `>=`, `in`).
 An unknown model or method answers a JSON-RPC error object, as Odoo does.
 It records every call and can answer slowly or fail with an HTTP status.
@@ -47,6 +47,7 @@ ORDERS = [
         "date_order": "2026-11-20 13:00:00",
         "amount_total": 809.8,
         "commitment_date": "2026-11-29",
+        "partner_id": [9, "Maria Silva"],
     },
     {
         "id": 43,
@@ -55,8 +56,15 @@ ORDERS = [
         "date_order": "2026-11-21 10:00:00",
         "amount_total": 59.9,
         "commitment_date": False,
+        "partner_id": [10, "João Souza"],
     },
 ]
+PARTNERS = [
+    {"id": 9, "name": "Maria Silva", "phone": False, "mobile": "+55 11 98888-7777",
+     "email": "maria@example.com"},
+    {"id": 10, "name": "João Souza", "phone": "(11) 3333-4444", "mobile": False, "email": False},
+]  # fmt: skip
+"""The orders' customers: S00042 is Maria's (mobile, e-mail), S00043 João's (landline)."""
 
 
 class FakeOdoo:
@@ -71,6 +79,7 @@ class FakeOdoo:
             "product.product": [dict(p) for p in PRODUCTS],
             "sale.order": [dict(o) for o in ORDERS],
             "calendar.event": [],
+            "res.partner": [dict(p) for p in PARTNERS],
         }
         self.calls: list[dict[str, Any]] = []
         self.delay_seconds = 0.0

@@ -16,7 +16,7 @@ PACKAGES = ("hub", "workers", "plugins")
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("hub", "hub.defaults", "hub.exceptions", "hub.settings", "hub.logs", "hub.kvstore"),
-    ("hub.turn",),
+    ("hub.turn", "hub.ownership"),
     ("hub.knowledge",),
     ("hub.domains",),
     ("hub.plugins", "hub.patches"),

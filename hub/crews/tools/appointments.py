@@ -1,7 +1,7 @@
 """Tools over a domain's agenda: free slots, booking and cancelling appointments.
 
 Bound like every business tool to the turn's domain, its time zone and its
-conversation (`TurnContext`): the model chooses who and when, never whose agenda.
+conversation, account included (`TurnContext`): the model chooses who and when, never whose agenda.
 Times are read and written as local wall-clock times of the domain ("sexta-feira,
 04/12/2026 às 08:00"); the store keeps them in UTC. Whatever a customer can cause
 (a name that matches nobody, a date that is no slot, a slot someone else just
@@ -299,6 +299,8 @@ class BookAppointmentTool(_AgendaTool):
                     person.name,
                     moment,
                     customer_name=patient,
+                    customer_phone=self.context.contact_phone,
+                    account_id=self.context.account_id,
                     conversation_id=self.context.conversation_id,
                     tz=self.zone,
                     now=now,
@@ -385,6 +387,7 @@ class CancelAppointmentTool(_AgendaTool):
             booked = upcoming(
                 session,
                 self.context.domain_id,
+                account_id=self.context.account_id,
                 now=now,
                 conversation_id=self.context.conversation_id,
             )
@@ -401,7 +404,13 @@ class CancelAppointmentTool(_AgendaTool):
                     unclear, f"{problem}. Consultas marcadas nesta conversa: {mentioned}."
                 )
             try:
-                outcome = cancel(session, self.context.domain_id, chosen[0].id, now=now)
+                outcome = cancel(
+                    session,
+                    self.context.domain_id,
+                    chosen[0].id,
+                    account_id=self.context.account_id,
+                    now=now,
+                )
             except StoreError as error:
                 return self._returned(
                     CancellationData("refused"), f"Não foi possível cancelar a consulta: {error}."

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.crews.tools.guard import records_failures
 from hub.exceptions import StoreError
+from hub.ownership import disclosure
 from hub.store.database import session_scope
 from hub.store.models import Product
 from hub.store.orders import normalize_order_number, order_by_number
@@ -121,15 +122,25 @@ class ProductLookupTool(BusinessTool):
 
 class OrderArgs(BaseModel):
     order_number: str = Field(description="o número do pedido informado pelo cliente")
+    contact: str = Field(
+        default="",
+        description=(
+            "o telefone ou o e-mail da compra, se o cliente o informou para confirmar "
+            "que o pedido é dele"
+        ),
+    )
 
 
 class OrderStatusTool(BusinessTool):
     name: str = "order_status"
-    description: str = "Status de um pedido pelo número (formato CC-2026-00017)."
+    description: str = (
+        "Status de um pedido pelo número (formato CC-2026-00017); os detalhes só são "
+        "informados ao cliente do pedido (telefone ou e-mail da compra)."
+    )
     args_schema: type[BaseModel] = OrderArgs
 
     @records_failures(SQLAlchemyError)
-    def _run(self, order_number: str, **_: Any) -> str:
+    def _run(self, order_number: str, contact: str = "", **_: Any) -> str:
         self.context.tool_calls.append(self.name)
         try:
             number = normalize_order_number(order_number)
@@ -144,6 +155,18 @@ class OrderStatusTool(BusinessTool):
                 return self._returned(
                     OrderData(number, found=False), f"Não encontrei o pedido {number}."
                 )
+            told = disclosure(
+                order.number,
+                self.context,
+                phones=(order.customer_phone,),
+                emails=(order.customer_email,),
+                stated=contact,
+            )
             status = ORDER_STATUS_PT.get(order.status, order.status)
             data = OrderData(order.number, found=True, status=status, note=order.note or "")
+        if not told.allowed:
+            if told.handoff_reason is not None:
+                self.context.handoff_reason = told.handoff_reason
+            unverified = OrderData(data.number, found=True, verified=False)
+            return self._returned(unverified, told.refusal)
         return self._returned(data, f"Pedido {data.number}: {status}. {data.note}".strip())

@@ -162,6 +162,34 @@ def test_an_appointment_of_another_conversation_cannot_be_cancelled(
     assert [row.status for row in appointments(seeded)] == [BOOKED]
 
 
+def test_the_same_conversation_id_in_another_account_neither_lists_nor_cancels_the_booking(
+    seeded: Engine, monday: datetime
+) -> None:
+    patient = TurnContext(
+        domain_id="health",
+        account_id=2,
+        conversation_id=CONVERSATION,
+        customer_name="Joana Silva",
+        contact_phone="+5531999990000",
+    )
+    booking(seeded, monday, patient).run(professional="Carla Mendes", starts_at="06/03/2026 09:00")
+    (row,) = appointments(seeded)
+    assert (row.account_id, row.customer_phone) == (2, "+5531999990000")
+    stranger = TurnContext(domain_id="health", account_id=9, conversation_id=CONVERSATION)
+    tool = CancelAppointmentTool(
+        engine=seeded, context=stranger, timezone=CLINIC, clock=lambda: monday
+    )
+    answer = tool.run()
+    assert answer == "Não há consultas marcadas nesta conversa para cancelar."
+    assert "Carla" not in answer
+    assert [row.status for row in appointments(seeded)] == [BOOKED]
+    mine = CancelAppointmentTool(
+        engine=seeded, context=patient, timezone=CLINIC, clock=lambda: monday
+    )
+    assert mine.run().startswith("Consulta cancelada: Dra. Carla Mendes")
+    assert [row.status for row in appointments(seeded)] == [CANCELLED]
+
+
 @pytest.mark.parametrize(
     ("who", "professional"),
     [

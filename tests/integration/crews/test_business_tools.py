@@ -75,13 +75,38 @@ def test_a_tool_never_reads_another_domains_data(
 
 def test_an_agent_reads_an_order_status(factory: CrewFactory, fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = calls("order_status", {"order_number": "cc-2026-00020"})
-    result = factory.hub("retail").run(Turn(message="Qual o status do pedido CC-2026-00020?"))
+    asked = Turn(message="Qual o status do pedido CC-2026-00020?", contact_phone="+5511987654320")
+    result = factory.hub("retail").run(asked)
     assert result.route == "support"
     assert "cancelado" in result.reply
 
 
+def test_an_order_asked_from_another_phone_is_found_but_its_details_are_not_told(
+    factory: CrewFactory, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = calls("order_status", {"order_number": "CC-2026-00020"})
+    asked = Turn(message="Qual o status do pedido CC-2026-00020?", contact_phone="+5511912340000")
+    result = factory.hub("retail").run(asked)
+    assert "Encontrei o pedido CC-2026-00020" in result.reply
+    assert "confirme o telefone ou o e-mail" in result.reply
+    assert "cancelado" not in result.reply and "reembolso" not in result.reply
+    assert result.handoff_reason is None
+
+
+def test_a_stated_phone_that_is_not_the_order_s_hands_the_conversation_to_a_person(
+    factory: CrewFactory, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = calls(
+        "order_status", {"order_number": "CC-2026-00017", "contact": "+55 11 98765-4320"}
+    )
+    result = factory.hub("retail").run(Turn(message="Pedido CC-2026-00017, meu fone 11 98765-4320"))
+    assert "não confere" in result.reply
+    assert "saiu para entrega" not in result.reply
+    assert result.handoff_reason is not None and "not the order's" in result.handoff_reason
+
+
 def test_each_catalogue_and_order_call_records_its_answer_as_data(seeded: Engine) -> None:
-    context = TurnContext(domain_id="retail")
+    context = TurnContext(domain_id="retail", contact_phone="+55 (11) 98765-4320")
     bound = {"engine": seeded, "context": context}
     lookup = ProductLookupTool(**bound).run(sku="CC-102")
     ProductLookupTool(**bound).run(sku="BP-002")  # another domain's SKU: nothing found

@@ -48,8 +48,9 @@ def factory(seeded: Engine, database_url: str, tmp_path: Path) -> Iterator[CrewF
 class Chat:
     """One conversation with a domain's HubCrew, its history carried from turn to turn."""
 
-    def __init__(self, factory: CrewFactory, domain_id: str) -> None:
+    def __init__(self, factory: CrewFactory, domain_id: str, phone: str = "") -> None:
         self.hub = factory.hub(domain_id)
+        self.phone = phone
         self.history: list[tuple[str, str]] = []
 
     def say(self, message: str) -> HubResult:
@@ -57,6 +58,7 @@ class Chat:
             message=message,
             history=tuple(self.history),
             customer_name="Maria Silva",
+            contact_phone=self.phone,
             account_id=2,
             conversation_id=CONVERSATION,
         )
@@ -81,15 +83,29 @@ def test_a_product_question_is_answered_from_the_catalogue(factory: CrewFactory)
 
 
 def test_an_order_number_is_looked_up_and_told_with_its_refund_term(factory: CrewFactory) -> None:
-    result = Chat(factory, "retail").say("Qual o status do pedido CC-2026-00020?")
+    result = Chat(factory, "retail", "+55 11 98765-4320").say(
+        "Qual o status do pedido CC-2026-00020?"
+    )
     assert (result.route, result.tool_calls) == ("support", ("order_status",))
     assert "cancelado" in result.reply and "7 dias úteis" in result.reply
+
+
+@pytest.mark.parametrize("phone", ["", "+55 41 99999-0000"], ids=["no phone", "another phone"])
+def test_someone_else_s_order_is_found_but_its_status_is_not_told(
+    factory: CrewFactory, phone: str
+) -> None:
+    result = Chat(factory, "retail", phone).say("Qual o status do pedido CC-2026-00020?")
+    assert result.tool_calls == ("order_status",)
+    assert "Encontrei o pedido CC-2026-00020" in result.reply
+    assert "confirme o telefone ou o e-mail" in result.reply
+    assert "cancelado" not in result.reply and "reembolso" not in result.reply
+    assert result.handoff_reason is None
 
 
 def test_an_order_question_without_a_number_asks_for_it_and_then_looks_it_up(
     factory: CrewFactory,
 ) -> None:
-    chat = Chat(factory, "retail")
+    chat = Chat(factory, "retail", "+55 11 98765-4317")
     first = chat.say("Meu pedido ainda não chegou, pode ver pra mim?")
     assert first.tool_calls == ()
     assert "número do pedido" in first.reply

@@ -44,9 +44,10 @@ def factory(tmp_path_factory: pytest.TempPathFactory) -> CrewFactory:
     return factory
 
 
-def tool(factory: CrewFactory, domain_id: str, name: str):  # type: ignore[no-untyped-def]
+def tool(factory: CrewFactory, domain_id: str, name: str, phone: str = ""):  # type: ignore[no-untyped-def]
     kit = factory.kit(factory.registry.get(domain_id))
-    (found,) = build_tools([name], kit, TurnContext(domain_id=domain_id), factory.engine)
+    context = TurnContext(domain_id=domain_id, contact_phone=phone)
+    (found,) = build_tools([name], kit, context, factory.engine)
     return found
 
 
@@ -90,8 +91,12 @@ def test_catalogue_rows_and_product_tools_stay_inside_their_domain(factory: Crew
 
 
 def test_an_order_of_one_domain_is_not_found_from_another(factory: CrewFactory) -> None:
-    assert "cancelado" in tool(factory, "retail", "order_status").run(order_number="CC-2026-00020")
-    from_cosmetics = tool(factory, "cosmetics", "order_status").run(order_number="CC-2026-00020")
+    owner = "+5511987654320"  # the order's own phone: only the domain stands in the way
+    retail = tool(factory, "retail", "order_status", owner)
+    assert "cancelado" in retail.run(order_number="CC-2026-00020")
+    from_cosmetics = tool(factory, "cosmetics", "order_status", owner).run(
+        order_number="CC-2026-00020"
+    )
     assert "cancelado" not in from_cosmetics.lower()
 
 

@@ -212,3 +212,61 @@ def test_without_its_url_variable_a_tool_is_absent_with_a_warning_not_a_crash() 
         "connector tool absent: environment variables unset",
         "odoo tools absent: environment variables unset",
     }
+
+
+def test_a_server_that_drips_its_answer_is_given_up_on_at_the_call_s_deadline(
+    api: FakeHttpApi,
+) -> None:
+    api.drip_seconds = 0.05  # each read is quick; the whole answer takes ~5 s
+    connection = HttpEndpoint(endpoint(timeout_seconds=0.5, retries=2))
+    context = TurnContext(domain_id="retail")
+    started = time.perf_counter()
+    text = connection.answer({"code": "BR1"}, context)
+    elapsed = time.perf_counter() - started
+    assert 0.4 < elapsed < 0.9
+    assert "timed out" in text
+    assert len(context.tool_failures) == 1
+
+
+def test_retries_stop_when_the_call_s_budget_is_spent(api: FakeHttpApi) -> None:
+    api.delay_seconds = 0.3
+    api.fail_next(5, 503)
+    connection = HttpEndpoint(endpoint(timeout_seconds=0.5, retries=5, backoff_seconds=0.01))
+    started = time.perf_counter()
+    with pytest.raises(ExternalSystemError, match=r"timed out|HTTP 503"):
+        connection.call({"code": "BR1"})
+    assert time.perf_counter() - started < 0.9
+    assert len(api.requests) <= 2
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["with a length", "chunked, no length"])
+def test_an_answer_over_the_size_cap_is_refused(api: FakeHttpApi, chunked: bool) -> None:
+    api.route("GET", "/v1/tracking/BIG", {"tracking": {"status": "x" * 300_000}})
+    if chunked:
+        api.chunked_bytes = 3 * 2**20
+    connection = HttpEndpoint(endpoint(max_response_bytes=200_000))
+    context = TurnContext(domain_id="retail")
+    text = connection.answer({"code": "BIG"}, context)
+    assert "over 200000 bytes" in text
+    assert len(api.requests) == 1  # not retried: the same answer would come back
+    api.chunked_bytes = None
+    assert "em trânsito" in connection.answer({"code": "BR1"})
+
+
+@pytest.mark.parametrize(
+    "code", ["..", ".", "../admin", "a/../../admin", "..\\admin", "%2e%2e", " .. "]
+)
+def test_a_dot_segment_in_a_path_parameter_is_refused_before_any_request(
+    api: FakeHttpApi, code: str
+) -> None:
+    context = TurnContext(domain_id="retail")
+    text = HttpEndpoint(endpoint()).answer({"code": code}, context)
+    assert "não é válido" in text or "not a valid value" in text
+    assert api.requests == []
+    assert context.tool_failures == []  # the customer's input, not a system failure
+
+
+def test_dots_inside_a_value_are_still_sent_as_one_segment(api: FakeHttpApi) -> None:
+    api.route("GET", "/v1/tracking/BR..1", TRACKING)
+    assert "em trânsito" in HttpEndpoint(endpoint()).answer({"code": "BR..1"})
+    assert api.requests[0]["path"] == "/v1/tracking/BR..1"

@@ -58,7 +58,9 @@ def test_the_client_logs_in_once_then_runs_execute_kw(odoo: FakeOdoo) -> None:
 
 
 def test_the_tools_answer_product_order_and_booking_questions(odoo: FakeOdoo) -> None:
-    context = TurnContext(domain_id="retail", customer_name="Maria Silva")
+    context = TurnContext(
+        domain_id="retail", customer_name="Maria Silva", contact_phone="+5511988887777"
+    )
     found = tools(OdooClient(settings()), settings(), context)
     assert "R$ 459,90 — em estoque (7 unidades)" in found["odoo_product_lookup"].run(
         query="panelas"
@@ -67,7 +69,9 @@ def test_the_tools_answer_product_order_and_booking_questions(odoo: FakeOdoo) ->
     assert found["odoo_order_status"].run(order_name="S00042") == (
         "Pedido S00042: confirmado. Total R$ 809,80. Entrega prevista: 2026-11-29."
     )
-    assert "cancelado" in found["odoo_order_status"].run(order_name="s00043")
+    assert "cancelado" in found["odoo_order_status"].run(
+        order_name="s00043", contact="(11) 3333-4444"
+    )
     assert "Não encontrei o pedido S09999" in found["odoo_order_status"].run(order_name="S09999")
     booked = found["odoo_booking"].run(starts_at="2026-12-03 14:00", subject="montagem do rack")
     assert booked.startswith("Agendado: montagem do rack em 03/12/2026 às 14:00 para Maria Silva")
@@ -129,7 +133,7 @@ def test_each_domain_reaches_only_its_own_erp(
         registry = DomainRegistry(SAMPLE_DOMAINS)
         retail = registry.get("retail")
         config = ConnectorSettings.model_validate(retail.spec.plugins["connectors"])
-        context = TurnContext(domain_id="retail")
+        context = TurnContext(domain_id="retail", contact_email="Maria@Example.com")
         (tool,) = [
             t
             for t in agent_tools(
@@ -163,7 +167,9 @@ def test_local_booking_times_are_sent_to_odoo_in_utc(odoo: FakeOdoo) -> None:
 
 
 def test_products_and_orders_are_recorded_as_data_a_booking_as_text(odoo: FakeOdoo) -> None:
-    context = TurnContext(domain_id="retail", customer_name="Maria Silva")
+    context = TurnContext(
+        domain_id="retail", customer_name="Maria Silva", contact_email="maria@example.com"
+    )
     found = tools(OdooClient(settings()), settings(), context)
     found["odoo_product_lookup"].run(query="panelas")
     found["odoo_order_status"].run(order_name="S00042")
@@ -181,3 +187,63 @@ def test_products_and_orders_are_recorded_as_data_a_booking_as_text(odoo: FakeOd
     )
     assert missing.data == OrderData("S09999", found=False)
     assert (booking.kind, booking.text) == ("text", booked)
+
+
+@pytest.mark.parametrize(
+    ("contact", "stated", "handoff"),
+    [
+        ({}, "", False),  # a web chat without phone or e-mail: asked to confirm
+        ({"contact_phone": "+5511912340000"}, "", False),  # someone else's WhatsApp
+        ({"contact_phone": "+5511912340000"}, "+55 11 3333-4444", True),  # João's, not Maria's
+        ({"contact_email": "joao@example.com"}, "maria@exemplo.com", True),
+    ],
+)
+def test_an_erp_order_s_details_go_only_to_its_customer(
+    odoo: FakeOdoo, contact: dict[str, str], stated: str, handoff: bool
+) -> None:
+    context = TurnContext(domain_id="retail", **contact)
+    tool = tools(OdooClient(settings()), settings(), context)["odoo_order_status"]
+    text = tool.run(order_name="S00042", contact=stated)
+    assert "Encontrei o pedido S00042" in text
+    assert "confirmado" not in text and "809" not in text and "2026-11-29" not in text
+    assert context.results[-1].data == OrderData("S00042", found=True, verified=False)
+    assert (context.handoff_reason is not None) == handoff
+    assert context.tool_failures == []
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        {"contact_phone": "+55 11 98888-7777"},
+        {"contact_phone": "11988887777"},
+        {"contact_email": " MARIA@example.com "},
+        {"stated": "(11) 98888-7777"},
+        {"stated": "maria@example.com"},
+    ],
+)
+def test_the_customer_s_own_phone_or_e_mail_opens_the_erp_order(
+    odoo: FakeOdoo, contact: dict[str, str]
+) -> None:
+    stated = contact.pop("stated", "")
+    context = TurnContext(domain_id="retail", **contact)
+    tool = tools(OdooClient(settings()), settings(), context)["odoo_order_status"]
+    assert tool.run(order_name="S00042", contact=stated).startswith("Pedido S00042: confirmado.")
+    partner_calls = odoo.calls_to("res.partner")
+    assert partner_calls[-1]["args"] == [[9]]
+
+
+def test_an_erp_answer_over_the_size_cap_is_refused_and_the_turn_hands_off(
+    odoo: FakeOdoo,
+) -> None:
+    odoo.tables["product.product"] = [
+        {"id": n, "name": "Panela " + "x" * 6000, "default_code": f"P{n}", "list_price": 1.0,
+         "qty_available": 1.0}
+        for n in range(50)
+    ]  # fmt: skip
+    small = settings(max_response_bytes=20_000)
+    context = TurnContext(domain_id="retail")
+    tool = tools(OdooClient(small), small, context)["odoo_product_lookup"]
+    text = tool.run(query="panela")
+    assert text.startswith("Não consegui consultar o ERP agora")
+    assert "over 20000 bytes" in text
+    assert [f.split(":")[0] for f in context.tool_failures] == ["odoo_product_lookup"]

@@ -69,7 +69,7 @@ def test_a_booking_is_stored_in_utc_and_read_back_as_the_same_instant(
         assert stored.status == BOOKED
         assert stored.professional.name == CARLA
     with session_scope(seeded) as session:
-        mine = upcoming(session, "health", now=monday, conversation_id=77)
+        mine = upcoming(session, "health", account_id=None, now=monday, conversation_id=77)
     assert [a.id for a in mine] == [appointment.id]
 
 
@@ -182,7 +182,13 @@ def test_cancelling_24_hours_or_more_before_is_free(
 ) -> None:
     appointment = book_carla(seeded, friday_nine, clinic_tz, monday)
     with session_scope(seeded) as session:
-        result = cancel(session, "health", appointment.id, now=friday_nine - timedelta(hours=24))
+        result = cancel(
+            session,
+            "health",
+            appointment.id,
+            account_id=None,
+            now=friday_nine - timedelta(hours=24),
+        )
     assert not result.fee_applies
     assert result.appointment.status == "cancelled"
     assert result.appointment.cancelled_at == friday_nine - timedelta(hours=24)
@@ -193,7 +199,13 @@ def test_cancelling_later_than_24_hours_before_carries_the_fee(
 ) -> None:
     appointment = book_carla(seeded, friday_nine, clinic_tz, monday)
     with session_scope(seeded) as session:
-        result = cancel(session, "health", appointment.id, now=friday_nine - timedelta(hours=23))
+        result = cancel(
+            session,
+            "health",
+            appointment.id,
+            account_id=None,
+            now=friday_nine - timedelta(hours=23),
+        )
     assert result.fee_applies
 
 
@@ -203,7 +215,9 @@ def test_the_free_cancellation_notice_is_a_parameter(
     appointment = book_carla(seeded, friday_nine, clinic_tz, monday)
     with session_scope(seeded) as session:
         now = friday_nine - timedelta(hours=30)
-        assert cancel(session, "health", appointment.id, now=now, free_until_hours=48).fee_applies
+        assert cancel(
+            session, "health", appointment.id, account_id=None, now=now, free_until_hours=48
+        ).fee_applies
 
 
 def test_a_cancelled_slot_can_be_booked_again(
@@ -211,7 +225,7 @@ def test_a_cancelled_slot_can_be_booked_again(
 ) -> None:
     appointment = book_carla(seeded, friday_nine, clinic_tz, monday)
     with session_scope(seeded) as session:
-        cancel(session, "health", appointment.id, now=monday)
+        cancel(session, "health", appointment.id, account_id=None, now=monday)
     book_carla(seeded, friday_nine, clinic_tz, monday)
     assert active_bookings(seeded) == 1
 
@@ -222,11 +236,13 @@ def test_an_appointment_cannot_be_cancelled_twice_or_after_it_started(
     first = book_carla(seeded, friday_nine, clinic_tz, monday)
     second = book_carla(seeded, friday_nine + timedelta(minutes=30), clinic_tz, monday)
     with session_scope(seeded) as session:
-        cancel(session, "health", first.id, now=monday)
+        cancel(session, "health", first.id, account_id=None, now=monday)
         with pytest.raises(CancellationRefusedError, match="already cancelled"):
-            cancel(session, "health", first.id, now=monday)
+            cancel(session, "health", first.id, account_id=None, now=monday)
         with pytest.raises(CancellationRefusedError, match="already started"):
-            cancel(session, "health", second.id, now=friday_nine + timedelta(hours=1))
+            cancel(
+                session, "health", second.id, account_id=None, now=friday_nine + timedelta(hours=1)
+            )
 
 
 def test_the_professional_lookup_ignores_accents_and_case(seeded: Engine) -> None:

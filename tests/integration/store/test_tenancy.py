@@ -76,11 +76,11 @@ def test_an_appointment_cannot_be_seen_or_cancelled_from_another_domain(
             tz=clinic_tz, now=monday,
         )  # fmt: skip
     with session_scope(seeded) as session:
-        assert upcoming(session, "retail", now=monday, conversation_id=5) == []
+        assert upcoming(session, "retail", account_id=None, now=monday, conversation_id=5) == []
         with pytest.raises(RecordNotFoundError, match="no appointment"):
-            cancel(session, "retail", appointment.id, now=monday)
+            cancel(session, "retail", appointment.id, account_id=None, now=monday)
     with session_scope(seeded) as session:
-        assert len(upcoming(session, "health", now=monday, conversation_id=5)) == 1
+        assert len(upcoming(session, "health", account_id=None, now=monday, conversation_id=5)) == 1
 
 
 def test_the_database_refuses_a_row_whose_domain_differs_from_its_professional(
@@ -94,3 +94,28 @@ def test_the_database_refuses_a_row_whose_domain_differs_from_its_professional(
                 domain="retail", professional_id=carla_id, weekday=0, start_minute=0, end_minute=60
             )
         )
+
+
+def test_two_accounts_with_the_same_conversation_id_never_see_each_other_s_appointments(
+    seeded: Engine, clinic_tz: ZoneInfo, monday: datetime
+) -> None:
+    friday_nine = datetime(2026, 3, 6, 9, 0, tzinfo=clinic_tz)
+    with session_scope(seeded) as session:
+        patient = book(
+            session, "health", CARLA, friday_nine, customer_name="Joana",
+            customer_phone="+5531999990000", account_id=2, conversation_id=5,
+            tz=clinic_tz, now=monday,
+        )  # fmt: skip
+    with session_scope(seeded) as session:
+        assert upcoming(session, "health", account_id=9, now=monday, conversation_id=5) == []
+        assert (
+            upcoming(session, "health", account_id=9, now=monday, customer_phone="+5531999990000")
+            == []
+        )
+        assert upcoming(session, "health", account_id=None, now=monday, conversation_id=5) == []
+        with pytest.raises(RecordNotFoundError, match="no appointment"):
+            cancel(session, "health", patient.id, account_id=9, now=monday)
+    with session_scope(seeded) as session:
+        mine = upcoming(session, "health", account_id=2, now=monday, conversation_id=5)
+        assert [a.id for a in mine] == [patient.id]
+        assert cancel(session, "health", patient.id, account_id=2, now=monday).appointment

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from hub.domains import registry as registry_module
+from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ConfigurationError, DomainNotFoundError
 from tests.domain_tree import SHOP_DOMAIN, DomainTree
@@ -133,3 +137,62 @@ def test_a_vanished_folder_during_a_reload_keeps_serving(tree: DomainTree) -> No
     assert registry.maybe_reload() is False
     assert "shop" in registry.domains
     moved.rename(tree.root)
+
+
+BAD_FILES = {
+    "a tag on a sequence": "extends: _base\nname: Ruim\nlanguages: !foo [pt-BR]\n",
+    "5,000-deep nesting": "extends: _base\nname: Ruim\nx: " + "[" * 5000 + "]" * 5000 + "\n",
+    "an alias bomb": "extends: _base\nname: Ruim\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]\n"
+        for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+    ),
+    "a number its type cannot build": "extends: _base\nname: Ruim\nx: 1" + "0" * 5000 + "\n",
+    "a mapping as a key": "extends: _base\nname: Ruim\n? {a: 1}\n: x\n",
+}
+
+
+@pytest.mark.parametrize("text", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_one_hostile_domain_file_is_that_domain_s_error_and_the_others_keep_serving(
+    tree: DomainTree, text: str
+) -> None:
+    tree.minimal()
+    path = tree.write("hostile/domain.yaml", text)
+    registry = DomainRegistry(tree.root, log_problems=False)
+    assert set(registry.domains) == {"shop"}
+    (error,) = registry.problems["hostile"].errors
+    assert error.file == path
+    assert error.line is not None or "unreadable value" in error.message
+
+
+@pytest.mark.parametrize("text", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_a_hostile_edit_on_reload_keeps_every_domain_serving(tree: DomainTree, text: str) -> None:
+    tree.minimal()
+    tree.write("other/domain.yaml", "extends: _base\nname: Outra\n")
+    registry = DomainRegistry(tree.root, log_problems=False)
+    good = registry.get("other")
+    tree.write("other/crews/extra.yaml", text.replace("extends: _base\nname: Ruim\n", ""))
+    registry.reload()
+    assert registry.get("other") is good
+    assert registry.get("shop").spec.name == "Loja"
+    assert registry.problems["other"].errors[0].file == tree.root / "other/crews/extra.yaml"
+
+
+def test_any_failure_while_building_one_domain_is_that_domain_s_error(
+    tree: DomainTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree.minimal()
+    tree.write("other/domain.yaml", "extends: _base\nname: Outra\n")
+    real = registry_module.build_domain
+
+    def build(domain_id: str, *args: Any, **kwargs: Any) -> Domain:
+        if domain_id == "other":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(domain_id, *args, **kwargs)
+
+    monkeypatch.setattr(registry_module, "build_domain", build)
+    registry = DomainRegistry(tree.root, log_problems=False)
+    assert set(registry.domains) == {"shop"}
+    (error,) = registry.problems["other"].errors
+    assert "RecursionError" in error.message
+    assert error.file == tree.root / "other"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.defaults import MAX_YAML_FILE_BYTES
 from hub.domains.source import DELETE, ReplaceMap, format_key_path, read_yaml
 from hub.exceptions import YAMLSyntaxError
 
@@ -83,6 +84,85 @@ def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
     path.write_bytes("name: Café".encode("latin-1"))
     with pytest.raises(YAMLSyntaxError, match="not UTF-8"):
         read_yaml(path)
+
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+"""Nine levels of ten aliases: 10^9 values once expanded, from a 400-byte file."""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("a: 1\nb: !foo [1, 2]\n", 2, "unknown tag !foo on a sequence"),
+        ("a: !delete [1]\n", 1, "unknown tag !delete on a sequence"),
+        ("a: !replace [1]\n", 1, "unknown tag !replace on a sequence"),
+        ("a:\n  b: !!omap [{x: 1}]\n", 2, "unknown tag tag:yaml.org,2002:omap"),
+        ("a: !!set {x, y}\n", 1, "unknown tag tag:yaml.org,2002:set"),
+        ("a: !!binary aGVsbG8=\n", 1, "unknown tag tag:yaml.org,2002:binary"),
+        ("a: !!python/object:os.system {}\n", 1, "unknown tag tag:yaml.org,2002:python"),
+        ("a: 1\n? [1, 2]\n: x\n", 2, "a key must be a plain word or number"),
+        ("? {a: 1}\n: x\n", 1, "a key must be a plain word or number"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", 1, "nested too deep"),
+        ("a:\n  b: " + "{c: " * 3000 + "1" + "}" * 3000 + "\n", 2, "nested too deep"),
+        ("x: &x 1\n" + "".join(f"k{i}: *x\n" for i in range(101)), 102, "too many aliases"),
+        (ALIAS_BOMB, None, "too many values"),
+    ],
+)
+def test_odd_tags_deep_nesting_and_alias_bombs_are_syntax_errors_with_their_line(
+    tmp_path: Path, text: str, line: int | None, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(YAMLSyntaxError) as caught:
+        read_yaml(path)
+    assert problem in caught.value.message
+    assert caught.value.file == path
+    if line is not None:
+        assert caught.value.line == line
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: !!int x\n", "a: 1" + "0" * 5000 + "\n", "a: 2026-13-45\n", "a: !!float abc\n"],
+)
+def test_a_value_its_type_cannot_build_is_a_syntax_error_of_the_file(
+    tmp_path: Path, text: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(YAMLSyntaxError, match="unreadable value") as caught:
+        read_yaml(path)
+    assert caught.value.file == path
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = write(tmp_path, "a: |\n" + "  xxxxxxxxxxxxxxx\n" * (MAX_YAML_FILE_BYTES // 16))
+    with pytest.raises(YAMLSyntaxError, match="too large") as caught:
+        read_yaml(path)
+    assert caught.value.file == path
+    assert f"at most {MAX_YAML_FILE_BYTES} bytes" in str(caught.value)
+
+
+def test_a_file_without_an_end_is_read_only_up_to_the_size_limit(tmp_path: Path) -> None:
+    endless = tmp_path / "endless.yaml"
+    endless.symlink_to("/dev/zero")
+    with pytest.raises(YAMLSyntaxError, match="too large"):
+        read_yaml(endless)
+
+
+def test_plain_tags_merge_keys_and_a_few_aliases_still_read(tmp_path: Path) -> None:
+    text = (
+        "base: &base {tone: formal, size: 2}\n"
+        "one:\n  <<: *base\n  size: 3\n"
+        "two: *base\n"
+        "n: !!int '7'\nname: !!str 123\nlist: !!seq [1]\n"
+    )
+    document = read_yaml(write(tmp_path, text))
+    assert document.data["one"] == {"size": 3, "tone": "formal"}
+    assert document.data["two"] == {"tone": "formal", "size": 2}
+    assert (document.data["n"], document.data["name"], document.data["list"]) == (7, "123", [1])
+    assert document.positions[("one", "tone")].line == 3  # the line of its `<<`
 
 
 def test_key_paths_read_like_the_yaml() -> None:
