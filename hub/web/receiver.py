@@ -21,6 +21,7 @@ import structlog
 from celery import Celery
 from prometheus_client import CollectorRegistry
 
+from hub import defaults
 from hub.chatwoot.events import (
     ConversationEvent,
     GenericEvent,
@@ -32,7 +33,7 @@ from hub.conversation.dedupe import Deduplicator
 from hub.conversation.echoes import Echoes
 from hub.conversation.guard import Verdict, judge
 from hub.conversation.handoff import is_urgent
-from hub.conversation.inbound import InboundMessage
+from hub.conversation.inbound import InboundMessage, cut_text
 from hub.conversation.intake import Intake
 from hub.conversation.mailbox import Mailbox
 from hub.conversation.switching import added_labels, switch_signal, switch_vocabulary
@@ -40,7 +41,6 @@ from hub.conversation.takeover import Takeover
 from hub.domains.manager import ConversationRef, DomainManager, Resolution
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import (
-    ChatwootAIError,
     DomainNotFoundError,
     QueueError,
     ServiceUnavailableError,
@@ -214,8 +214,9 @@ class Receiver:
             return Outcome(200, "duplicate", "this message was already accepted")
         try:
             return self._enqueue(event, ref, arrival.stored, delivery)
-        except (ChatwootAIError, redis.RedisError):
-            # Not queued: forget the claim, so Chatwoot's retry is not taken for a duplicate.
+        except Exception:
+            # Not queued, whatever went wrong: forget the claim, so Chatwoot's retry is
+            # not taken for a duplicate.
             try:
                 self.dedupe.release(keys)
             except redis.RedisError:
@@ -239,6 +240,7 @@ class Receiver:
         resolution = self._switched(ref, resolution, labels=labels, attributes=attributes)
         domain = resolution.domain
         text = " ".join(part for part in (event.text, event.attachment_summary) if part)
+        text, cut = cut_text(text, defaults.MAX_MESSAGE_CHARS)
         contact = event.sender.name if event.sender else None
         signals = self.plugins.received(domain, text, channel=event.channel, contact_name=contact)
         message = InboundMessage(
@@ -249,6 +251,7 @@ class Receiver:
             message_id=event.id,
             # A caption and its attachment both matter ("quanto custa isso? [imagem]").
             text=text,
+            cut_chars=cut,
             contact_id=event.sender.id if event.sender else None,
             contact_name=contact,
             channel=event.channel,

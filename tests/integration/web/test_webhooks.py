@@ -10,6 +10,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
+from hub import defaults
 from hub.chatwoot.signature import sign
 from hub.conversation.echoes import Echoes
 from hub.conversation.mailbox import Mailbox
@@ -99,8 +100,8 @@ def test_a_wrong_shape_is_a_400_naming_the_field(client: FlaskClient) -> None:
     assert "conversation.id" in response.json["detail"]
 
 
-def test_a_body_over_one_mebibyte_is_a_413(client: FlaskClient) -> None:
-    payload = message_created("retail", 1, 1, "x" * (1024 * 1024))
+def test_a_body_over_the_size_limit_is_a_413(client: FlaskClient) -> None:
+    payload = message_created("retail", 1, 1, "x" * defaults.MAX_WEBHOOK_BYTES)
     response = post_signed(client, payload)
     assert response.status_code == 413
 
