@@ -48,8 +48,23 @@ waits on nothing, so more threads only fight over the GIL. Measured on 2 cores w
 300 messages: 8 threads cost 62 ms of worker CPU per message (17 replies/s), 4
 threads 48 ms (23 replies/s), 1 thread 43 ms (21 replies/s)."""
 
-MAX_WEBHOOK_BYTES = 1024 * 1024
-"""Chatwoot payloads are a few KiB; anything over 1 MiB is refused with 413."""
+MAX_WEBHOOK_BYTES = 8 * 1024 * 1024
+"""Bodies over 8 MiB are refused with 413, which Chatwoot does not retry. Most
+payloads are a few KiB, but an HTML e-mail travels whole, and Rails escapes `<`, `>`
+and `&` as `\\u003c`: a 420 KB e-mail arrives as a 1.07 MB body. 8 MiB takes an HTML
+e-mail of about 3 MB (attachments travel as URLs), and bounds what one request costs."""
+
+MAX_MESSAGE_CHARS = 8000
+"""Characters of one message's text that reach the model (about 2,000 tokens): the rest
+is cut, and the model is told (`CUT_TEXT_NOTE`). One pasted document or e-mail cannot
+cost minutes of CPU or a fortune in tokens; a real question fits many times over."""
+
+CUT_TEXT_NOTE = "[mensagem longa: {omitted} caracteres do fim foram cortados]"
+"""What the model reads after a cut text (customers and prompts are in Portuguese)."""
+
+CUT_TEXT_BACKTRACK_CHARS = 200
+"""A cut text ends at the last space within this many characters of the limit, so the
+model does not read half a word."""
 
 MAX_YAML_FILE_BYTES = 256 * 1024
 """A domain's YAML file (domain, crews, data, tests) over 256 KiB is refused: the

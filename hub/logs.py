@@ -21,6 +21,10 @@ from hub.settings import Settings
 
 _HANDLER_NAME = "chatwootai"
 
+QUIET_LOGGERS = ("httpx", "httpcore", "werkzeug", "gunicorn.access")
+"""Loggers held at WARNING whatever the level: at INFO they print whole URLs (a query
+string's API key, a customer's phone in a lookup, the webhook token in a path)."""
+
 SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -74,6 +78,9 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.WARNING, root.level))
 
 
 def _identity(_logger: Any, _name: str, event: Any) -> Any:

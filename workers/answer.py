@@ -77,7 +77,7 @@ class Burst:
     @property
     def text(self) -> str:
         """The customer's messages as one prompt."""
-        return "\n".join(m.text for m in self.messages if m.text)
+        return "\n".join(m.prompt_text for m in self.messages if m.text)
 
 
 Ending = Handled | Literal["folded", "lost"]

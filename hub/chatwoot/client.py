@@ -17,7 +17,8 @@ confirm) before the task that posts it can be retried. Status, labels, priority
 and assignment calls set state and are safe to repeat.
 
 With no `base_url` (CHATWOOTAI_CHATWOOT_URL unset) nothing is sent: every call
-is logged at INFO and returns {} ("replies are logged, not sent").
+is logged and returns {} ("replies are logged, not sent"), its body (the reply's
+text) at DEBUG only.
 
 Responses' headers are parsed by `hub.patches.http_client` while the patches are
 on: the standard library's parser was half the CPU of a post.
@@ -292,13 +293,15 @@ class ChatwootClient:
     ) -> dict[str, Any]:
         path = f"/api/v1/accounts/{account_id}/conversations/{conversation_id}/{action}"
         if self._http is None:
+            # The body (a reply's text) only at DEBUG: INFO lines carry no customer data.
             log.info(
                 "chatwoot not configured: request logged, not sent",
                 call=name,
                 method="POST",
                 path=path,
-                body=body,
+                fields=sorted(body),
             )
+            log.debug("chatwoot request not sent", call=name, path=path, body=body)
             return {}
         if not token:
             raise ChatwootAPIError(

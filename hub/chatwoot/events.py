@@ -9,6 +9,7 @@ than half-understood. `parse_event` is the only entry point.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -64,6 +65,13 @@ SENDER_KINDS: dict[str | None, SenderKind] = {
 
 MAX_REPORTED_ERRORS = 5
 
+CHATWOOT_ID_LIMIT = 2**63
+"""Chatwoot's ids are PostgreSQL `bigint`s (or smaller): 0 ≤ id < 2^63. Anything else is
+refused at the edge rather than failing later in Redis keys or our own database."""
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def _empty_if_none(default: Any) -> BeforeValidator:
     """Chatwoot sends `null` for empty hashes and lists in some versions: read it as empty."""
@@ -77,6 +85,7 @@ def _message_type_name(value: Any) -> Any:
     return value
 
 
+ChatwootId = Annotated[int, Field(ge=0, lt=CHATWOOT_ID_LIMIT)]
 JSONObject = Annotated[dict[str, Any], _empty_if_none({})]
 StringList = Annotated[list[str], _empty_if_none([])]
 MessageTypeName = Annotated[MessageType, BeforeValidator(_message_type_name)]
@@ -91,21 +100,21 @@ class _Payload(BaseModel):
 class Account(_Payload):
     """`account {id, name}`."""
 
-    id: int
+    id: ChatwootId
     name: str | None = None
 
 
 class Inbox(_Payload):
     """`inbox {id, name}`."""
 
-    id: int
+    id: ChatwootId
     name: str | None = None
 
 
 class Sender(_Payload):
     """Who wrote a message: a contact (no `type`), a `user`, an `agent_bot`, Captain."""
 
-    id: int
+    id: ChatwootId
     name: str | None = None
     type: str | None = None
     email: str | None = None
@@ -148,11 +157,11 @@ class ConversationMeta(_Payload):
 class ConversationMessage(_Payload):
     """An entry of `conversation.messages[]`, where `message_type` is an integer."""
 
-    id: int
+    id: ChatwootId
     content: str | None = None
     message_type: int
     private: bool = False
-    account_id: int | None = None
+    account_id: ChatwootId | None = None
     created_at: float | None = None
 
     @property
@@ -163,8 +172,8 @@ class ConversationMessage(_Payload):
 class Conversation(_Payload):
     """The `conversation` of a message event; `id` is the display id used in API paths."""
 
-    id: int
-    inbox_id: int
+    id: ChatwootId
+    inbox_id: ChatwootId
     status: ConversationStatus
     channel: str | None = None
     labels: StringList = Field(default_factory=list)
@@ -179,7 +188,7 @@ class MessageEvent(_Payload):
     """`message_created` / `message_updated`: the message at top level, its conversation nested."""
 
     event: Literal["message_created", "message_updated"]
-    id: int
+    id: ChatwootId
     content: str | None = None
     content_type: str = "text"
     content_attributes: JSONObject = Field(default_factory=dict)
@@ -285,10 +294,10 @@ class ConversationEvent(_Payload):
         "conversation_opened",
         "conversation_resolved",
     ]
-    id: int
-    inbox_id: int
+    id: ChatwootId
+    inbox_id: ChatwootId
     status: ConversationStatus
-    account_id: int | None = None
+    account_id: ChatwootId | None = None
     account: Account | None = None
     channel: str | None = None
     labels: StringList = Field(default_factory=list)
@@ -367,13 +376,19 @@ WebhookEvent: TypeAlias = MessageEvent | ConversationEvent | GenericEvent
 def parse_event(raw: bytes) -> WebhookEvent:
     """The typed event of a webhook body; InvalidPayloadError names what is wrong."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_not_json)
     except UnicodeDecodeError as error:
         raise InvalidPayloadError(f"body is not UTF-8 JSON: {error.reason}") from None
     except json.JSONDecodeError as error:
         raise InvalidPayloadError(
             f"body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+    except RecursionError:
+        raise InvalidPayloadError("body is not valid JSON: nested too deeply") from None
+    except ValueError as error:  # an integer of thousands of digits
+        raise InvalidPayloadError(f"body is not valid JSON: {str(error)[:80]}") from None
+    if _SURROGATE_ESCAPE.search(raw):
+        data = _without_lone_surrogates(data)
     if not isinstance(data, dict):
         raise InvalidPayloadError(f"body must be a JSON object, got {_json_type(data)}")
     if "event" not in data:
@@ -389,6 +404,27 @@ def parse_event(raw: bytes) -> WebhookEvent:
         return GenericEvent(event=name, raw=data)
     except ValidationError as error:
         raise InvalidPayloadError(_describe(name, error)) from None
+
+
+def _not_json(name: str) -> Any:
+    """`NaN`, `Infinity`, `-Infinity`: Python's json reads them, JSON has no such thing."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """Every lone UTF-16 surrogate (`"\\ud800"` unpaired, valid JSON but no character)
+    replaced by U+FFFD: such a string cannot be encoded for Redis or the database, and
+    the message is worth more than one broken character."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _without_lone_surrogates(key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value
 
 
 def _describe(event: str, error: ValidationError) -> str:

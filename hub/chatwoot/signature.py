@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Sequence
 
 from hub import defaults
 from hub.exceptions import SignatureError
@@ -35,7 +36,28 @@ def verify(
     now: float | None = None,
     window_seconds: int = defaults.SIGNATURE_WINDOW_SECONDS,
 ) -> None:
-    """Return if the headers prove Chatwoot sent `body` recently; else raise SignatureError.
+    """Return if the headers prove Chatwoot sent `body` recently; else raise SignatureError."""
+    verify_any(
+        (secret,),
+        body=body,
+        signature=signature,
+        timestamp=timestamp,
+        now=now,
+        window_seconds=window_seconds,
+    )
+
+
+def verify_any(
+    secrets: Sequence[str],
+    *,
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    now: float | None = None,
+    window_seconds: int = defaults.SIGNATURE_WINDOW_SECONDS,
+) -> None:
+    """Like `verify`, for a body any of `secrets` may have signed (the domains sharing a
+    Chatwoot account): every secret is compared, in constant time each.
 
     The digest is checked before the clock, so only a genuine sender learns that
     its request was stale (or its clock is off).
@@ -50,8 +72,11 @@ def verify(
     scheme, _, digest = signature.strip().partition("=")
     if scheme.lower() != SCHEME or not _HEX_DIGEST.fullmatch(digest):
         raise SignatureError("malformed X-Chatwoot-Signature header (expected sha256=<64 hex>)")
-    expected = sign(secret, timestamp, body).partition("=")[2]
-    if not hmac.compare_digest(expected, digest.lower()):
+    matches = [
+        hmac.compare_digest(sign(secret, timestamp, body).partition("=")[2], digest.lower())
+        for secret in secrets
+    ]
+    if not any(matches):
         raise SignatureError("signature does not match the body")
     age = (time.time() if now is None else now) - int(timestamp)
     if age > window_seconds:
@@ -62,4 +87,4 @@ def verify(
         )
 
 
-__all__ = ["sign", "verify"]
+__all__ = ["sign", "verify", "verify_any"]

@@ -36,12 +36,14 @@ import click
 from hub import defaults
 from hub.crews.llm import is_offline
 from hub.domains.registry import DomainRegistry
+from hub.exceptions import ConfigurationError
 from hub.kvstore import redis_url
 from hub.logs import configure_logging
 from hub.orphans import ending_with
 from hub.queue import create_celery, queue_name
 from hub.settings import get_settings
 from hub.web.metrics import MULTIPROCESS_ENV
+from hub.web.signatures import UNSIGNED_WARNING, SecretRule
 
 STOP_TIMEOUT_SECONDS = 30
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -79,9 +81,23 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """The receiver alone, under gunicorn."""
+    _warn_if_unsigned()
     _metrics_dir(os.environ)
     argv = _gunicorn_argv(host, port, workers)
     os.execv(argv[0], argv)
+
+
+def _warn_if_unsigned() -> None:
+    """Say loudly, before anything starts, that webhooks will be taken unsigned."""
+    settings = get_settings()
+    try:
+        registry = DomainRegistry(
+            settings.domains_dir, reload_interval=float("inf"), log_problems=False
+        )
+    except ConfigurationError:
+        return  # the receiver itself reports the missing folder
+    if SecretRule(settings, registry).mode == "off":
+        click.secho(f"\nWARNING: {UNSIGNED_WARNING}\n", err=True, fg="red", bold=True)
 
 
 def _metrics_dir(env: dict[str, str] | os._Environ[str]) -> str | None:
@@ -194,6 +210,7 @@ def run(host: str, port: int) -> None:
     """Receiver and worker together; embedded Redis when CHATWOOTAI_REDIS_URL is unset."""
     settings = get_settings()
     configure_logging(settings)
+    _warn_if_unsigned()
     env = dict(os.environ)
     env["CHATWOOTAI_REDIS_URL"] = redis_url(settings)  # starts the embedded one if needed
     metrics_dir = _metrics_dir(env)

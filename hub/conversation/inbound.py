@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub import defaults
+
 
 class Media(BaseModel):
     """One attachment of a customer message, as the worker can use it: where to fetch
@@ -41,6 +43,9 @@ class InboundMessage(BaseModel):
     inbox_id: int | None = None
     message_id: int
     text: str
+    cut_chars: int = Field(
+        default=0, ge=0, description="characters cut off a text over MAX_MESSAGE_CHARS"
+    )
     contact_id: int | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
@@ -82,3 +87,23 @@ class InboundMessage(BaseModel):
             f"{self.domain}:account={self.account_id}:conversation={self.conversation_id}"
             f":message={self.message_id}"
         )
+
+    @property
+    def prompt_text(self) -> str:
+        """The text as the model reads it: with a note when its end was cut off."""
+        if not self.cut_chars:
+            return self.text
+        return f"{self.text}\n{defaults.CUT_TEXT_NOTE.format(omitted=self.cut_chars)}"
+
+
+def cut_text(text: str, limit: int) -> tuple[str, int]:
+    """`text` within `limit` characters, cut at the last whitespace near the limit when
+    there is one, and how many characters were left out."""
+    if len(text) <= limit:
+        return text, 0
+    head = text[:limit]
+    space = max(head.rfind(" "), head.rfind("\n"))
+    if space >= limit - defaults.CUT_TEXT_BACKTRACK_CHARS:
+        head = head[:space]
+    head = head.rstrip()
+    return head, len(text) - len(head)

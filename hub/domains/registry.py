@@ -47,12 +47,23 @@ MatchedBy = Literal["inbox", "account"]
 
 
 @dataclass(frozen=True)
+class RawClaim:
+    """What an invalid, unserved domain's files say of its Chatwoot mapping, read as
+    plain data: an account it would serve must still not take unsigned payloads."""
+
+    domain_id: str
+    account_id: int | None
+    webhook_secret_env: str | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One consistent view of the registry, swapped atomically on reload."""
 
     domains: Mapping[str, Domain] = field(default_factory=dict)
     problems: Mapping[str, DomainInvalidError] = field(default_factory=dict)
     mapping: Mapping[MappingKey, str] = field(default_factory=dict)
+    unserved: tuple[RawClaim, ...] = ()
 
 
 class DomainRegistry:
@@ -119,6 +130,12 @@ class DomainRegistry:
         domain answers it: a bot token works only in its own account
         (`hub.domains.tokens`)."""
         return account_token(self.claimants(account_id), settings)
+
+    def unserved_claims(self) -> tuple[RawClaim, ...]:
+        """The Chatwoot mapping of every domain that is invalid and has no last good
+        version, as far as its files can be read (`hub.web.signatures` keeps their
+        accounts closed to unsigned payloads)."""
+        return self._snapshot.unserved
 
     def account_of_inbox(self, inbox_id: int) -> int | None:
         """The account of an inbox some domain lists (Chatwoot inbox ids are global)."""
@@ -187,7 +204,38 @@ class DomainRegistry:
                 if old is not None:
                     domains[domain_id] = old
         mapping = _mapping(domains, problems, previous)
-        return Snapshot(domains=domains, problems=problems, mapping=mapping)
+        unserved = tuple(
+            _raw_claim(domain_id, sources)
+            for domain_id in sorted(problems)
+            if domain_id not in domains
+        )
+        return Snapshot(domains=domains, problems=problems, mapping=mapping, unserved=unserved)
+
+
+def _raw_claim(domain_id: str, sources: Mapping[str, DomainSource]) -> RawClaim:
+    """`chatwoot.account_id` and `chatwoot.webhook_secret_env` from the domain's file or,
+    failing that, the nearest ancestor's that sets them: whatever of them reads as data."""
+    found: dict[str, object] = {}
+    seen: set[str] = set()
+    current: str | None = domain_id
+    while current is not None and current in sources and current not in seen:
+        seen.add(current)
+        source = sources[current]
+        data = source.document.data if isinstance(source.document.data, dict) else {}
+        chatwoot = data.get("chatwoot")
+        if isinstance(chatwoot, dict):
+            for key in ("account_id", "webhook_secret_env"):
+                if chatwoot.get(key) is not None:
+                    found.setdefault(key, chatwoot[key])
+        parent = source.extends
+        current = parent if isinstance(parent, str) else None
+    account = found.get("account_id")
+    secret_env = found.get("webhook_secret_env")
+    return RawClaim(
+        domain_id,
+        account if isinstance(account, int) and not isinstance(account, bool) else None,
+        secret_env if isinstance(secret_env, str) and secret_env else None,
+    )
 
 
 def _as_invalid(domain_id: str, directory: Path, error: Exception) -> DomainInvalidError:

@@ -145,9 +145,11 @@ def healthz() -> ResponseReturnValue:
 @blueprint.get("/readyz")
 def readyz() -> ResponseReturnValue:
     """200 when Redis (broker and state) and the database answer and domains are loaded;
-    else 503 naming what is down."""
+    else 503 naming what is down. `signatures` says whether webhooks must be signed
+    (`off`: no secret configured, local use only); it never fails readiness."""
     receiver = current_app.config["RECEIVER"]
     problems = receiver.readiness_problems()
+    signatures = receiver.signatures.mode
     if problems:
-        return jsonify(status="unavailable", problems=problems), 503
-    return jsonify(status="ok", domains=sorted(receiver.registry.domains))
+        return jsonify(status="unavailable", problems=problems, signatures=signatures), 503
+    return jsonify(status="ok", domains=sorted(receiver.registry.domains), signatures=signatures)

@@ -11,7 +11,6 @@ back about reached Chatwoot.
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -23,13 +22,18 @@ from celery import Celery
 from prometheus_client import CollectorRegistry
 
 from hub import defaults
-from hub.chatwoot.events import ConversationEvent, MessageEvent, WebhookEvent, parse_event
-from hub.chatwoot.signature import verify
+from hub.chatwoot.events import (
+    ConversationEvent,
+    GenericEvent,
+    MessageEvent,
+    WebhookEvent,
+    parse_event,
+)
 from hub.conversation.dedupe import Deduplicator
 from hub.conversation.echoes import Echoes
 from hub.conversation.guard import Verdict, judge
 from hub.conversation.handoff import is_urgent
-from hub.conversation.inbound import InboundMessage
+from hub.conversation.inbound import InboundMessage, cut_text
 from hub.conversation.intake import Intake
 from hub.conversation.mailbox import Mailbox
 from hub.conversation.media import content_of
@@ -39,11 +43,9 @@ from hub.conversation.takeover import Takeover
 from hub.domains.manager import ConversationRef, DomainManager, Resolution
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import (
-    ChatwootAIError,
     DomainNotFoundError,
     QueueError,
     ServiceUnavailableError,
-    SignatureError,
 )
 from hub.kvstore import connect, redis_url
 from hub.patches import install as install_patches
@@ -54,6 +56,7 @@ from hub.settings import Settings, get_settings
 from hub.store.database import database_url
 from hub.telemetry import RedisMetricsCollector
 from hub.web.health import DatabaseProbe
+from hub.web.signatures import UNSIGNED_WARNING, SecretRule
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +111,7 @@ class Receiver:
         self.manager = DomainManager(
             registry, client, ttl_seconds=settings.conversation_ttl_seconds
         )
+        self.signatures = SecretRule(settings, registry)
         self.dedupe = Deduplicator(client)
         self.intake = Intake(client)
         self.takeover = Takeover(client, settings.conversation_ttl_seconds)
@@ -134,12 +138,15 @@ class Receiver:
     def from_settings(cls, settings: Settings | None = None) -> Receiver:
         settings = settings or get_settings()
         url = redis_url(settings)
-        return cls(
+        receiver = cls(
             settings,
             connect(url),
             DomainRegistry(settings.domains_dir, reload_interval=settings.reload_interval_seconds),
             create_celery(settings),
         )
+        if receiver.signatures.mode == "off":
+            log.warning(UNSIGNED_WARNING)
+        return receiver
 
     def readiness_problems(self) -> dict[str, str]:
         """What keeps the service from answering messages right now: Redis (broker and
@@ -162,6 +169,7 @@ class Receiver:
         """Handle one webhook body; raises WebhookError subclasses for 400/401/413."""
         event = parse_event(raw)
         self.registry.maybe_reload()
+        event = self._with_account(event)
         self._verify(event, raw, headers, url_token)
         try:
             outcome = self._route(event, headers)
@@ -170,10 +178,6 @@ class Receiver:
         return replace(outcome, event=event.event)
 
     def _route(self, event: WebhookEvent, headers: Mapping[str, str]) -> Outcome:
-        if isinstance(event, ConversationEvent) and event.account_id is None:
-            # Agent-bot conversation events carry no account; inbox ids are global.
-            account = self.registry.account_of_inbox(event.inbox_id)
-            event = event.model_copy(update={"account_id": account})
         verdict = judge(event)
         if isinstance(event, MessageEvent) and verdict.action == "answer":
             return self._arrive(event, headers)
@@ -201,11 +205,12 @@ class Receiver:
         not waiting (answered already, or its `message_created` not seen yet) goes the
         way of a new message, whose dedupe claim tells the two apart."""
         content = content_of(event)
+        text, cut = cut_text(content.text, defaults.MAX_MESSAGE_CHARS)
         waited: list[bool] = []
 
         def heard(message: InboundMessage) -> InboundMessage:
             waited.append(message.unheard_audio)
-            words = {"text": content.text, "media": content.media, "media_only": False}
+            words = {"text": text, "media": content.media, "media_only": False, "cut_chars": cut}
             return InboundMessage.model_validate({**message.model_dump(), **words})
 
         updated = self.mailbox.replace(event.account_id, event.conversation_id, event.id, heard)
@@ -277,8 +282,9 @@ class Receiver:
             return Outcome(200, "duplicate", "this message was already accepted")
         try:
             return self._enqueue(event, ref, arrival.stored, delivery)
-        except (ChatwootAIError, redis.RedisError):
-            # Not queued: forget the claim, so Chatwoot's retry is not taken for a duplicate.
+        except Exception:
+            # Not queued, whatever went wrong: forget the claim, so Chatwoot's retry is
+            # not taken for a duplicate.
             try:
                 self.dedupe.release(keys)
             except redis.RedisError:
@@ -302,7 +308,7 @@ class Receiver:
         resolution = self._switched(ref, resolution, labels=labels, attributes=attributes)
         domain = resolution.domain
         content = content_of(event)
-        text = content.text
+        text, cut = cut_text(content.text, defaults.MAX_MESSAGE_CHARS)
         contact = event.sender.name if event.sender else None
         signals = self.plugins.received(domain, text, channel=event.channel, contact_name=contact)
         message = InboundMessage(
@@ -317,6 +323,7 @@ class Receiver:
             media_only=content.media_only,
             quoted_message_id=content.quoted_message_id,
             subject=content.subject,
+            cut_chars=cut,
             contact_id=event.sender.id if event.sender else None,
             contact_name=contact,
             contact_phone=event.sender.phone_number if event.sender else None,
@@ -447,34 +454,21 @@ class Receiver:
             self.takeover.clear(account_id, conversation_id)
         return Outcome(200, "ignored", verdict.reason)
 
+    def _with_account(self, event: WebhookEvent) -> WebhookEvent:
+        """A conversation event without an account gets the one its inbox belongs to
+        (agent-bot events may carry none; inbox ids are global), before it is verified:
+        the account decides which secret it must be signed with."""
+        if isinstance(event, ConversationEvent) and event.account_id is None:
+            account = self.registry.account_of_inbox(event.inbox_id)
+            return event.model_copy(update={"account_id": account})
+        return event
+
     def _verify(
         self, event: WebhookEvent, raw: bytes, headers: Mapping[str, str], url_token: str | None
     ) -> None:
-        """Check the signature with the secret of the domain the account/inbox maps to."""
-        secret = self._secret_for(event)
-        if secret is None:
-            return
-        signature = headers.get("X-Chatwoot-Signature")
-        if signature is None and url_token is not None:
-            if not hmac.compare_digest(url_token.encode(), secret.encode()):
-                raise SignatureError("wrong webhook token in the URL")
-            return
-        verify(
-            secret,
-            body=raw,
-            signature=signature,
-            timestamp=headers.get("X-Chatwoot-Timestamp"),
-            now=self.clock(),
-            window_seconds=defaults.SIGNATURE_WINDOW_SECONDS,
-        )
-
-    def _secret_for(self, event: WebhookEvent) -> str | None:
+        """Check the signature (or URL token) against the secrets of the event's account
+        (`hub.web.signatures`): never against one the payload's inbox or labels pick."""
         account_id = event.account_id
-        found = self.registry.find(account_id, event.inbox_id) if account_id is not None else None
-        if found is not None:
-            return found[0].webhook_secret(self.settings)
-        return (
-            self.settings.webhook_secret.get_secret_value()
-            if self.settings.webhook_secret
-            else None
-        )
+        if account_id is None and isinstance(event, GenericEvent) and event.inbox_id is not None:
+            account_id = self.registry.account_of_inbox(event.inbox_id)
+        self.signatures.check(account_id, raw, headers, url_token, self.clock())

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from hub.defaults import MAX_WEBHOOK_BYTES
 from hub.exceptions import ChatwootAIError, QueueError, ServiceUnavailableError, WebhookError
 from hub.web.metrics import ACK_SECONDS, EVENTS, QUEUED
 
@@ -35,7 +36,7 @@ def chatwoot(token: str | None = None) -> ResponseReturnValue:
     except RequestEntityTooLarge:
         status, body, result = (
             413,
-            {"outcome": "rejected", "detail": "body over 1 MiB"},
+            {"outcome": "rejected", "detail": f"body over {_mebibytes(MAX_WEBHOOK_BYTES)}"},
             "too_large",
         )
     except WebhookError as error:
@@ -47,6 +48,13 @@ def chatwoot(token: str | None = None) -> ResponseReturnValue:
     except ChatwootAIError as error:
         log.error("webhook failed", error=str(error))
         status, body, result = 500, {"outcome": "error", "detail": str(error)}, "error"
+    except Exception as error:  # a bug: 500 so Chatwoot retries; no path (it may hold the token)
+        log.error("webhook failed unexpectedly", error=type(error).__name__, exc_info=True)
+        status, body, result = 500, {"outcome": "error", "detail": "internal error"}, "error"
     EVENTS.labels(event=event_name, outcome=result).inc()
     ACK_SECONDS.observe(time.perf_counter() - started)
     return jsonify(body), status
+
+
+def _mebibytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB"

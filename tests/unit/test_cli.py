@@ -1,4 +1,4 @@
-"""The `chatwootai` command: domains list, show and validate."""
+"""The `chatwootai` command: domains list, show and validate; what serve says at start."""
 
 from __future__ import annotations
 
@@ -208,3 +208,35 @@ def test_validate_warns_when_domains_of_one_account_name_different_tokens(
     assert "CHATWOOTAI_VITRINE_TOKEN differs from CHATWOOTAI_RETAIL_TOKEN ('retail')" in warning
     assert "every conversation of account 3 is answered with 'retail''s" in warning
     assert "outro-token" not in err  # never the secret itself
+
+
+def serve_output(monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str]]:
+    """What `chatwootai serve` prints before it becomes gunicorn, and gunicorn's argv."""
+    started: list[str] = []
+
+    def execv(path: str, argv: list[str]) -> None:
+        started.extend(argv)
+
+    monkeypatch.setattr("hub.cli.service.os.execv", execv)
+    monkeypatch.setattr("hub.cli.service._metrics_dir", lambda _env: None)  # no env change
+    result = CliRunner().invoke(main, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    return result.stderr, started
+
+
+def test_serve_warns_loudly_when_no_webhook_secret_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    err, started = serve_output(monkeypatch)
+    assert "WARNING: webhook signatures are OFF" in err
+    assert "local use only" in err.replace("\n", " ").lower()
+    assert "127.0.0.1:8123" in started
+
+
+def test_serve_says_nothing_of_signatures_once_a_secret_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHATWOOTAI_HEALTH_WEBHOOK_SECRET", "segredo")
+    err, started = serve_output(monkeypatch)
+    assert "signatures are OFF" not in err
+    assert started

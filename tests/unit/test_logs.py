@@ -7,12 +7,14 @@ import json
 import logging
 from typing import Any
 
+import httpx
 import pytest
 import structlog
 
 import hub.logs
 from hub.logs import configure_logging, message_context
 from hub.settings import Settings
+from tests.fakes.chatwoot import FakeChatwoot
 
 
 def json_lines(stream: io.StringIO) -> list[dict[str, object]]:
@@ -81,3 +83,19 @@ def test_a_line_below_the_level_is_dropped_before_any_processor_runs(
     structlog.get_logger("hub.test").warning("at the level")
     assert processed == ["at the level"]
     assert [line["event"] for line in json_lines(stream)] == ["at the level"]
+
+
+def test_http_clients_print_no_url_at_info_so_no_key_or_phone_in_a_query_reaches_the_log(
+    fake_chatwoot: FakeChatwoot,
+) -> None:
+    stream = io.StringIO()
+    configure_logging(Settings(log_format="json", log_level="INFO"), stream)
+    with httpx.Client() as client:
+        client.get(f"{fake_chatwoot.url}/lookup", params={"api_key": "k3y", "phone": "5541999"})
+    text = stream.getvalue()
+    assert "k3y" not in text and "5541999" not in text
+    for name in hub.logs.QUIET_LOGGERS:
+        assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+    configure_logging(Settings(log_format="json", log_level="DEBUG"), stream)
+    assert not logging.getLogger("werkzeug").isEnabledFor(logging.INFO)
+    configure_logging(Settings(log_format="console", log_level="WARNING"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
+from hub import defaults
 from hub.chatwoot.signature import sign
 from hub.conversation.echoes import Echoes
 from hub.conversation.mailbox import Mailbox
@@ -19,6 +21,7 @@ from hub.queue import create_celery, queued_count
 from hub.settings import Settings
 from hub.telemetry import Telemetry
 from hub.web import Receiver, create_app
+from hub.web.metrics import EVENTS
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.e2e.conftest import SECRET, message_created, post_signed
 from tests.patch_kit import installed, removed
@@ -99,8 +102,8 @@ def test_a_wrong_shape_is_a_400_naming_the_field(client: FlaskClient) -> None:
     assert "conversation.id" in response.json["detail"]
 
 
-def test_a_body_over_one_mebibyte_is_a_413(client: FlaskClient) -> None:
-    payload = message_created("retail", 1, 1, "x" * (1024 * 1024))
+def test_a_body_over_the_size_limit_is_a_413(client: FlaskClient) -> None:
+    payload = message_created("retail", 1, 1, "x" * defaults.MAX_WEBHOOK_BYTES)
     response = post_signed(client, payload)
     assert response.status_code == 413
 
@@ -266,3 +269,23 @@ def test_a_batch_of_metrics_reaches_redis_when_the_message_is_done(
         "health|sum": "1.5",
     }
     assert redis_client.hget("chatwootai:metrics:messages_handled", "health|replied") == "1"
+
+
+def test_an_error_flask_logs_names_the_route_never_the_url_token(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    testing = make_client(redis_client, webhook_secret=SECRET)
+    production = create_app({"RECEIVER": testing.application.config["RECEIVER"]}).test_client()
+
+    def broken_metric(**_labels: str) -> None:
+        raise RuntimeError("metrics registry broken")
+
+    monkeypatch.setattr(EVENTS, "labels", broken_metric)  # fails outside the endpoint's try
+    with caplog.at_level(logging.ERROR):
+        response = production.post(
+            f"/webhooks/chatwoot/{SECRET}", json=message_created("retail", 1, 1, "oi")
+        )
+    assert response.status_code == 500
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Exception on /webhooks/chatwoot/<token> [POST]" in text
+    assert SECRET not in caplog.text
