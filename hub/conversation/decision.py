@@ -22,7 +22,9 @@ from dataclasses import dataclass, field, replace
 from hub.conversation.handoff import accepts_offer, handoff_message
 from hub.conversation.handoff import decide as decide_handoff
 from hub.domains.domain import Domain
+from hub.domains.localized import Localized, translate
 from hub.exceptions import ChatwootAIError, ModelError, ModelTimeoutError
+from hub.language import choose
 from hub.turn import Decision, Draft, HubResult, Turn
 
 CrewRun = Callable[[Turn], HubResult]
@@ -39,8 +41,9 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
 
     `misses`: the conversation's unanswered turns in a row before this one.
     """
+    language = reply_language(domain, turn)
     offered = misses > 0 and accepts_offer(turn.message)
-    rule = decide_handoff(domain, turn.message, turn.now, human_offered=offered)
+    rule = decide_handoff(domain, turn.message, turn.now, human_offered=offered, language=language)
     if rule is not None:
         draft = Draft(rule.reply, handoff_reason=rule.reason, urgent=rule.urgent, kind=rule.kind)
         return Decision(draft, routed_by="rule", misses=misses)
@@ -49,7 +52,7 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
     except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
         described = f"{type(error).__name__}: {str(error)[:300]}"
         draft = Draft(
-            domain.spec.messages.fallback,
+            translate(domain.spec.messages.fallback, language),
             handoff_reason=f"{FAILURE_REASON}: {described}",
             kind="failure",
         )
@@ -58,7 +61,8 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
         )
     if result.tool_failures:
         reason = f"{FAILURE_REASON}: ferramenta indisponível: {'; '.join(result.tool_failures)}"
-        draft = Draft(domain.spec.messages.fallback, handoff_reason=reason, kind="failure")
+        fallback = translate(domain.spec.messages.fallback, language)
+        draft = Draft(fallback, handoff_reason=reason, kind="failure")
         return Decision(
             draft,
             route=result.route,
@@ -84,7 +88,7 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
         return replace(answered, misses=misses)
     if not is_miss(domain, answered.draft.text):
         return answered  # a real answer: the count starts again
-    return _after_a_miss(domain, turn, answered, misses + 1)
+    return _after_a_miss(domain, turn, answered, misses + 1, language)
 
 
 @dataclass
@@ -105,17 +109,30 @@ class Session:
 
 
 def is_miss(domain: Domain, reply: str) -> bool:
-    """The reply is the domain's "I don't know" (which offers a person)."""
-    return reply.strip() == domain.spec.messages.unknown
+    """The reply is the domain's "I don't know" (which offers a person), in any of its
+    languages."""
+    unknown = domain.spec.messages.unknown
+    variants = unknown.variants() if isinstance(unknown, Localized) else {unknown}
+    return reply.strip() in {text.strip() for text in variants}
 
 
-def _after_a_miss(domain: Domain, turn: Turn, decision: Decision, misses: int) -> Decision:
+def reply_language(domain: Domain, turn: Turn) -> str:
+    """The language to answer the turn in: the message's, else the conversation's last
+    customer message's, else the domain's (`hub.language.choose`)."""
+    said = [text for role, text in turn.history if role == "customer"]
+    fallback = choose(said[-1], domain.spec.language) if said else domain.spec.language
+    return choose(turn.message, fallback)
+
+
+def _after_a_miss(
+    domain: Domain, turn: Turn, decision: Decision, misses: int, language: str
+) -> Decision:
     """A miss is said, unless it is the `handoff.max_failures`-th in a row: then a
     person takes over instead of the bot saying it once more."""
     draft = decision.draft
     if misses >= domain.spec.handoff.max_failures:
         draft = Draft(
-            handoff_message(domain, turn.now),
+            handoff_message(domain, turn.now, language),
             handoff_reason=f"{UNANSWERED_REASON} {misses} vezes seguidas",
             kind="unanswered",
         )
