@@ -80,6 +80,8 @@ _MARKERS: dict[str, frozenset[str]] = {
         "human", "someone", "agent", "bye", "get", "take", "accept", "also", "not", "now", "here",
         "then", "sure", "discount", "coupon", "product", "products", "stock", "available",
         "after", "before", "weekend", "saturday", "sunday", "insurance", "plan", "cheers",
+        "outside", "inside", "state", "city", "country", "send", "sell", "near", "late", "early",
+        "ready", "long", "warranty", "shipped",
     )),
 }
 """Words that point at one language, accents folded. A word in two lists points at
@@ -101,7 +103,7 @@ _ENDINGS: dict[str, tuple[str, ...]] = {
 }
 """Word endings typical of one language; weak evidence, counted once per message."""
 
-_LETTER_WEIGHT = 2.0
+_LETTER_WEIGHT = 1.0
 _WORD_WEIGHT = 1.0
 _ENDING_WEIGHT = 0.5
 _MIN_SCORE = 1.0

@@ -79,5 +79,10 @@ def test_a_language_tag_becomes_its_primary_code(tag: str, expected: str) -> Non
     assert code(tag) == expected
 
 
+def test_a_portuguese_place_name_does_not_outweigh_an_english_sentence() -> None:
+    assert detect("Do you deliver outside São Paulo state?") == "en"
+    assert detect("Do you ship to Florianópolis?") == "en"
+
+
 def test_curly_apostrophes_read_as_straight_ones() -> None:
     assert detect("what\u2019s the price?") == "en"
