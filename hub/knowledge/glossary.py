@@ -77,6 +77,7 @@ ENGLISH: tuple[tuple[str, str], ...] = (
     ("cholesterol", "colesterol"), ("glucose", "glicose"), ("clinic", "clinica"),
     ("arrive", "chegar"), ("early", "antes"), ("phone number", "telefone"),
     ("phone", "telefone"), ("emergency", "emergencia"),
+    ("when will", "quando"), ("when", "quando"), ("tests", "exames"), ("test", "exame"),
     ("son", "filho"), ("daughter", "filha"), ("child", "filho"), ("kid", "filho"),
     ("ready", "disponiveis"),
 )
@@ -107,6 +108,9 @@ COLLOQUIAL: tuple[tuple[str, str], ...] = (
     ("quanto sai", "quanto custa"), ("clinico geral", "clinica medica"),
     ("nutri", "nutricionista"), ("fone", "telefone"), ("tel", "telefone"),
     ("zap", "whatsapp"), ("whats", "whatsapp"), ("pegam", "aceitam"), ("pega", "aceita"),
+    ("abri", "aberto"), ("abriu", "aberto"), ("usei", "usado"), ("hoje mesmo", "mesmo dia"),
+    ("compra pequena", "pedidos abaixo"), ("compra for pequena", "pedidos abaixo"),
+    ("pedido pequeno", "pedidos abaixo"), ("pedido for pequeno", "pedidos abaixo"),
 )
 """Chat Portuguese → the documents' Portuguese; "10x" → "10 vezes" is a rule of its own."""
 # fmt: on
@@ -129,6 +133,7 @@ FILLER: dict[str, frozenset[str]] = {
         "necesito", "quiero", "hola", "gracias", "favor", "se", "lo", "le", "les", "me",
         "estan", "esta", "como",
     )),
+    "pt": frozenset(("ir",)),
 }  # fmt: skip
 """Words of a language that say nothing to a search and that the table left as written;
 dropped, since a word the documents never use counts against an answer."""
@@ -157,22 +162,26 @@ def search_text(
     text = _INSTALMENTS.sub(r"\1 vezes parcelar", text)
     if language == "en":
         text = _POSSESSIVE.sub(r"\1", text)
-    tables: list[Iterable[tuple[str, str]]] = []
+    table = {"en": ENGLISH, "es": SPANISH}.get(language or "")
+    if table is not None:
+        text = _apply(text, _sorted(table), knows, FILLER[language or ""])
+    text = _apply(text, _sorted(COLLOQUIAL), knows, FILLER["pt"])
     if aliases:
-        tables.append(
-            sorted(((normalize(k), normalize(v)) for k, v in aliases.items()), key=_longest)
-        )
-    if language == "en":
-        tables.append(_sorted(ENGLISH))
-    elif language == "es":
-        tables.append(_sorted(SPANISH))
-    tables.append(_sorted(COLLOQUIAL))
-    pieces: list[tuple[str, bool]] = [(text, False)]
-    for table in tables:
-        pieces = _rewrite(pieces, table, knows)
-    filler = FILLER.get(language or "", frozenset())
+        own = sorted(((normalize(k), normalize(v)) for k, v in aliases.items()), key=_longest)
+        text = _apply(text, own, knows, frozenset())
+    return text
+
+
+def _apply(
+    text: str,
+    table: Iterable[tuple[str, str]],
+    knows: Callable[[str], bool],
+    filler: frozenset[str],
+) -> str:
+    """`text` with the table's phrases rewritten and, elsewhere, `filler` words dropped."""
+    pieces = _rewrite([(text, False)], table, knows)
     words = [
-        piece if done else " ".join(w for w in piece.split() if w.strip("?!.,;:") not in filler)
+        piece if done else " ".join(w for w in piece.split() if w.strip("?!.,;:¿¡") not in filler)
         for piece, done in pieces
     ]
     return re.sub(r"\s+", " ", " ".join(words)).strip()
@@ -183,25 +192,28 @@ def _rewrite(
     table: Iterable[tuple[str, str]],
     knows: Callable[[str], bool],
 ) -> list[tuple[str, bool]]:
-    """One pass of a table over the pieces not rewritten yet, longest phrases first:
-    text once rewritten (True) is not rewritten again."""
-    for phrase, replacement in table:
-        pattern = _pattern(phrase)
-        spoken = all(knows(term) for term in tokenize(phrase)) and bool(tokenize(phrase))
-        written = f"{phrase} {replacement}" if spoken else replacement
-        updated: list[tuple[str, bool]] = []
-        for piece, done in pieces:
-            if done:
-                updated.append((piece, done))
-                continue
-            start = 0
-            for match in pattern.finditer(piece):
-                updated.append((piece[start : match.start()], False))
-                updated.append((written, True))
-                start = match.end()
-            updated.append((piece[start:], False))
-        pieces = updated
-    return [(piece, done) for piece, done in pieces if piece.strip()]
+    """The table's phrases rewritten, leftmost first and, where several start at one
+    place, the longest: "blood test results" is "blood test" + "results", not "test
+    results". Rewritten pieces (True) are not rewritten again."""
+    entries = dict(table)
+    if not entries:
+        return pieces
+    pattern = _alternation(tuple(sorted(entries, key=lambda phrase: -len(phrase))))
+    updated: list[tuple[str, bool]] = []
+    for piece, done in pieces:
+        if done:
+            updated.append((piece, done))
+            continue
+        start = 0
+        for match in pattern.finditer(piece):
+            phrase = match[0]
+            terms = tokenize(phrase)
+            spoken = bool(terms) and all(knows(term) for term in terms)
+            updated.append((piece[start : match.start()], False))
+            updated.append((f"{phrase} {entries[phrase]}" if spoken else entries[phrase], True))
+            start = match.end()
+        updated.append((piece[start:], False))
+    return [(piece, done) for piece, done in updated if piece.strip()]
 
 
 def _sorted(table: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
@@ -212,6 +224,8 @@ def _longest(entry: tuple[str, str]) -> tuple[int, str]:
     return (-len(entry[0]), entry[0])
 
 
-@lru_cache(maxsize=4096)
-def _pattern(phrase: str) -> re.Pattern[str]:
-    return re.compile(_PHRASE_BOUNDARY + re.escape(phrase) + _PHRASE_END)
+@lru_cache(maxsize=64)
+def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for every phrase, longest first, on word boundaries."""
+    choices = "|".join(re.escape(phrase) for phrase in phrases)
+    return re.compile(f"{_PHRASE_BOUNDARY}(?:{choices}){_PHRASE_END}")
