@@ -58,6 +58,11 @@ class Localized(str):
         plain text until `DomainSpec` puts the domain's language first)."""
         if isinstance(value, Localized):
             return value
+        if isinstance(value, _Untranslated):
+            given = ", ".join(str(tag) for tag in value.texts) or "none"
+            raise ValueError(
+                f"no text in the domain's language {value.language!r} (languages given: {given})"
+            )
         if isinstance(value, str):
             return cls(_text(value, "the text"))
         if isinstance(value, Mapping):
@@ -102,7 +107,8 @@ def domain_language_first(data: Any) -> Any:
     """Raw domain data whose translated texts (`messages.*`, `handoff.rules[].reply`)
     start with the domain's language, so that language's text is the plain one.
 
-    Raises ValueError naming the text when a mapping lacks the domain's language.
+    A mapping without the domain's language is marked, and `Localized.parse` rejects
+    it: the error then names the text's own key ("messages.unknown").
     """
     if not isinstance(data, dict):
         return data
@@ -110,16 +116,14 @@ def domain_language_first(data: Any) -> Any:
     data = dict(data)
     messages = data.get("messages")
     if isinstance(messages, dict):
-        data["messages"] = {
-            name: _first(value, language, f"messages.{name}") for name, value in messages.items()
-        }
+        data["messages"] = {name: _first(value, language) for name, value in messages.items()}
     handoff = data.get("handoff")
     if isinstance(handoff, dict) and isinstance(handoff.get("rules"), list):
         rules = [
-            {**rule, "reply": _first(rule["reply"], language, f"handoff.rules[{n}].reply")}
+            {**rule, "reply": _first(rule["reply"], language)}
             if isinstance(rule, dict) and "reply" in rule
             else rule
-            for n, rule in enumerate(handoff["rules"])
+            for rule in handoff["rules"]
         ]
         data["handoff"] = {**handoff, "rules": rules}
     return data
@@ -129,14 +133,19 @@ DEFAULT_LANGUAGE = "pt-BR"
 """A domain's `language` when it names none (`DomainSpec.language`)."""
 
 
-def _first(value: Any, language: str, where: str) -> Any:
-    if not isinstance(value, Mapping):
+class _Untranslated:
+    """A mapping of texts that lacks the domain's language (rejected by `parse`)."""
+
+    def __init__(self, texts: Mapping[Any, Any], language: str) -> None:
+        self.texts = texts
+        self.language = language
+
+
+def _first(value: Any, language: str) -> Any:
+    if not isinstance(value, Mapping) or not value:
         return value
     keyed = {code(str(tag)): (tag, text) for tag, text in value.items()}
     if language not in keyed:
-        given = ", ".join(str(tag) for tag in value) or "none"
-        raise ValueError(
-            f"{where}: no text in the domain's language {language!r} (languages given: {given})"
-        )
+        return _Untranslated(value, language)
     tag, text = keyed[language]
     return {tag: text, **{t: x for t, x in value.items() if t != tag}}
