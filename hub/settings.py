@@ -34,9 +34,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite when unset")
     qdrant_url: str | None = Field(default=None, description="Qdrant server; local when unset")
     qdrant_api_key: SecretStr | None = Field(default=None, description="Qdrant server API key")
-    embeddings: Literal["auto", "minilm", "none"] = Field(
+    embeddings: Literal["auto", "minilm", "e5", "none"] = Field(
         default="auto",
-        description="dense retrieval model: auto (MiniLM if installed), minilm (required), none",
+        description="dense retrieval model: auto (MiniLM if installed), minilm (required), "
+        "e5 (multilingual-e5-small, required), none",
     )
     data_dir: Path = Field(default=Path(defaults.DATA_DIR))
     domains_dir: Path = Field(default=Path(defaults.DOMAINS_DIR))

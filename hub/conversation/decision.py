@@ -25,7 +25,9 @@ from dataclasses import dataclass, field, replace
 from hub.conversation.handoff import accepts_offer, handoff_message
 from hub.conversation.handoff import decide as decide_handoff
 from hub.domains.domain import Domain
+from hub.domains.localized import Localized, translate
 from hub.exceptions import ChatwootAIError, ModelError, ModelTimeoutError
+from hub.language import choose
 from hub.turn import Decision, Draft, HubResult, Turn
 
 CrewRun = Callable[[Turn], HubResult]
@@ -45,22 +47,23 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
 
     `misses`: the conversation's unanswered turns in a row before this one.
     """
+    language = reply_language(domain, turn)
     offered = misses > 0 and accepts_offer(turn.message)
-    rule = decide_handoff(domain, turn.message, turn.now, human_offered=offered)
+    rule = decide_handoff(domain, turn.message, turn.now, human_offered=offered, language=language)
     if rule is not None:
         draft = Draft(rule.reply, handoff_reason=rule.reason, urgent=rule.urgent, kind=rule.kind)
         return Decision(draft, routed_by="rule", misses=misses)
-    unusable = _unusable_media(domain, turn)
+    unusable = _unusable_media(domain, turn, language)
     if unusable is not None:  # nothing a model could answer: ask for words instead
         text, reason = unusable
         said = Decision(Draft(text), routed_by="rule")
-        return _after_a_miss(domain, turn, said, misses + 1, reason=reason)
+        return _after_a_miss(domain, turn, said, misses + 1, language, reason=reason)
     try:
         result = crew(turn)
     except Exception as error:  # the crew's boundary: model, tool and CrewAI errors
         described = f"{type(error).__name__}: {str(error)[:300]}"
         draft = Draft(
-            domain.spec.messages.fallback,
+            translate(domain.spec.messages.fallback, language),
             handoff_reason=f"{FAILURE_REASON}: {described}",
             kind="failure",
         )
@@ -69,7 +72,8 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
         )
     if result.tool_failures:
         reason = f"{FAILURE_REASON}: ferramenta indisponível: {'; '.join(result.tool_failures)}"
-        draft = Draft(domain.spec.messages.fallback, handoff_reason=reason, kind="failure")
+        fallback = translate(domain.spec.messages.fallback, language)
+        draft = Draft(fallback, handoff_reason=reason, kind="failure")
         return Decision(
             draft,
             route=result.route,
@@ -96,9 +100,10 @@ def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Dec
     if not is_miss(domain, answered.draft.text):
         return answered  # a real answer: the count starts again
     if turn.images and not turn.sees_images:  # the picture may hold what it could not find
-        answered = replace(answered, draft=Draft(domain.spec.messages.image_unsupported))
-        return _after_a_miss(domain, turn, answered, misses + 1, reason=UNSEEN_REASON)
-    return _after_a_miss(domain, turn, answered, misses + 1)
+        unseen = translate(domain.spec.messages.image_unsupported, language)
+        answered = replace(answered, draft=Draft(unseen))
+        return _after_a_miss(domain, turn, answered, misses + 1, language, reason=UNSEEN_REASON)
+    return _after_a_miss(domain, turn, answered, misses + 1, language)
 
 
 @dataclass
@@ -120,13 +125,14 @@ class Session:
 
 def is_miss(domain: Domain, reply: str) -> bool:
     """The reply says the domain's "I don't know" (which offers a person), or that the
-    bot cannot hear or see what the customer sent, whatever plugins put around it (a
-    greeting before, a signature after)."""
+    bot cannot hear or see what the customer sent, in any of their languages, whatever
+    plugins put around it (a greeting before, a signature after)."""
     said = _squashed(reply)
     messages = domain.spec.messages
     return any(
-        _squashed(text) in said
+        _squashed(variant) in said
         for text in (messages.unknown, messages.audio_unsupported, messages.image_unsupported)
+        for variant in (text.variants() if isinstance(text, Localized) else {text})
     )
 
 
@@ -134,20 +140,35 @@ def _squashed(text: str) -> str:
     return " ".join(text.split())
 
 
-def _unusable_media(domain: Domain, turn: Turn) -> tuple[str, str] | None:
+def reply_language(domain: Domain, turn: Turn) -> str:
+    """The language to answer the turn in: the message's, else the conversation's last
+    customer message's, else the domain's (`hub.language.choose`)."""
+    said = [text for role, text in turn.history if role == "customer"]
+    fallback = choose(said[-1], domain.spec.language) if said else domain.spec.language
+    return choose(turn.message, fallback)
+
+
+def _unusable_media(domain: Domain, turn: Turn, language: str) -> tuple[str, str] | None:
     """The reply and handoff reason for a turn of media only that the bot cannot use:
     voice notes nobody transcribed, pictures the model is not shown."""
     if not turn.media_only:
         return None
+    messages = domain.spec.messages
     if turn.unheard_audio:
-        return domain.spec.messages.audio_unsupported, UNHEARD_REASON
+        return translate(messages.audio_unsupported, language), UNHEARD_REASON
     if turn.images and not turn.sees_images:
-        return domain.spec.messages.image_unsupported, UNSEEN_REASON
+        return translate(messages.image_unsupported, language), UNSEEN_REASON
     return None
 
 
 def _after_a_miss(
-    domain: Domain, turn: Turn, decision: Decision, misses: int, *, reason: str | None = None
+    domain: Domain,
+    turn: Turn,
+    decision: Decision,
+    misses: int,
+    language: str,
+    *,
+    reason: str | None = None,
 ) -> Decision:
     """A miss is said, unless it is the `handoff.max_failures`-th in a row: then a
     person takes over instead of the bot saying it once more."""
@@ -155,7 +176,7 @@ def _after_a_miss(
     if misses >= domain.spec.handoff.max_failures:
         why = f"{reason} ({misses} vezes seguidas)" if reason else None
         draft = Draft(
-            handoff_message(domain, turn.now),
+            handoff_message(domain, turn.now, language),
             handoff_reason=why or f"{UNANSWERED_REASON} {misses} vezes seguidas",
             kind="unanswered",
         )

@@ -16,7 +16,10 @@ from functools import lru_cache
 
 from hub.conversation.hours import describe_opening, is_open, local_now, next_opening
 from hub.domains.domain import Domain
+from hub.domains.localized import translate
 from hub.knowledge.text import normalize
+from hub.language import choose
+from hub.language import code as code_of
 from hub.turn import HandoffKind
 
 
@@ -31,14 +34,18 @@ class HandoffDecision:
     """`rule` (a domain rule) or `customer_asked`: the metrics' label."""
 
 
-def handoff_message(domain: Domain, now: datetime | None = None) -> str:
-    """The domain's handoff text, or its after-hours text with when humans are back."""
+def handoff_message(
+    domain: Domain, now: datetime | None = None, language: str | None = None
+) -> str:
+    """The domain's handoff text, or its after-hours text with when humans are back,
+    in `language` when the domain translated it (else in the domain's language)."""
     spec = domain.spec
+    language = language or spec.language
     moment = local_now(spec.timezone, now)
     if is_open(spec.business_hours, moment):
-        return spec.messages.handoff
-    opening = describe_opening(next_opening(spec.business_hours, moment), moment)
-    return spec.messages.after_hours.replace("{next_open}", opening)
+        return translate(spec.messages.handoff, language)
+    opening = describe_opening(next_opening(spec.business_hours, moment), moment, code_of(language))
+    return translate(spec.messages.after_hours, language).replace("{next_open}", opening)
 
 
 def is_urgent(domain: Domain, text: str) -> bool:
@@ -50,29 +57,37 @@ def is_urgent(domain: Domain, text: str) -> bool:
 
 
 def decide(
-    domain: Domain, text: str, now: datetime | None = None, *, human_offered: bool = False
+    domain: Domain,
+    text: str,
+    now: datetime | None = None,
+    *,
+    human_offered: bool = False,
+    language: str | None = None,
 ) -> HandoffDecision | None:
     """A handoff the message calls for before the crew runs, or None.
 
     `human_offered`: the bot's last reply was the domain's `messages.unknown`, which
     offers a person; a short yes ("sim", "pode chamar") accepts the offer.
+    `language`: what to answer in (default: the message's, else the domain's).
     """
     handoff = domain.spec.handoff
+    language = language or choose(text, domain.spec.language)
     for rule in handoff.rules:
         if any(re.search(pattern, text) for pattern in rule.patterns):
-            return HandoffDecision(f"regra {rule.name}", rule.reply, urgent=rule.urgent)
+            reply = translate(rule.reply, language)
+            return HandoffDecision(f"regra {rule.name}", reply, urgent=rule.urgent)
     folded = normalize(text)
     for keyword in handoff.keywords:
         if _keyword(keyword).search(folded):
             return HandoffDecision(
                 f"o cliente pediu atendimento humano ({keyword!r})",
-                handoff_message(domain, now),
+                handoff_message(domain, now, language),
                 kind="customer_asked",
             )
     if human_offered and accepts_offer(text):
         return HandoffDecision(
             "o cliente pediu atendimento humano (aceitou a oferta do bot)",
-            handoff_message(domain, now),
+            handoff_message(domain, now, language),
             kind="customer_asked",
         )
     return None
@@ -81,6 +96,7 @@ def decide(
 YES = frozenset(
     {"sim", "pode", "quero", "claro", "ok", "okay", "blz", "beleza", "chama", "chame", "s"}
     | {"yes", "yeah", "sure", "please", "isso", "aceito", "gostaria", "por"}
+    | {"si", "vale", "bueno"}
 )
 """Words a short acceptance starts with ("sim, por favor", "pode chamar", "yes please")."""
 
@@ -88,6 +104,7 @@ ACCEPTANCE = YES | frozenset(
     {"favor", "chamar", "sim", "uma", "um", "pessoa", "alguem", "atendente", "humano"}
     | {"da", "equipe", "por", "ai", "entao", "obrigado", "obrigada", "vlw", "valeu"}
     | {"it", "do", "ok", "someone", "a", "person", "thanks", "thank", "you"}
+    | {"gracias", "alguien", "persona", "una"}
 )
 """Every word of an acceptance comes from here: "quero saber o preço" is a new question."""
 

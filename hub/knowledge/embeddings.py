@@ -226,6 +226,11 @@ class Embedder:
             result[batch] = self._forward(token_ids, mask)
         return result
 
+    def embed_query(self, text: str) -> Matrix:
+        """The vector of one search query (MiniLM embeds queries and passages alike)."""
+        vector: Matrix = self.embed([text])[0]
+        return vector
+
     def _forward(self, token_ids: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_]) -> Matrix:
         """The BERT encoder, mean pooling over real tokens, then L2 normalisation.
 

@@ -141,8 +141,11 @@ _INTERROGATIVE = re.compile(
     r"|por ?que|o que|que|what|when|where|how|which)\b"
 )
 """A clause that opens with a question word asks something of its own."""
-_GREETING = re.compile(r"^\W*(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|e ai)\b")
-_THANKS = re.compile(r"\b(obrigad[oa]|valeu|agradec|thanks|thank you)")
+_GREETING = re.compile(
+    r"^\W*(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|e ai|hola"
+    r"|buen[oa]s (dias|tardes|noches))\b"
+)
+_THANKS = re.compile(r"\b(obrigad[oa]|valeu|agradec|thanks|thank you|gracias)")
 
 _PHRASES: dict[str, dict[str, str]] = {
     "pt": {
@@ -165,7 +168,18 @@ _PHRASES: dict[str, dict[str, str]] = {
         "greeting": "Hello! How can I help?",
         "thanks": "You're welcome! Just ask if you need anything else.",
     },
+    "es": {
+        "price": "Sobre precios:",
+        "hours": "Sobre el horario:",
+        "duration": "Sobre plazos:",
+        "place": "Sobre la dirección:",
+        "default": "Esto es lo que encontré en nuestra información:",
+        "closing": "¿Puedo ayudarte con algo más?",
+        "greeting": "¡Hola! ¿En qué puedo ayudarte?",
+        "thanks": "¡De nada! Si necesitas algo más, aquí estoy.",
+    },
 }
+"""The model's own words per language code; the documents' lines are quoted as written."""
 
 
 @dataclass(frozen=True)

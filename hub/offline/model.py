@@ -9,7 +9,10 @@ number and `order_status`, a booking request and `appointment_slots`…), it cal
 the tool first through CrewAI's text ReAct loop (`hub.offline.planner` decides)
 and answers from the typed result the tool recorded on the turn's context
 (`hub.offline.results`). Every fact in a reply is therefore a fact of this
-domain's documents or of its business data.
+domain's documents or of its business data. The reply is in the customer's
+language (`hub.language`): the model's own words and the domain's unknown message
+in it, the documents quoted as written; the question is searched in the
+documents' words (`hub.knowledge.glossary`).
 
 This module is the CrewAI side only: it reads CrewAI's templated prompt
 (`hub.offline.prompt`), writes "Action:" or "Final Answer:" in the format
@@ -19,13 +22,16 @@ CrewAI expects.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crewai.events.types.llm_events import LLMCallType
 from crewai.llms.base_llm import BaseLLM, llm_call_context
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from hub.knowledge.glossary import search_text
 from hub.knowledge.lexical import LexicalIndex
+from hub.language import choose, code
 from hub.offline.answers import answer
 from hub.offline.planner import Action, Missing, decide
 from hub.offline.prompt import (
@@ -64,7 +70,13 @@ class OfflineLLM(BaseLLM):
     knowledge: LexicalIndex
     question: str = ""
     unknown_reply: str
+    """The domain's `messages.unknown`, in the domain's language."""
+    unknown_replies: dict[str, str] = Field(default_factory=dict)
+    """Its translations by language code ("en" → …): said in the customer's language."""
     language: str = "pt-BR"
+    """The domain's language: the reply's when the customer's cannot be told."""
+    aliases: dict[str, str] = Field(default_factory=dict)
+    """The domain's `knowledge.aliases` (customers' words → the documents')."""
     context: TurnContext | None = None
     """The turn's context: the tools' typed results are read from it (none without)."""
 
@@ -74,7 +86,9 @@ class OfflineLLM(BaseLLM):
         *,
         question: str = "",
         unknown_reply: str,
+        unknown_replies: Mapping[str, str] | None = None,
         language: str = "pt-BR",
+        aliases: Mapping[str, str] | None = None,
         context: TurnContext | None = None,
         model: str = MODEL_NAME,
         **kwargs: Any,
@@ -85,7 +99,9 @@ class OfflineLLM(BaseLLM):
             knowledge=index,
             question=question,
             unknown_reply=unknown_reply,
+            unknown_replies=dict(unknown_replies or {}),
             language=language,
+            aliases=dict(aliases or {}),
             context=context,
             **kwargs,
         )
@@ -146,45 +162,72 @@ class OfflineLLM(BaseLLM):
 
         In CrewAI's ReAct loop: the final answer from a tool's typed result when a
         tool ran; else a tool call when one of the agent's tools answers better
-        than the documents; else the documents' answer.
+        than the documents; else the documents' answer. The reply is in the
+        customer's language (`reply_language`); the documents are searched with
+        their own words (`hub.knowledge.glossary.search_text`).
         """
         question = self.question.strip() or question_from_messages(messages)
         if not wants_react(messages):
             return self.reply(question)
         prompt = read_prompt(messages)
+        language = self.reply_language(question, prompt.history)
+        search = self.search_text(question, language)
+        unknown = self.unknown(language)
         if prompt.steps:
             step = prompt.steps[-1]
             results = self.context.results if self.context is not None else ()
             reply = final_answer(
-                question,
+                search,
                 step,
                 result_for(step, results),
                 self.knowledge,
-                unknown_reply=self.unknown_reply,
-                language=self.language,
+                unknown_reply=unknown,
+                language=language,
             )
             return f"Thought: I answer from what {step.tool} returned.\n{FINAL_ANSWER} {reply}"
-        decision = decide(question, prompt)
+        decision = decide(search, prompt)
         if isinstance(decision, Action):
             return decision.text()
         if isinstance(decision, Missing):
-            reply = ask_for(decision.needed, self.knowledge, language=self.language)
+            reply = ask_for(decision.needed, self.knowledge, language=language)
             return f"Thought: {decision.thought}\n{FINAL_ANSWER} {reply}"
         if decision is not None:
-            reply = which(decision.options, language=self.language)
+            reply = which(decision.options, language=language)
             return f"Thought: {decision.thought}\n{FINAL_ANSWER} {reply}"
-        reply = self.reply(question)
+        reply = self.reply(question, language)
         thought = (
             "The unknown reply fits: the documents do not answer this."
-            if reply == self.unknown_reply
+            if reply == unknown
             else "I found the answer in the knowledge documents."
         )
         return f"Thought: {thought}\n{FINAL_ANSWER} {reply}"
 
-    def reply(self, question: str) -> str:
-        """The customer-facing answer to `question`."""
+    def reply(self, question: str, language: str | None = None) -> str:
+        """The customer-facing answer to `question`, in `language` (default: the
+        question's own, else the domain's)."""
+        language = language or choose(question, self.language)
         return answer(
-            self.knowledge, question, unknown_reply=self.unknown_reply, language=self.language
+            self.knowledge,
+            self.search_text(question, language),
+            unknown_reply=self.unknown(language),
+            language=language,
+        )
+
+    def unknown(self, language: str) -> str:
+        """The domain's "I don't know" in `language` (a code), else in its own language."""
+        return self.unknown_replies.get(code(language), self.unknown_reply)
+
+    def reply_language(self, question: str, history: Sequence[tuple[str, str]] = ()) -> str:
+        """The customer's language: the question's, else their previous message's in
+        the conversation, else the domain's (`hub.language.choose`)."""
+        said = [text for role, text in history if role == "customer"]
+        fallback = choose(said[-1], self.language) if said else self.language
+        return choose(question, fallback)
+
+    def search_text(self, question: str, language: str) -> str:
+        """The question in the documents' words, as the answers and the planner read it."""
+        return search_text(
+            question, knows=self.knowledge.knows, aliases=self.aliases, language=language
         )
 
     def supports_function_calling(self) -> bool:

@@ -93,7 +93,25 @@ _PHRASES: dict[str, dict[str, str]] = {
         "failed": "I could not look that up right now.",
         "missing": "Could you send me the {needed}?",
     },
+    "es": {
+        "closing": "¿Puedo ayudarte con algo más?",
+        "catalogue": "Esto es lo que dice nuestro catálogo:",
+        "no_product": "No encontré ese producto en nuestro catálogo.",
+        "slots": "Estos son los próximos horarios libres:",
+        "others": "Otros horarios libres:",
+        "pick": "¿Cuál de estos horarios te queda mejor?",
+        "which": "¿Cuál de estos horarios prefieres?",
+        "booked": "¡Listo, tu consulta está agendada!",
+        "which_appointment": "¿Cuál de ellas quieres cancelar?",
+        "failed": "No pude consultar esa información ahora.",
+        "missing": "¿Me puedes enviar el {needed}?",
+    },
 }
+
+NEEDED: dict[str, dict[str, str]] = {
+    "número do pedido": {"en": "order number", "es": "número de pedido"},
+}
+"""What a tool needs (`planner.Missing.needed`, in Portuguese), in the other languages."""
 
 
 def phrases(language: str) -> Mapping[str, str]:
@@ -149,7 +167,8 @@ def final_answer(
 def ask_for(needed: str, index: LexicalIndex, *, language: str) -> str:
     """Ask for what a tool needs (the order number), with what the documents say about it."""
     words = phrases(language)
-    return _join(document_lines(index, needed, ""), words["missing"].format(needed=needed))
+    named = NEEDED.get(needed, {}).get(language.split("-")[0].lower(), needed)
+    return _join(document_lines(index, needed, ""), words["missing"].format(needed=named))
 
 
 def which(options: str, *, language: str) -> str:

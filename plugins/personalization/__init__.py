@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from hub.language import choose
 from hub.plugins import Verdict, hookimpl
 from plugins.personalization.settings import PersonalizationSettings
 from plugins.personalization.text import already_greets, first_name, greeting, split
@@ -44,7 +45,7 @@ def after_crew(
     if config.greeting and not turn.history and not already_greets(reply):
         zone = ZoneInfo(domain.spec.timezone)
         moment = (turn.now or datetime.now(zone)).astimezone(zone)
-        hello = greeting(moment, domain.spec.language)
+        hello = greeting(moment, choose(turn.message, domain.spec.language))
         name = first_name(turn.customer_name)
         text = f"{hello}, {name}! {text}" if name else f"{hello}! {text}"
     if config.signature and not text.rstrip().endswith(config.signature):

@@ -14,7 +14,8 @@ _NOT_A_NAME = re.compile(r"^[\d\s+()./-]*$|@")
 _TITLES = frozenset({"sr", "sra", "srta", "dr", "dra", "prof", "profa", "mr", "mrs", "ms", "miss"})
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*$")
 _GREETED = re.compile(
-    r"^\W*(ol[aá]|oi|bom dia|boa tarde|boa noite|hello|hi|hey|good (morning|afternoon|evening))\b",
+    r"^\W*(ol[aá]|oi|bom dia|boa tarde|boa noite|hello|hi|hey|good (morning|afternoon|evening)"
+    r"|hola|buen[oa]s (d[ií]as|tardes|noches))\b",
     re.I,
 )
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -33,14 +34,22 @@ def first_name(contact_name: str | None) -> str | None:
     return name.capitalize() if name.islower() or name.isupper() else name
 
 
+_GREETINGS: dict[str, tuple[str, str, str]] = {
+    "pt": ("Bom dia", "Boa tarde", "Boa noite"),
+    "en": ("Good morning", "Good afternoon", "Good evening"),
+    "es": ("Buenos días", "Buenas tardes", "Buenas noches"),
+}
+
+
 def greeting(moment: datetime, language: str) -> str:
-    """Bom dia (5h-12h), Boa tarde (12h-18h), Boa noite; in English for an `en` domain."""
-    english = language.lower().startswith("en")
+    """Bom dia (5h-12h), Boa tarde (12h-18h), Boa noite; in English or Spanish for
+    `en` or `es` (a tag or a code: the customer's language), Portuguese otherwise."""
+    morning, afternoon, evening = _GREETINGS.get(language[:2].lower(), _GREETINGS["pt"])
     if 5 <= moment.hour < 12:
-        return "Good morning" if english else "Bom dia"
+        return morning
     if 12 <= moment.hour < 18:
-        return "Good afternoon" if english else "Boa tarde"
-    return "Good evening" if english else "Boa noite"
+        return afternoon
+    return evening
 
 
 def already_greets(reply: str) -> bool:

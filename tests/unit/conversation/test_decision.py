@@ -243,3 +243,45 @@ def test_a_miss_beside_a_picture_the_model_did_not_see_asks_for_a_description(
     assert decision.miss and decision.misses == 1
     answered = decide(health, captioned, replying("Custa R$ 10,00."))
     assert answered.draft.text == "Custa R$ 10,00." and not answered.miss
+
+
+def test_an_english_customer_asking_for_a_person_is_answered_in_english(health: Domain) -> None:
+    decision = decide(health, turn("Can I talk to a human, please?"), replying("never said"))
+    assert decision.draft.kind == "customer_asked"
+    assert decision.draft.text == health.spec.messages.handoff.in_language("en")
+    assert decision.draft.text.startswith("Sure!")
+
+
+def test_an_emergency_in_english_gets_the_rule_s_english_reply(health: Domain) -> None:
+    decision = decide(health, turn("I have chest pain"), replying("never said"))
+    assert decision.draft.hands_off and decision.draft.urgent
+    assert "192" in decision.draft.text and "emergency" in decision.draft.text
+
+
+def test_after_hours_the_english_message_says_when_in_english(health: Domain) -> None:
+    sunday = datetime(2026, 11, 29, 15, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    decision = decide(health, Turn(message="I want to talk to a person", now=sunday), replying("x"))
+    assert decision.draft.text.startswith("Thanks for your message!")
+    assert "tomorrow at 07:00" in decision.draft.text
+
+
+def test_a_crew_failure_is_apologised_for_in_spanish_to_a_spanish_customer(
+    health: Domain,
+) -> None:
+    decision = decide(health, turn("¿Cuánto cuesta la consulta?"), raising(CrewError("boom")))
+    assert decision.draft.text == health.spec.messages.fallback.in_language("es")
+
+
+def test_an_english_unknown_reply_is_a_miss_like_the_portuguese_one(health: Domain) -> None:
+    english = health.spec.messages.unknown.in_language("en")
+    decision = decide(health, turn("What about parking?"), replying(english))
+    assert decision.miss and decision.misses == 1
+
+
+def test_a_message_with_no_language_keeps_the_conversation_s_language(health: Domain) -> None:
+    offer = health.spec.messages.unknown.in_language("en")
+    history = (("customer", "Is there parking at the clinic?"), ("bot", offer))
+    accepted = Turn(message="ok", history=history, now=OPEN_HOURS)
+    decision = decide(health, accepted, replying("never said"), misses=1)
+    assert decision.draft.kind == "customer_asked"
+    assert decision.draft.text == health.spec.messages.handoff.in_language("en")

@@ -32,9 +32,9 @@ def test_each_account_gets_the_token_of_its_own_domain(
 def test_domains_sharing_an_account_use_the_first_ones_token_by_id(
     sample_domains: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (sample_domains / "atacado").mkdir()  # before "retail" by id
+    (sample_domains / "atacado").mkdir()  # before "retail" by id (its own connectors: none)
     (sample_domains / "atacado/domain.yaml").write_text(
-        "extends: retail\nname: Atacado\nchatwoot:\n  account_id: 3\n  inbox_ids: [33]\n"
+        "extends: _base\nname: Atacado\nchatwoot:\n  account_id: 3\n  inbox_ids: [33]\n"
         "  token_env: CHATWOOTAI_ATACADO_TOKEN\n",
         encoding="utf-8",
     )

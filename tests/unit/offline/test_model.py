@@ -440,3 +440,80 @@ def test_after_a_tool_ran_it_answers_from_the_result_the_tool_left_on_the_turn_s
     blind = OfflineLLM(indexes["retail"], question=question, unknown_reply="?")
     unread = parse(blind.call(messages))  # the same observation, but no result to answer from
     assert isinstance(unread, AgentFinish) and unread.output == blind.reply(question) == "?"
+
+
+def translated(
+    domains: dict[str, Domain], indexes: dict[str, LexicalIndex], key: str
+) -> OfflineLLM:
+    """The model as `build_llm` makes it: the unknown message's translations and aliases too."""
+    spec = domains[key].spec
+    return OfflineLLM(
+        indexes[key],
+        unknown_reply=spec.messages.unknown,
+        unknown_replies=spec.messages.unknown.translations,
+        language=spec.language,
+        aliases=spec.knowledge.aliases,
+    )
+
+
+@pytest.mark.parametrize(
+    ("domain_id", "question", "facts", "framing"),
+    [
+        ("cosmetics", "Is shipping free?", ["199,00"], "Can I help with anything else?"),
+        ("cosmetics", "Where is your store located?", ["XV de Novembro"], "About the address:"),
+        ("health", "I need a pediatrician for my son", ["Daniela Rocha"], "Can I help"),
+        ("retail", "How long is the warranty on electrical products?", ["12 meses"], "Can I"),
+        ("retail", "¿El envío es gratis?", ["299,00"], "¿Puedo ayudarte con algo más?"),
+    ],
+)
+def test_a_question_in_english_or_spanish_is_answered_in_it_from_portuguese_documents(
+    domains: dict[str, Domain],
+    indexes: dict[str, LexicalIndex],
+    domain_id: str,
+    question: str,
+    facts: list[str],
+    framing: str,
+) -> None:
+    answer = translated(domains, indexes, domain_id).reply(question)
+    assert all(fact in answer for fact in facts), answer
+    assert framing in answer, answer
+
+
+def test_what_the_documents_do_not_say_is_admitted_in_the_customer_s_language(
+    domains: dict[str, Domain], indexes: dict[str, LexicalIndex]
+) -> None:
+    model = translated(domains, indexes, "health")
+    unknown = domains["health"].spec.messages.unknown
+    assert model.reply("Is there parking for bicycles?") == unknown.in_language("en")
+    assert model.reply("¿Tienen estacionamiento para bicicletas?") == unknown.in_language("es")
+    assert model.reply("Tem estacionamento para bicicletas?") == unknown
+
+
+@pytest.mark.parametrize(
+    ("domain_id", "question", "facts"),
+    [
+        ("cosmetics", "Com quanto de compra o frete sai de graça?", ["199,00"]),
+        ("cosmetics", "posso parcelar em 10x?", ["6 vezes"]),
+        ("cosmetics", "vcs tem rímel?", ["Máscara de Cílios"]),
+        ("retail", "dá pra parcelar em 10x no cartão?", ["10 vezes"]),
+        ("health", "a consulta com clínico geral sai quanto?", ["250,00"]),
+    ],
+)
+def test_colloquial_portuguese_finds_what_the_documents_say_formally(
+    domains: dict[str, Domain],
+    indexes: dict[str, LexicalIndex],
+    domain_id: str,
+    question: str,
+    facts: list[str],
+) -> None:
+    answer = translated(domains, indexes, domain_id).reply(question)
+    assert all(fact in answer for fact in facts), answer
+
+
+def test_a_message_with_no_language_is_answered_in_the_conversation_s_language(
+    domains: dict[str, Domain], indexes: dict[str, LexicalIndex]
+) -> None:
+    model = translated(domains, indexes, "cosmetics")
+    assert model.reply_language("ok", (("customer", "Is shipping free?"), ("bot", "…"))) == "en"
+    assert model.reply_language("ok", ()) == "pt"
+    assert model.reply_language("hola", (("customer", "Is shipping free?"),)) == "es"

@@ -130,3 +130,17 @@ def test_a_sentence_longer_than_the_limit_is_cut_between_words() -> None:
     text = " ".join(["palavra"] * 60)
     parts = split(text, 100)
     assert all(len(part) <= 100 for part in parts) and " ".join(parts) == text
+
+
+def test_the_greeting_is_in_the_customer_s_language(cosmetics) -> None:  # type: ignore[no-untyped-def]
+    morning = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    config = PersonalizationSettings()
+    english = Turn(message="Is shipping free?", customer_name="Mary", now=morning)
+    spanish = Turn(message="¿El envío es gratis?", now=morning)
+    unsure = Turn(message="ok", now=morning)
+    assert (
+        after_crew(domain=cosmetics, config=config, turn=english, reply="x")
+        == "Good morning, Mary! x"
+    )
+    assert after_crew(domain=cosmetics, config=config, turn=spanish, reply="x") == "Buenos días! x"
+    assert after_crew(domain=cosmetics, config=config, turn=unsure, reply="x") == "Bom dia! x"
