@@ -147,7 +147,9 @@ def test_an_agent_answers_from_the_erp_through_the_odoo_connector(
         }
     )
     question = "Qual o status do meu pedido S00042?"
-    post_signed(receiver_client, message_created("retail", 6201, 9801, question))
+    payload = message_created("retail", 6201, 9801, question)
+    payload["sender"]["phone_number"] = "+55 11 98888-7777"  # the order's own customer
+    post_signed(receiver_client, payload)
     fake_chatwoot.wait_for(lambda: posted(fake_chatwoot, 6201, private=False), timeout=30)
     (reply,) = posted(fake_chatwoot, 6201, private=False)
     assert "Pedido S00042: confirmado. Total R$ 809,80." in reply

@@ -94,7 +94,7 @@ def test_an_agent_calls_the_erp_through_the_odoo_connector(
     result = (
         factory(tmp_path, llm="openai/m", llm_base_url=fake_openai.url, llm_api_key="k")
         .hub("retail")
-        .run(Turn(message="Qual o status do meu pedido S00042?"))
+        .run(Turn(message="Qual o status do meu pedido S00042?", contact_email="maria@example.com"))
     )
     assert result.route == "support" and "odoo_order_status" in result.tool_calls
     assert "Pedido S00042: confirmado" in result.reply

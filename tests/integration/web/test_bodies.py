@@ -78,7 +78,10 @@ def test_a_1_mb_html_email_is_accepted_and_its_text_cut_for_the_model(
     (message,) = Mailbox(redis_client).pending(3, 60)
     assert 0 < len(message.text) <= defaults.MAX_MESSAGE_CHARS
     assert message.cut_chars > 100_000
-    assert message.text.startswith("Bom dia, segue a lista do pedido & as notas.")
+    # `hub.conversation.media`: an e-mail is its subject and its reply part
+    assert message.text.startswith(
+        "Assunto: Pedido da loja\nBom dia, segue a lista do pedido & as notas."
+    )
 
 
 def test_a_body_over_the_limit_is_a_413_naming_the_limit(client: FlaskClient) -> None:

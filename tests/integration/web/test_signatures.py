@@ -161,8 +161,9 @@ def test_domains_sharing_an_account_accept_the_secret_of_any_of_them(
     redis_client: redis.Redis, sample_domains: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outlet = (sample_domains / "retail" / "domain.yaml").read_text()
+    # its own variables: a connector may name only CHATWOOTAI_OUTLET_* (docs/security.md)
     outlet = outlet.replace("inbox_ids: [31, 32]", "inbox_ids: [33]").replace(
-        "CHATWOOTAI_RETAIL_WEBHOOK_SECRET", "CHATWOOTAI_OUTLET_WEBHOOK_SECRET"
+        "CHATWOOTAI_RETAIL_", "CHATWOOTAI_OUTLET_"
     )
     (sample_domains / "outlet").mkdir()
     (sample_domains / "outlet" / "domain.yaml").write_text(outlet)
