@@ -297,9 +297,13 @@ class FakeChatwoot:
 
         with self._lock:
             down = self._down
-            if down is not None and method == "POST" and time.time() < down[0]:
-                if down[2] is None or path.endswith(down[2]):
-                    return "fail", down[1], None, self._delay
+            if (
+                down is not None
+                and method == "POST"
+                and time.time() < down[0]
+                and (down[2] is None or path.endswith(down[2]))
+            ):
+                return "fail", down[1], None, self._delay
             index = first(self._drops)
             if index is not None:
                 del self._drops[index]
