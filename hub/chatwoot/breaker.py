@@ -5,7 +5,7 @@ posting and retrying on its own: hundreds of refused POSTs, and a Chatwoot that
 comes back to a stampede. Instead the workers count failed calls together:
 
     closed      calls go through; a failed one (5xx, 429, no answer) adds to the
-                count, a successful one clears it
+                count, a successful one (in a process that saw a failure) clears it
     open        `failures` in a row opened it: calls are refused here, without
                 a request, for the cooldown (doubled after each failed probe, capped)
     half-open   the cooldown is over: one call (the probe) goes through; the
@@ -77,6 +77,9 @@ class Breaker:
         self.settings = settings or BreakerSettings()
         self.clock = clock
         self.prefix = f"{defaults.REDIS_KEY_PREFIX}:breaker:{host}"
+        self._failed_here = False
+        """This process saw a failure since its last success: only then does a success
+        cost a round trip (healthy traffic pays for `admit` alone)."""
 
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
@@ -129,6 +132,9 @@ class Breaker:
     def succeeded(self, *, probe: bool) -> None:
         """Chatwoot answered (any status but 5xx and 429): clear the count; a probe's
         success closes the circuit and starts the draining window."""
+        if not probe and not self._failed_here:
+            return
+        self._failed_here = False
         try:
             if probe or self.redis.exists(self.key("opens")):
                 pipe = self.redis.pipeline(transaction=True)
@@ -148,6 +154,7 @@ class Breaker:
     def failed(self, call: str, reason: str, *, probe: bool) -> None:
         """A call got 5xx, 429 or no answer: count it; open the circuit at the threshold
         (the worker that opens it logs it, once per outage) or again after a failed probe."""
+        self._failed_here = True
         try:
             self._failed(call, reason, probe=probe)
         except redis.RedisError as error:
