@@ -130,3 +130,34 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 """The largest voice note sent to a transcription endpoint (OpenAI's own limit)."""
+
+# Chatwoot outages ---------------------------------------------------------------
+
+CHATWOOT_RETRY_SECONDS = 30 * 60.0
+"""How long a message keeps being retried while Chatwoot answers 5xx, 429 or nothing:
+longer than a deploy, a restart or a database failover; then it is dead-lettered."""
+
+CHATWOOT_RETRY_MAX_DELAY_SECONDS = 60.0
+"""The cap of a message's exponential backoff: once Chatwoot is back, every waiting
+message is tried again within this long."""
+
+CHATWOOT_BREAKER_FAILURES = 5
+"""Failed calls in a row (any worker) that open the circuit to one Chatwoot host."""
+
+CHATWOOT_BREAKER_COOLDOWN_SECONDS = 5.0
+"""How long an open circuit refuses calls before one probe is let through; doubles
+after each failed probe, up to CHATWOOT_BREAKER_MAX_COOLDOWN_SECONDS."""
+
+CHATWOOT_BREAKER_MAX_COOLDOWN_SECONDS = 60.0
+"""The longest an open circuit waits between probes."""
+
+CHATWOOT_DRAIN_RATE = 20.0
+"""Calls per second to a Chatwoot host that has just come back (for one longest
+cooldown): the backlog is worked off without knocking it over again."""
+
+LATE_REPLY_SECONDS = 600.0
+"""A reply posted this long after the customer's last message opens with an apology
+(or is handed to a person, as the domain says)."""
+
+LATE_REPLY_APOLOGY = "Desculpe a demora para responder."
+"""`conversation.late_reply_apology`: how a late reply opens."""

@@ -188,6 +188,16 @@ class ChatwootAPIError(ChatwootAIError):
         return self.status in (401, 403, 404) and not self.retryable
 
 
+class ChatwootUnavailableError(ChatwootAPIError):
+    """Raised without calling Chatwoot: its circuit is open (it is down for every
+    worker) or it is draining a backlog at a bounded rate. `retry_in` says when
+    trying again makes sense."""
+
+    def __init__(self, message: str, *, retry_in: float, call: str | None = None) -> None:
+        self.retry_in = retry_in
+        super().__init__(message, status=None, retryable=True, call=call)
+
+
 class ModelError(ChatwootAIError):
     """Raised when the language model fails: provider error, bad answer."""
 

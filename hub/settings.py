@@ -97,6 +97,36 @@ class Settings(BaseSettings):
             "besides their own CHATWOOTAI_<DOMAIN>_* ones"
         ),
     )
+    chatwoot_retry_seconds: float = Field(
+        default=defaults.CHATWOOT_RETRY_SECONDS,
+        gt=0,
+        description="how long a message is retried while Chatwoot fails, then dead-lettered",
+    )
+    chatwoot_retry_max_delay_seconds: float = Field(
+        default=defaults.CHATWOOT_RETRY_MAX_DELAY_SECONDS,
+        gt=0,
+        description="the cap of a message's exponential backoff between retries",
+    )
+    chatwoot_breaker_failures: int = Field(
+        default=defaults.CHATWOOT_BREAKER_FAILURES,
+        ge=1,
+        description="failed Chatwoot calls in a row (all workers) that open its circuit",
+    )
+    chatwoot_breaker_cooldown_seconds: float = Field(
+        default=defaults.CHATWOOT_BREAKER_COOLDOWN_SECONDS,
+        gt=0,
+        description="how long an open circuit refuses calls before one probe",
+    )
+    chatwoot_breaker_max_cooldown_seconds: float = Field(
+        default=defaults.CHATWOOT_BREAKER_MAX_COOLDOWN_SECONDS,
+        gt=0,
+        description="the cap of the cooldown, doubled after each failed probe",
+    )
+    chatwoot_drain_rate: float = Field(
+        default=defaults.CHATWOOT_DRAIN_RATE,
+        ge=0,
+        description="calls per second to a Chatwoot that just came back (0: no limit)",
+    )
     flower_basic_auth: SecretStr | None = Field(
         default=None,
         description="user:password for `chatwootai flower` (several pairs separated by commas)",

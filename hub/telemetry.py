@@ -71,7 +71,8 @@ COUNTERS: dict[str, CounterSpec] = {
         "customer_asked: the customer asked for a person; crew: an agent chose to; "
         "plugin: a plugin decided before the crew (e.g. very negative sentiment); "
         "failure: the crew failed and the fallback message was sent; unanswered: the bot "
-        "could not answer handoff.max_failures turns in a row)",
+        "could not answer handoff.max_failures turns in a row; late: a reply held back "
+        "past the domain's conversation.late_reply_seconds, with late_reply: handoff)",
     ),
     "failures": CounterSpec(
         "reason",
@@ -80,6 +81,12 @@ COUNTERS: dict[str, CounterSpec] = {
         "handoff), "
         "chatwoot_error and redis_error (per failed attempt; the task retries), "
         "dead_lettered (messages given up on, kept in the dead-letter list)",
+    ),
+    "dead_letters": CounterSpec(
+        "reason",
+        "Messages given up on and kept in the dead-letter list, by domain and why "
+        "(chatwoot_unavailable: Chatwoot failed for the whole retry time; "
+        "chatwoot_refused: a final 4xx; redis_unavailable; invalid_payload; unexpected)",
     ),
     "model_tokens": CounterSpec(
         "kind", "Model tokens spent, by domain and kind (prompt, completion)"

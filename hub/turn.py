@@ -17,7 +17,7 @@ RoutedBy = Literal["classifier", "follow_up", "llm", "default", "plugin"]
 """Who chose the crew's route: the router, a short reply to the bot's question, the
 hub model, the domain's default, or a plugin that answered without the crew."""
 
-HandoffKind = Literal["rule", "customer_asked", "crew", "plugin", "failure", "unanswered"]
+HandoffKind = Literal["rule", "customer_asked", "crew", "plugin", "failure", "unanswered", "late"]
 """Why a conversation goes to a human, as the metrics label it."""
 
 HANDOFF_ROUTE = "handoff"

@@ -2,6 +2,9 @@
 
     human took over?                 → stay silent
     a saved draft?                   → a retry: carry it out, the crew does not run again
+                                       (unless the customer wrote since: then it does)
+    late?                            → past the domain's age: the apology, then the
+                                       answer (or a handoff) (`hub.conversation.lateness`)
     voice notes, quotes, pictures    → made usable first (`workers.media`)
     decide (hub.conversation.decision) from the burst, the history and the miss count
     the customer wrote while it ran? → run again with the newer messages (at most twice)
@@ -16,6 +19,7 @@ out the same decision.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -24,6 +28,7 @@ import structlog
 
 from hub.conversation.decision import decide, is_miss
 from hub.conversation.inbound import InboundMessage
+from hub.conversation.lateness import late_draft
 from hub.conversation.lock import ConversationLock
 from hub.domains.domain import Domain
 from hub.exceptions import ChatwootAPIError, DomainNotFoundError
@@ -129,6 +134,11 @@ def _turn(
         draft = decision.draft
         if draft.hands_off:  # several calls to come: keep the decision
             runtime.replies.save_draft(last.account_id, last.message_id, draft)
+    elif _may_fold(domain, burst, folds):
+        # A retry's draft was composed before the wait: if the customer wrote since,
+        # the turn runs again with the newer messages instead (looked at with the claim).
+        fold_above = size
+    draft = _on_time(runtime, domain, last, draft)
     route = decision.recorded_route if decision is not None else None
     usage = decision.usage if decision is not None else {}
     if draft.hands_off:
@@ -191,6 +201,22 @@ def _decide(
         return run(turn)
 
     return decide(domain, turn, compose, misses=misses)
+
+
+def _on_time(runtime: WorkerRuntime, domain: Domain, last: InboundMessage, draft: Draft) -> Draft:
+    """The draft as the late-reply rule makes it now; a changed one is saved, so a retry
+    posts the same text."""
+    age = time.time() - last.received_at
+    late = late_draft(draft, age, domain.spec.conversation)
+    if late != draft:
+        log.warning(
+            "reply is late: apologizing",
+            age_seconds=round(age),
+            late_reply=domain.spec.conversation.late_reply,
+            handoff=late.hands_off,
+        )
+        runtime.replies.save_draft(last.account_id, last.message_id, late)
+    return late
 
 
 def _may_fold(domain: Domain, burst: Burst, folds: int) -> bool:

@@ -46,6 +46,9 @@ class Middleware:
     def handled(self, domain_id: str, outcome: str) -> None:
         """A task ended: its message was `outcome` (replied, …, dead_letter)."""
 
+    def dead_lettered(self, domain_id: str, reason: str) -> None:
+        """A message was given up on and kept in the dead-letter list, for `reason`."""
+
 
 class Middlewares(Middleware):
     """Several middlewares, called in order."""
@@ -76,6 +79,10 @@ class Middlewares(Middleware):
     def handled(self, domain_id: str, outcome: str) -> None:
         for member in self.members:
             member.handled(domain_id, outcome)
+
+    def dead_lettered(self, domain_id: str, reason: str) -> None:
+        for member in self.members:
+            member.dead_lettered(domain_id, reason)
 
 
 class Metrics(Middleware):
@@ -119,6 +126,9 @@ class Metrics(Middleware):
 
     def handled(self, domain_id: str, outcome: str) -> None:
         self.telemetry.count("messages_handled", domain_id, outcome)
+
+    def dead_lettered(self, domain_id: str, reason: str) -> None:
+        self.telemetry.count("dead_letters", domain_id, reason)
 
 
 class TurnLog(Middleware):

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import redis
 import structlog
+import urllib3
 
+from hub.chatwoot.breaker import Breaker, BreakerSettings
 from hub.chatwoot.client import ChatwootClient
 from hub.conversation.deadletter import DeadLetters
 from hub.conversation.gate import TurnGate
@@ -71,7 +73,9 @@ class WorkerRuntime:
             redis=client,
             registry=registry,
             factory=factory,
-            chatwoot=ChatwootClient(settings.chatwoot_url, settings=settings),
+            chatwoot=ChatwootClient(
+                settings.chatwoot_url, settings=settings, breaker=breaker(client, settings)
+            ),
             replies=ReplyLedger(client),
             takeover=Takeover(client, settings.conversation_ttl_seconds),
             mailbox=Mailbox(client),
@@ -82,6 +86,24 @@ class WorkerRuntime:
             telemetry=telemetry,
             middleware=Middlewares([TurnLog(), Metrics(telemetry), PluginNotices(factory.plugins)]),
         )
+
+
+def breaker(client: redis.Redis, settings: Settings) -> Breaker | None:
+    """The circuit of the configured Chatwoot host, shared with every worker through
+    Redis (none when Chatwoot is not configured: nothing is sent)."""
+    if not settings.chatwoot_url:
+        return None
+    url = urllib3.util.parse_url(settings.chatwoot_url)
+    return Breaker(
+        client,
+        f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}",
+        BreakerSettings(
+            failures=settings.chatwoot_breaker_failures,
+            cooldown_seconds=settings.chatwoot_breaker_cooldown_seconds,
+            max_cooldown_seconds=settings.chatwoot_breaker_max_cooldown_seconds,
+            drain_rate=settings.chatwoot_drain_rate,
+        ),
+    )
 
 
 _runtime: WorkerRuntime | None = None

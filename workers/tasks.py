@@ -1,14 +1,21 @@
 """The Celery task: `chatwootai.handle_message`, one customer message per run.
 
-Transient Chatwoot failures (429, 5xx, network) retry with exponential backoff
-and jitter; whatever still fails is written to the dead-letter list and logged.
-Crew and model failures never reach here: the handler answers those with the
-domain's fallback message and a handoff.
+Transient Chatwoot failures (429, 5xx, network) and Redis errors are retried for
+a time, not a count (CHATWOOTAI_CHATWOOT_RETRY_SECONDS, from the message's first
+failure), with capped exponential backoff and jitter. A retry is a delayed task:
+no worker thread waits, and the conversation's lock is let go, so its later
+messages join the same burst (answered in order, once). While Chatwoot's circuit
+is open (`hub.chatwoot.breaker`) the task does not even start a turn: it comes
+back when the circuit may let a call through. Whatever still fails is written to
+the dead-letter list (`hub.conversation.deadletter`) with why and when, counted,
+and reported (`workers.unanswered`). Crew and model failures never reach here:
+the handler answers those with the domain's fallback message and a handoff.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import redis
@@ -18,19 +25,18 @@ from pydantic import ValidationError
 
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import LOCK_TTL_SECONDS
-from hub.exceptions import ChatwootAPIError
+from hub.exceptions import ChatwootAPIError, ChatwootUnavailableError
 from hub.logs import message_context
 from hub.queue import HANDLE_MESSAGE, priority_of, queue_name
 from workers import app
 from workers.delivery import report_refusal
 from workers.handler import handle
 from workers.runtime import WorkerRuntime, runtime
+from workers.unanswered import report_unanswered
 
 log = structlog.get_logger(__name__)
 
-MAX_RETRIES = 6
 BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 120.0
 
 RECHECK_SECONDS = LOCK_TTL_SECONDS
 """When another worker holds the conversation, the message is in its mailbox and that
@@ -38,24 +44,39 @@ worker answers it; the task only comes back this much later to make sure, which 
 covers a holder that died (its lock expires within LOCK_TTL_SECONDS)."""
 
 
-def backoff(retries: int) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^retries)]."""
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**retries))
+def backoff(retries: int, cap: float) -> float:
+    """Capped exponential backoff with jitter: uniform in [d/2, d], d = min(cap, base·2^n).
+    Half of it fixed keeps a message from coming back at once; the jittered half spreads
+    the messages an outage piled up."""
+    delay = min(cap, BACKOFF_BASE_SECONDS * 2**retries)
+    return random.uniform(delay / 2, delay)
 
 
-@app.task(name=HANDLE_MESSAGE, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
-def handle_message(self: Task, payload: dict[str, Any]) -> str:
+def retry_delay(error: Exception, retries: int, cap: float) -> float:
+    """When to try again: after the backoff, and not before the circuit may let a call
+    through (plus up to a second of jitter, so the backlog does not arrive at once)."""
+    delay = backoff(retries, cap)
+    if isinstance(error, ChatwootUnavailableError):
+        delay = max(delay, error.retry_in + random.uniform(0, 1))
+    return delay
+
+
+@app.task(name=HANDLE_MESSAGE, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+def handle_message(self: Task, payload: dict[str, Any], failing_since: float | None = None) -> str:
     """Answer one queued customer message; returns what became of it.
 
-    Transient failures (Chatwoot 429/5xx/network, Redis) retry with backoff;
+    Transient failures (Chatwoot 429/5xx/network, Redis) retry with backoff until
+    CHATWOOTAI_CHATWOOT_RETRY_SECONDS after `failing_since` (the first failure);
     whatever cannot be answered ends in the dead-letter list, never in silence.
     """
     rt = runtime()
     with rt.telemetry.batch():  # not started (tests): every metric in one round trip
-        return _handle(self, rt, payload)
+        return _handle(self, rt, payload, failing_since)
 
 
-def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
+def _handle(
+    self: Task, rt: WorkerRuntime, payload: dict[str, Any], failing_since: float | None
+) -> str:
     try:
         message = InboundMessage.model_validate(payload)
     except ValidationError as error:
@@ -67,15 +88,25 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
         message_id=message.message_id,
     ):
         try:
+            waiting = rt.chatwoot.unavailable_for()
+            if waiting > 0:  # down for everyone: no turn, no crew, no lock taken
+                raise ChatwootUnavailableError(
+                    "chatwoot is down (circuit open)", retry_in=waiting, call="turn"
+                )
             handled = handle(rt, message)
         except (ChatwootAPIError, redis.RedisError) as error:
             retryable = not isinstance(error, ChatwootAPIError) or error.retryable
-            if retryable and self.request.retries < MAX_RETRIES:
-                delay = backoff(self.request.retries)
+            since = time.time() if failing_since is None else failing_since
+            window = rt.settings.chatwoot_retry_seconds
+            if retryable and time.time() - since < window:
+                delay = retry_delay(
+                    error, self.request.retries, rt.settings.chatwoot_retry_max_delay_seconds
+                )
                 log.warning(
                     "transient failure; retrying",
                     delay=round(delay, 1),
                     attempt=self.request.retries + 1,
+                    failing_for=round(time.time() - since, 1),
                     error=str(error),
                 )
                 # Celery rebuilds a retry's argsrepr from the args (customer text and
@@ -83,12 +114,13 @@ def _handle(self: Task, rt: WorkerRuntime, payload: dict[str, Any]) -> str:
                 raise self.retry(
                     exc=error,
                     countdown=delay,
+                    kwargs={"failing_since": since},
                     argsrepr=message.safe_repr,
                     kwargsrepr="{}",
                 ) from error
             if isinstance(error, ChatwootAPIError) and error.refused:
                 report_refusal(message, error)
-            return _dead_letter(rt, payload, type(error).__name__, str(error))
+            return _dead_letter(rt, payload, _reason(error, retryable), str(error))
         except Exception as error:  # a bug: keep the message for an operator
             log.exception("unexpected failure")
             return _dead_letter(rt, payload, "unexpected", f"{type(error).__name__}: {error}")
@@ -123,8 +155,16 @@ def _recheck_later(message: InboundMessage, delay: float) -> None:
     )
 
 
+def _reason(error: Exception, retryable: bool) -> str:
+    """A dead letter's reason, as counted: what an operator would do differs."""
+    if isinstance(error, redis.RedisError):
+        return "redis_unavailable"
+    return "chatwoot_unavailable" if retryable else "chatwoot_refused"
+
+
 def _dead_letter(rt: WorkerRuntime, payload: dict[str, Any], reason: str, error: str) -> str:
-    rt.dead_letters.add(payload, reason=reason, error=error)
+    entry = rt.dead_letters.add(payload, reason=reason, error=error)
+    message: InboundMessage | None = None
     try:
         message = InboundMessage.model_validate(payload)
     except ValidationError:
@@ -134,6 +174,10 @@ def _dead_letter(rt: WorkerRuntime, payload: dict[str, Any], reason: str, error:
             rt.mailbox.withdraw(message)
         except redis.RedisError as failure:
             log.warning("dead letter left in its mailbox", error=str(failure))
-    rt.middleware.handled(str(payload.get("domain", "unknown")), "dead_letter")
-    log.error("message dead-lettered", reason=reason, error=error)
+    domain = str(payload.get("domain", "unknown"))
+    rt.middleware.handled(domain, "dead_letter")
+    rt.middleware.dead_lettered(domain, reason)
+    log.error("message dead-lettered", reason=reason, error=error, dead_letter=entry["id"])
+    if message is not None:
+        report_unanswered(rt, message, reason=reason, letter=entry["id"])
     return "dead_letter"

@@ -16,6 +16,11 @@ message is not sent again. The caller also records the reply (claim → post →
 confirm) before the task that posts it can be retried. Status, labels, priority
 and assignment calls set state and are safe to repeat.
 
+Given a `breaker` (`hub.chatwoot.breaker`, as workers are), every attempt asks the
+circuit of the Chatwoot host first: while Chatwoot is down for every worker, a
+call raises ChatwootUnavailableError at once instead of posting and sleeping,
+and the task comes back when the circuit may let it through.
+
 With no `base_url` (CHATWOOTAI_CHATWOOT_URL unset) nothing is sent: every call
 is logged and returns {} ("replies are logged, not sent"), its body (the reply's
 text) at DEBUG only.
@@ -45,6 +50,7 @@ from urllib3.exceptions import (
 )
 
 from hub import patches
+from hub.chatwoot.breaker import Breaker
 from hub.exceptions import ChatwootAPIError
 from hub.settings import Settings, get_settings
 
@@ -110,6 +116,7 @@ class ChatwootClient:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[float, float], float] = random.uniform,
         settings: Settings | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -121,6 +128,7 @@ class ChatwootClient:
         self.retry_after_cap = retry_after_cap
         self.sleep = sleep
         self.jitter = jitter
+        self.breaker = breaker
         self._http: urllib3.HTTPConnectionPool | None = None
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
         self._prefix = ""
@@ -148,6 +156,7 @@ class ChatwootClient:
         content_type: str | None = None,
         content_attributes: Mapping[str, Any] | None = None,
         already_sent: Callable[[], bool] | None = None,
+        attempts: int | None = None,
     ) -> dict[str, Any]:
         """Post a reply (or, with `private=True`, a note only agents see); returns the message.
 
@@ -157,7 +166,8 @@ class ChatwootClient:
         `already_sent` is asked after an attempt that may have reached Chatwoot unheard
         (see `UNANSWERED_STATUSES` and `_may_have_arrived`), before sending again or
         giving up: True means Chatwoot has the message, and {} is returned (its id is
-        unknown) instead of a second post or an error.
+        unknown) instead of a second post or an error. `attempts` (default: the
+        client's) bounds the tries, e.g. 1 for a note that must not delay anything.
         """
         body: dict[str, Any] = {"content": content, "message_type": "outgoing", "private": private}
         if content_type is not None:
@@ -165,7 +175,14 @@ class ChatwootClient:
         if content_attributes is not None:
             body["content_attributes"] = dict(content_attributes)
         return self._post(
-            "send_message", account_id, conversation_id, "messages", body, token, already_sent
+            "send_message",
+            account_id,
+            conversation_id,
+            "messages",
+            body,
+            token,
+            already_sent,
+            attempts=attempts,
         )
 
     def toggle_status(
@@ -265,6 +282,10 @@ class ChatwootClient:
             timeout=TYPING_TIMEOUT_SECONDS,
         )
 
+    def unavailable_for(self) -> float:
+        """Seconds the circuit to this Chatwoot stays open (0: calls may be tried)."""
+        return self.breaker.unavailable_for() if self.breaker is not None else 0.0
+
     def close(self) -> None:
         """Close the connection pool; the client must not be used afterwards."""
         if self._http is not None:
@@ -340,6 +361,7 @@ class ChatwootClient:
         }
         for attempt in range(1, max_attempts + 1):
             last = attempt == max_attempts
+            probe = self.breaker.admit(where) if self.breaker is not None else False
             try:
                 response = self._http.urlopen(
                     method,
@@ -350,6 +372,8 @@ class ChatwootClient:
                 )
             except urllib3.exceptions.HTTPError as error:
                 reason = _redact(f"{_transport_failure(error)}: {error}", token)
+                if self.breaker is not None:
+                    self.breaker.failed(where, reason, probe=probe)
                 if _may_have_arrived(error) and self._arrived(where, reason, already_sent):
                     return {}
                 if last:
@@ -361,9 +385,14 @@ class ChatwootClient:
                 self._wait(where, attempt, reason, None)
                 continue
             status = response.status
+            retryable = status in RETRYABLE_STATUSES
+            if self.breaker is not None:
+                if retryable:
+                    self.breaker.failed(where, f"HTTP {status}", probe=probe)
+                else:  # Chatwoot is up, whatever it thinks of this call
+                    self.breaker.succeeded(probe=probe)
             if 200 <= status < 300:
                 return _json_object(response.data)
-            retryable = status in RETRYABLE_STATUSES
             if status in UNANSWERED_STATUSES and self._arrived(
                 where, f"HTTP {status}", already_sent
             ):

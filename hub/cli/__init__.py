@@ -7,6 +7,7 @@ import click
 from hub import __version__
 from hub.cli.chat import chat
 from hub.cli.data import data
+from hub.cli.deadletter import deadletter
 from hub.cli.domains import domains
 from hub.cli.kb import kb
 from hub.cli.service import flower, run, serve, worker
@@ -29,6 +30,7 @@ def main(verbose: bool) -> None:
 main.add_command(domains)
 main.add_command(chat)
 main.add_command(data)
+main.add_command(deadletter)
 main.add_command(kb)
 main.add_command(run)
 main.add_command(serve)

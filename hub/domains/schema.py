@@ -181,6 +181,15 @@ class ConversationSettings(StrictModel):
         default=defaults.TRANSCRIPTION_WAIT_SECONDS, ge=0, le=120
     )
     """How long a voice note waits for Chatwoot's transcription (0: not at all)."""
+    late_reply_seconds: float = Field(default=defaults.LATE_REPLY_SECONDS, ge=0)
+    """A reply posted this long after the customer's last message is late (a Chatwoot
+    outage held it back): it opens with `late_reply_apology` (0: never late)."""
+    late_reply: Literal["apologize", "handoff"] = "apologize"
+    """What a late reply does: `apologize` (the apology, then the answer), or `handoff`
+    (the same text, and the conversation goes to a person, who checks it)."""
+    late_reply_apology: str = Field(
+        default=defaults.LATE_REPLY_APOLOGY, min_length=1, max_length=500
+    )
 
 
 class Knowledge(StrictModel):

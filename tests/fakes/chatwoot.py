@@ -8,7 +8,7 @@ included), assignments with both ids set only the agent, and the typing endpoint
 It records every request (method, path, lower-cased headers, parsed JSON body,
 arrival time, the status it answered), answers like Chatwoot does (a message
 object with an incrementing id for `POST …/messages`), keeps a little
-conversation state, and can be told to fail, drop connections or answer slowly.
+conversation state, and can be told to fail, drop connections, answer slowly or be down for a while.
 It also serves attachments' files (`serve_file`), as Chatwoot's `data_url`s do.
 Told where the bot's webhook is (`deliver_webhooks`), it also sends the bot each
 message it stores, as Chatwoot does (`tests.fakes.bot_webhooks`).
@@ -95,6 +95,7 @@ class FakeChatwoot:
         self._drops: list[str | None] = []
         self._delay = 0.0
         self._slow: list[tuple[float, str | None]] = []
+        self._down: tuple[float, int, str | None] | None = None
         self._webhooks: BotWebhooks | None = None
         self._serving = 0
         self._files: dict[str, tuple[bytes, str]] = {}
@@ -126,6 +127,15 @@ class FakeChatwoot:
         requests whose path ends in `path` (e.g. "/messages") when given, else any."""
         with self._lock:
             self._failures.extend([(status, retry_after, path)] * n)
+
+    def down_for(self, seconds: float, status: int = 500, *, path: str | None = None) -> float:
+        """Answer every POST (whose path ends in `path`, when given) with `status` for the
+        next `seconds`: a Chatwoot being deployed or restarted. Returns when it is back
+        (Unix time)."""
+        until = time.time() + seconds
+        with self._lock:
+            self._down = (until, status, path)
+        return until
 
     def drop_next(self, n: int, *, path: str | None = None) -> None:
         """Close the connection without answering the next `n` requests (a network
@@ -172,6 +182,7 @@ class FakeChatwoot:
             self._drops.clear()
             self._delay = 0.0
             self._slow.clear()
+            self._down = None
 
     # Inspection -------------------------------------------------------------
 
@@ -275,7 +286,9 @@ class FakeChatwoot:
             },
         )
 
-    def _script(self, path: str) -> tuple[str, int | None, float | None, float]:
+    def _script(
+        self, path: str, method: str = "POST"
+    ) -> tuple[str, int | None, float | None, float]:
         """What to do with the next request to `path`: ("drop"|"fail"|"serve", status,
         retry_after, delay)."""
 
@@ -283,6 +296,14 @@ class FakeChatwoot:
             return next((i for i, t in enumerate(targets) if t is None or path.endswith(t)), None)
 
         with self._lock:
+            down = self._down
+            if (
+                down is not None
+                and method == "POST"
+                and time.time() < down[0]
+                and (down[2] is None or path.endswith(down[2]))
+            ):
+                return "fail", down[1], None, self._delay
             index = first(self._drops)
             if index is not None:
                 del self._drops[index]
@@ -448,7 +469,7 @@ def _handler_for(fake: FakeChatwoot) -> type[BaseHTTPRequestHandler]:
                 fake._done()
                 return
             try:
-                action, status, retry_after, delay = fake._script(path)
+                action, status, retry_after, delay = fake._script(path, self.command)
                 if delay:
                     time.sleep(delay)
                 if action == "drop":

@@ -576,3 +576,65 @@ def test_a_turn_taken_up_again_after_its_post_went_through_does_not_post_it_twic
     assert handle(runtime, message).status == "replied"
     assert len(fake_chatwoot.messages(conversation_id=50)) == 1, "posted twice"
     assert handle(runtime, message).status == "duplicate"
+
+
+def test_a_reply_held_back_twenty_minutes_opens_with_an_apology(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime(burst_window_seconds=0)  # type: ignore[operator]
+    message = inbound("Qual o horário de funcionamento?").model_copy(
+        update={"received_at": time.time() - 20 * 60}
+    )
+    runtime.mailbox.push(message)
+    assert handle(runtime, message).status == "replied"
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    apology = runtime.registry.get("retail").spec.conversation.late_reply_apology
+    assert reply["content"].startswith(apology + "\n\n")
+    assert len(reply["content"]) > len(apology) + 10  # the answer follows
+
+
+def test_a_reply_on_time_has_no_apology(make_runtime: object, fake_chatwoot: FakeChatwoot) -> None:
+    runtime = make_runtime(burst_window_seconds=0)  # type: ignore[operator]
+    message = arrive(runtime, "Qual o horário de funcionamento?", 1)
+    assert handle(runtime, message).status == "replied"
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    assert "Desculpe a demora" not in reply["content"]
+
+
+def test_a_retry_s_draft_is_not_posted_when_the_customer_wrote_since(
+    make_runtime: object,
+    fake_chatwoot: FakeChatwoot,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime = make_runtime(  # type: ignore[operator]
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,
+        llm_api_key="sk-local",
+        burst_window_seconds=0,
+    )
+
+    def answer(messages: list[dict[str, object]]) -> str:
+        prompt = " ".join(str(m["content"]) for m in messages)
+        return "Entregamos em Curitiba, sim." if "Curitiba" in prompt else "Das 10:00 às 22:00."
+
+    fake_openai.responder = answer
+    first = arrive(runtime, "Qual o horário de funcionamento?", 1)
+    fake_chatwoot.fail_next(10, status=503, path="/messages")
+    with pytest.raises(ChatwootAPIError):
+        handle(runtime, first)  # the draft is kept for the retry
+    fake_chatwoot.reset()
+
+    from workers import answer as answer_module
+
+    on_time = answer_module._on_time
+
+    def customer_writes_first(*args: object) -> object:  # just before the retry posts
+        if runtime.mailbox.size(3, 50) == 1:
+            arrive(runtime, "E vocês entregam em Curitiba?", 2)
+        return on_time(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(answer_module, "_on_time", customer_writes_first)
+    assert handle(runtime, first).status == "replied"
+    (reply,) = fake_chatwoot.messages(conversation_id=50)
+    assert reply["content"] == "Entregamos em Curitiba, sim."
