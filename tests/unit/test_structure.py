@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 PACKAGES = ("hub", "workers", "plugins")
 
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("hub.language",),
     ("hub", "hub.defaults", "hub.exceptions", "hub.settings", "hub.logs", "hub.kvstore"),
     ("hub.turn",),
     ("hub.knowledge",),
