@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from hub.crews.toolcalls import default_mode
 from hub.domains.domain import Domain
 from hub.patches.crewai import OPENAI_CLIENTS
 from hub.settings import Settings
@@ -90,6 +91,9 @@ def build_llm(
 def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
     """A real provider through CrewAI, with timeout, token cap and temperature.
 
+    OpenAI-compatible models run a tool call however the model writes it
+    (`hub.crews.calling`, mode `llm.tool_calling`).
+
     OpenAI-compatible models (`openai/…`, `ollama/…`) share one HTTP client per
     endpoint and process (`hub.crews.pooled`, while `hub.patches.crewai.OPENAI_CLIENTS`
     is installed): building OpenAI's clients costs more CPU per turn (TLS set-up)
@@ -98,6 +102,7 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
     options = domain.spec.llm
     base_url = settings.llm_base_url
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    tool_calling = options.tool_calling or default_mode(name)
     if name.startswith("ollama/"):
         name = "openai/" + name.removeprefix("ollama/")
         base_url = base_url or OLLAMA_DEFAULT_URL
@@ -109,16 +114,17 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
         "max_retries": 0,  # the agent retries once (factory.MODEL_ATTEMPTS)
     }
     if name.startswith("openai/"):
-        from crewai.llms.providers.openai.completion import OpenAICompletion
+        from hub.crews.calling import PooledToolCallingCompletion, ToolCallingCompletion
 
-        from hub.crews.pooled import PooledOpenAICompletion
-
-        completion = PooledOpenAICompletion if OPENAI_CLIENTS.installed else OpenAICompletion
+        completion = (
+            PooledToolCallingCompletion if OPENAI_CLIENTS.installed else ToolCallingCompletion
+        )
         return completion(
             model=name.removeprefix("openai/"),
             provider="openai",
             base_url=base_url,
             api_key=api_key,
+            tool_calling=tool_calling,
             **common,
         )
     from crewai import LLM

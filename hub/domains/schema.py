@@ -148,6 +148,9 @@ class LLMSettings(StrictModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, gt=0)
     timeout_seconds: float | None = Field(default=None, gt=0)
+    tool_calling: Literal["native", "json", "react"] | None = None
+    """How the model is asked for tool calls (`hub.crews.toolcalls.ToolCalling`); unset:
+    `json` for `ollama/…` models, `native` for the others."""
 
 
 class ConversationSettings(StrictModel):
