@@ -52,6 +52,18 @@ _STREET = re.compile(
     r"largo|street|st\.|avenue|ave\.|road|rd\.|calle)\s+(?P<name>[a-z0-9][a-z0-9 .'-]{0,40}?)"
     r"(?=\s*(?:,|\bn[º°o.]|\d|\-|$|\n|\.|;|\())"
 )
+STREET_KINDS = {
+    "r": "rua",
+    "av": "avenida",
+    "al": "alameda",
+    "tv": "travessa",
+    "st": "street",
+    "ave": "avenue",
+    "rd": "road",
+}
+"""Abbreviated street kinds, spelled out: "Av. Paulista" is "avenida paulista"."""
+MIN_STREET_NAME = 3
+"""A street name shorter than this ("Rua X") is matched only as written in full."""
 _CEP = re.compile(r"(?<!\d)\d{5}-\d{3}(?!\d)")
 _CODE = re.compile(r"\b[a-z]{1,5}(?:-\d{2,8})+\b|#\s?\d{3,}|\b\d{6,}\b")
 
@@ -148,7 +160,8 @@ def facts(text: str) -> list[Fact]:
     for match in _STREET.finditer(folded):
         name = match.group("name").strip(" .-")
         if name and free(match):
-            add("address", f"{match.group('kind').rstrip('.')} {name}", match)
+            kind = match.group("kind").rstrip(".")
+            add("address", f"{STREET_KINDS.get(kind, kind)} {name}", match)
     return found
 
 
@@ -181,7 +194,10 @@ class Evidence:
             return any(fact.value.lower() in text for text in self.texts)
         if fact.kind == "address":
             street = fact.value.split(" ", 1)[-1]
-            return any(street in text for text in self.texts)
+            if len(street) < MIN_STREET_NAME:
+                return False
+            pattern = re.compile(rf"\b{re.escape(street)}\b")
+            return any(pattern.search(text) for text in self.texts)
         return False
 
     def unsupported(self, text: str) -> list[Fact]:
