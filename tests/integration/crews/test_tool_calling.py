@@ -78,7 +78,9 @@ FENCED = (
     + json.dumps({"name": "order_status", "arguments": {"order_number": "CC-2026-00020"}})
     + "\n```"
 )
-REACT = 'Thought: vejo o pedido.\nAction: order_status\nAction Input: {"order_number": "CC-2026-00020"}'
+REACT = (
+    'Thought: vejo o pedido.\nAction: order_status\nAction Input: {"order_number": "CC-2026-00020"}'
+)
 
 
 @pytest.mark.parametrize(

@@ -25,16 +25,23 @@ def test_a_fenced_call_between_greetings_is_a_call() -> None:
 
 
 def test_qwen_tagged_calls_and_their_spellings_are_calls() -> None:
-    tagged = '<tool_call>\n{"name": "order_status", "parameters": {"order_number": "CC-1"}}\n</tool_call>'
+    tagged = (
+        '<tool_call>\n{"name": "order_status", "parameters": {"order_number": "CC-1"}}'
+        "\n</tool_call>"
+    )
     assert parse(tagged, KNOWN)[0].arguments == {"order_number": "CC-1"}
-    function = '{"function": {"name": "order_status", "arguments": "{\\"order_number\\": \\"CC-1\\"}"}}'
+    function = (
+        '{"function": {"name": "order_status", "arguments": "{\\"order_number\\": \\"CC-1\\"}"}}'
+    )
     assert parse(function, KNOWN)[0].arguments == {"order_number": "CC-1"}
     keyed = '{"order_status": {"order_number": "CC-1"}}'
     assert parse(keyed, KNOWN)[0].name == "order_status"
 
 
 def test_crewai_react_text_is_a_call() -> None:
-    text = 'Thought: I need the order.\nAction: order_status\nAction Input: {"order_number": "CC-1"}'
+    text = (
+        'Thought: I need the order.\nAction: order_status\nAction Input: {"order_number": "CC-1"}'
+    )
     (call,) = parse(text, KNOWN)
     assert (call.name, call.arguments) == ("order_status", {"order_number": "CC-1"})
 
@@ -65,7 +72,10 @@ def test_each_mode_hands_crewai_the_call_in_the_form_it_runs() -> None:
     text = '```json\n{"name": "order_status", "arguments": {"order_number": "CC-1"}}\n```'
     native = ToolCallingMixin.read(text, KNOWN, react=False)
     assert isinstance(native, list)
-    assert native[0]["function"] == {"name": "order_status", "arguments": '{"order_number": "CC-1"}'}
+    assert native[0]["function"] == {
+        "name": "order_status",
+        "arguments": '{"order_number": "CC-1"}',
+    }
     react = ToolCallingMixin.read(text, KNOWN, react=True)
     assert isinstance(react, str) and "Action: order_status\nAction Input:" in react
     assert ToolCallingMixin.read("Olá!", KNOWN, react=True) == "Final Answer: Olá!"
