@@ -16,6 +16,9 @@ executor runs for the configured mode (`llm.tool_calling`):
 
 A call to an unknown tool, or with bad arguments, still goes to CrewAI's
 executor, which answers the model with the error as the tool's observation.
+
+When the mode is not configured, what works is detected: a model that writes a
+call in the content while asked natively is asked in `json` mode from then on.
 """
 
 from __future__ import annotations
@@ -47,13 +50,28 @@ RESULT_ENTRY = "Resultado da ferramenta {name}:\n{content}"
 FINAL_ANSWER = "Final Answer:"
 
 
+_learned: dict[tuple[str, str], ToolCalling] = {}
+"""Models (endpoint, name) seen writing a native-mode call in the content, whose mode
+was not configured: they are asked in `json` mode from then on, in this process."""
+
+
 class ToolCallingMixin:
     """`call` reading tool calls from the content; see the module docstring."""
 
     tool_calling: ToolCalling
+    tool_calling_configured: bool
+    model: str
+    base_url: str | None
+
+    @property
+    def mode(self) -> ToolCalling:
+        """The mode of the next call: the configured one, else what this model showed."""
+        if self.tool_calling_configured:
+            return self.tool_calling
+        return _learned.get((str(self.base_url), self.model), self.tool_calling)
 
     def supports_function_calling(self) -> bool:
-        return self.tool_calling != "react"
+        return self.mode != "react"
 
     def call(
         self,
@@ -66,7 +84,8 @@ class ToolCallingMixin:
         response_model: type[BaseModel] | None = None,
     ) -> Any:
         known = _tool_names(tools, from_agent)
-        if self.tool_calling == "json" and tools and not isinstance(messages, str):
+        mode = self.mode
+        if mode == "json" and tools and not isinstance(messages, str):
             messages, tools = as_json_protocol(messages, tools), None
         response = super().call(  # type: ignore[misc]
             messages,
@@ -79,7 +98,10 @@ class ToolCallingMixin:
         )
         if not isinstance(response, str):
             return response  # native tool calls, or a structured output
-        return self.read(response, known, react=self.tool_calling == "react")
+        read = self.read(response, known, react=mode == "react")
+        if mode == "native" and isinstance(read, list) and not self.tool_calling_configured:
+            _learned[(str(self.base_url), self.model)] = "json"
+        return read
 
     @staticmethod
     def read(response: str, known: frozenset[str], *, react: bool) -> str | list[dict[str, Any]]:
@@ -101,12 +123,14 @@ class ToolCallingCompletion(ToolCallingMixin, OpenAICompletion):
     """An OpenAI-compatible model with its own clients."""
 
     tool_calling: ToolCalling = "native"
+    tool_calling_configured: bool = False
 
 
 class PooledToolCallingCompletion(ToolCallingMixin, PooledOpenAICompletion):
     """An OpenAI-compatible model drawing its clients from the process-wide pool."""
 
     tool_calling: ToolCalling = "native"
+    tool_calling_configured: bool = False
 
 
 def _tool_names(tools: list[dict[str, Any]] | None, agent: BaseAgent | None) -> frozenset[str]:

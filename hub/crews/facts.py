@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-FactKind = Literal["price", "time", "date", "phone", "address", "code", "percentage"]
+FactKind = Literal["price", "time", "date", "phone", "address", "code", "order", "percentage"]
+"""`code`: a SKU-like code ("BP-001"); `order`: an order-like number ("CC-2026-00017",
+"#48213", "1234567"), which only the customer can give."""
 
 _MONTH_NAMES = (
     "janeiro fevereiro marco abril maio junho julho agosto setembro outubro novembro dezembro",
@@ -122,7 +124,8 @@ def facts(text: str) -> list[Fact]:
         return all(end <= a or start >= b for a, b in taken)
 
     for match in _CODE.finditer(folded):
-        add("code", re.sub(r"[#\s]", "", match.group(0)).upper(), match)
+        value = re.sub(r"[#\s]", "", match.group(0)).upper()
+        add("order" if value.count("-") >= 2 or value.isdigit() else "code", value, match)
     for match in _CEP.finditer(folded):
         add("address", match.group(0), match)
     for match in _PHONE.finditer(folded):
@@ -167,10 +170,15 @@ def facts(text: str) -> list[Fact]:
 
 class Evidence:
     """What a turn can show for its facts: the canonical tokens of its texts, and the
-    texts themselves (folded) for an address, which is matched by its street name."""
+    texts themselves (folded) for an address, which is matched by its street name.
 
-    def __init__(self, texts: Iterable[str]) -> None:
-        self.texts = [fold(t) for t in texts if t]
+    An order number is supported only by `customer` (the conversation's texts): a tool's
+    answer about an order the customer never named is an order the model made up."""
+
+    def __init__(self, texts: Iterable[str], customer: Iterable[str] = ()) -> None:
+        self.customer = [fold(t) for t in customer if t]
+        """The conversation's own texts: the only source of an order number."""
+        self.texts = [fold(t) for t in texts if t] + self.customer
         self.values: set[tuple[str, str]] = set()
         self.numbers: set[str] = set()
         for text in self.texts:
@@ -184,6 +192,8 @@ class Evidence:
 
     def supports(self, fact: Fact) -> bool:
         """Whether the evidence states `fact` (in any of the ways it may be written)."""
+        if fact.kind == "order":
+            return any(fact.value.lower() in text for text in self.customer)
         if (fact.kind, fact.value) in self.values:
             return True
         if fact.kind in ("price", "percentage"):

@@ -86,7 +86,10 @@ def screen_for(
     tools.update(name for task in crew.tasks.values() for name in task.tools)
     tools.update(context.tool_calls)
     return Screen(
-        evidence=Evidence(evidence(turn, grounding, context, inputs, _messages(kit))),
+        evidence=Evidence(
+            evidence(turn, grounding, context, inputs, _messages(kit)),
+            customer=[turn.message, *(text for _, text in turn.history)],
+        ),
         instructions=tuple(instructions),
         tools=frozenset(tools),
         language=grounding.language,
@@ -107,8 +110,6 @@ def evidence(
         *(f"{p.heading}\n{p.text}" for r in context.results for p in _passages(r.data)),
         *(result.text for result in context.results),
         *messages,
-        turn.message,
-        *(text for _, text in turn.history),
         *(inputs.get(key, "") for key in ("now", "business_name", "customer_name", "context")),
     ]
 

@@ -20,6 +20,7 @@ from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
 from hub.crews.grounding import Grounding, ground, screen_for
 from hub.crews.llm import TurnModels, is_offline
+from hub.crews.screen import Verdict
 from hub.domains.vocabulary import (
     BOT_ENTRY,
     CUSTOMER_ENTRY,
@@ -99,14 +100,16 @@ class HubCrew:
             customer_name=turn.customer_name,
         )
         with self.models(turn, context) as models:
-            output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
-            reply = _clean(str(output.raw))
-            usage = output.token_usage.model_dump() if output.token_usage else {}
             rejections: tuple[str, ...] = ()
             source: ReplySource = "model"
-            if grounding is not None:
+            if grounding is None:
+                output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
+                reply = _clean(str(output.raw))
+                usage = output.token_usage.model_dump() if output.token_usage else {}
+            else:
+                first, usage = self._attempt(crew_name, models, context, inputs)
                 screened = self._screened(
-                    turn, crew_name, reply, grounding, context, inputs, models
+                    turn, crew_name, first, grounding, context, inputs, models
                 )
                 reply, rejections, source, retry_usage = screened
                 usage = _most(usage, retry_usage)
@@ -129,11 +132,26 @@ class HubCrew:
             observations=tuple(result.text for result in context.results),
         )
 
+    def _attempt(
+        self, crew_name: str, models: TurnModels, context: TurnContext, inputs: dict[str, str]
+    ) -> tuple[str | None, dict[str, Any]]:
+        """One kickoff of a real model's crew: its reply and token usage; None for the
+        reply when CrewAI stopped the agent for repeating a tool call without progress."""
+        from crewai.tools.tool_failure import ToolExecutionFailedError
+
+        try:
+            output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
+        except ToolExecutionFailedError as error:
+            log.info("agent stopped in a tool loop", error=str(error)[-160:])
+            return None, {}
+        usage = output.token_usage.model_dump() if output.token_usage else {}
+        return _clean(str(output.raw)), usage
+
     def _screened(
         self,
         turn: Turn,
         crew_name: str,
-        reply: str,
+        reply: str | None,
         grounding: Grounding,
         context: TurnContext,
         inputs: dict[str, str],
@@ -144,8 +162,9 @@ class HubCrew:
         answer when it has one; else the domain's unknown message, which offers a person.
         A refused reply of a turn that hands off becomes the domain's handoff message.
         """
-        verdict = screen_for(self.kit, crew_name, turn, grounding, context, inputs)(reply)
-        if verdict.passed:
+        gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
+        verdict = gate(reply) if reply is not None else Verdict("tool_loop")
+        if verdict.passed and reply is not None:
             return reply, (), "model", {}
         rejections = [str(verdict.reason)]
         log.info("reply refused by the gate", reason=verdict.reason, detail=verdict.detail[:80])
@@ -154,11 +173,10 @@ class HubCrew:
         retry = dict(inputs)
         note = RETRY_NOTE.format(advice=verdict.advice())
         retry["message"] = f"{inputs['message']}\n\n{note}"
-        output = kickoff(self.builder.build(self.kit, crew_name, models, context), retry)
-        usage = output.token_usage.model_dump() if output.token_usage else {}
-        again = _clean(str(output.raw))
-        second = screen_for(self.kit, crew_name, turn, grounding, context, inputs)(again)
-        if second.passed:
+        again, usage = self._attempt(crew_name, models, context, retry)
+        gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
+        second = gate(again) if again is not None else Verdict("tool_loop")
+        if second.passed and again is not None:
             return again, tuple(rejections), "retry", usage
         rejections.append(str(second.reason))
         log.info("retry refused by the gate", reason=second.reason, detail=second.detail[:80])

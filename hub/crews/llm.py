@@ -102,7 +102,8 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
     options = domain.spec.llm
     base_url = settings.llm_base_url
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    tool_calling = options.tool_calling or default_mode(name)
+    configured = options.tool_calling or settings.llm_tool_calling
+    tool_calling = configured or default_mode(name)
     if name.startswith("ollama/"):
         name = "openai/" + name.removeprefix("ollama/")
         base_url = base_url or OLLAMA_DEFAULT_URL
@@ -125,6 +126,7 @@ def provider_llm(name: str, domain: Domain, settings: Settings) -> BaseLLM:
             base_url=base_url,
             api_key=api_key,
             tool_calling=tool_calling,
+            tool_calling_configured=configured is not None,
             **common,
         )
     from crewai import LLM

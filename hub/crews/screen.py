@@ -11,6 +11,9 @@ A reply is rejected, with one reason, when it is
                     of the turn's passages, tool results, domain messages or the
                     customer's own texts state
 
+(and `tool_loop`, set by the caller: CrewAI stopped the agent for repeating a tool
+call that made no progress, so there is no reply to screen).
+
 `screen` is pure: the caller (`hub.crews.hub_crew`) gathers the turn's `Evidence`
 and decides what a rejection leads to (one retry with the reason, then the
 offline model's answer, then the domain's unknown message).
@@ -26,8 +29,11 @@ from typing import Literal
 from hub.crews.facts import Evidence, fold
 from hub.crews.toolcalls import looks_like_a_call
 
-Reason = Literal["empty", "tool_call", "scaffolding", "recital", "language", "unsupported_fact"]
+Reason = Literal[
+    "empty", "tool_call", "scaffolding", "recital", "language", "unsupported_fact", "tool_loop"
+]
 REASONS: tuple[Reason, ...] = (
+    "tool_loop",
     "empty",
     "tool_call",
     "scaffolding",
@@ -48,6 +54,10 @@ _TAGS = re.compile(r"</?(?:tool_call|tool_response|function|tools|think)>", re.I
 _WORDS = re.compile(r"[a-z0-9]+")
 
 FIX = {
+    "tool_loop": (
+        "você repetiu a mesma chamada de ferramenta sem avançar; não chame ferramentas com "
+        "dados que o cliente não deu, e responda com os trechos acima"
+    ),
     "empty": "a resposta veio vazia",
     "tool_call": (
         "a resposta era uma chamada de ferramenta em texto; para usar uma ferramenta use o "

@@ -49,7 +49,7 @@ def problems(
         text for crew in crews for task in crew.tasks.values() for text in (task.description,)
     )
     gate = Screen(
-        evidence=Evidence([*corpus(domain, root), *customer, *observations]),
+        evidence=Evidence([*corpus(domain, root), *observations], customer=list(customer)),
         instructions=instructions,
         tools=frozenset(IMPLEMENTED),
     )

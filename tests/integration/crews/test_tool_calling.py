@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hub.crews import calling
 from hub.crews.factory import CrewFactory
 from hub.domains.registry import DomainRegistry
 from hub.settings import Settings
@@ -24,6 +26,14 @@ pytestmark = pytest.mark.integration
 
 QUESTION = "Qual o status do pedido CC-2026-00020?"
 ANSWER = "O pedido CC-2026-00020 foi cancelado; o reembolso sai em até 7 dias úteis."
+
+
+@pytest.fixture(autouse=True)
+def _nothing_learned() -> Iterator[None]:
+    """Each test starts with no model's tool calling detected, and leaves none."""
+    calling._learned.clear()
+    yield
+    calling._learned.clear()
 
 
 def factory_with(tmp_path: Path, fake_openai: FakeOpenAI, mode: str | None) -> CrewFactory:
@@ -152,3 +162,13 @@ def test_an_unknown_tool_or_bad_arguments_go_back_to_the_model(
     assert told, "the model was told what was wrong with its call"
     assert result.reply == "Pode me confirmar o número do pedido?"
     assert "{" not in result.reply
+
+
+def test_a_model_that_writes_its_calls_as_text_is_asked_in_json_mode_from_then_on(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = writes_the_call(FENCED)
+    hub = factory_with(tmp_path, fake_openai, None).hub("retail")
+    hub.run(Turn(message=QUESTION))
+    assert "tools" in fake_openai.requests[0]["body"], "asked natively first"
+    assert "tools" not in fake_openai.requests[-1]["body"], "then in json mode"

@@ -24,7 +24,7 @@ CUSTOMER = "Qual o horário da loja? Meu pedido é CC-2026-00020."
 @pytest.fixture
 def gate() -> Screen:
     return Screen(
-        evidence=Evidence([*PASSAGES, CUSTOMER]),
+        evidence=Evidence(PASSAGES, customer=[CUSTOMER]),
         instructions=INSTRUCTIONS,
         tools=frozenset({"knowledge_search", "order_status", "handoff"}),
         language="pt",
@@ -88,6 +88,16 @@ def test_a_fact_written_another_way_is_the_same_fact() -> None:
         "address",
         "time",
     }
+
+
+def test_an_order_number_only_a_tool_answered_about_is_still_invented() -> None:
+    evidence = Evidence(
+        ["Pedido CC-2026-00017: saiu para entrega"], customer=["Qual o horário das lojas?"]
+    )
+    assert [f.kind for f in evidence.unsupported("O pedido CC-2026-00017 saiu.")] == ["order"]
+    assert [f.kind for f in evidence.unsupported("A air fryer é o CC-102.")] == ["code"]
+    given = Evidence(["Pedido CC-2026-00017: saiu"], customer=["e o pedido cc-2026-00017?"])
+    assert given.unsupported("O pedido CC-2026-00017 saiu para entrega.") == []
 
 
 def test_an_unsure_language_is_not_a_refusal(gate: Screen) -> None:
