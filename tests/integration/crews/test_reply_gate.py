@@ -102,3 +102,15 @@ def test_a_refused_reply_of_a_handoff_becomes_the_handoff_message(
     assert result.handoff_reason is not None
     assert (result.source, result.rejections) == ("handoff", ("tool_call",))
     assert result.reply == handoff_message(hub.domain)
+
+
+def test_an_agent_stuck_repeating_a_tool_call_ends_in_the_fallback_not_an_error(
+    factory: CrewFactory, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.responder = lambda _m: ToolCall(
+        name="knowledge_search", arguments={"query": "horário"}
+    )
+    result = factory.hub("retail").run(Turn(message=HOURS))
+    assert result.rejections == ("tool_loop", "tool_loop")
+    assert result.source == "offline"
+    assert "10:00" in result.reply
