@@ -13,17 +13,21 @@ offline model and (when installed) the real local model.
   needed a retry or a fallback;
 - `seconds_per_turn`: median and p90 of a crew turn.
 CHATWOOTAI_BENCH_PARAPHRASES names another paraphrase file; CHATWOOTAI_BENCH_ANSWERS_SAMPLE=k
-keeps every k-th story and question (a quicker look on a busy machine).
+keeps every k-th story and question (a quicker look on a busy machine);
+CHATWOOTAI_BENCH_ANSWERS_MODELS=offline or =real runs one model. The file is written
+after every case, so a run cut short still leaves its figures (`done: false`).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -134,55 +138,91 @@ class Tally:
         }
 
 
-def bench_model(settings: dict[str, Any], label: str) -> dict[str, Any]:
+def bench_model(
+    settings: dict[str, Any], label: str, progress: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """One model over the stories then the paraphrases; `progress` gets the figures so far
+    after every case (a run cut short still leaves them, marked `done: false`)."""
     registry = DomainRegistry(SAMPLE_DOMAINS, reload_interval=float("inf"), log_problems=False)
     stories = collect_stories(registry.domains.values())[::SAMPLE]
     paraphrases = paraphrase_cases()
     tally = Tally()
-    passed = right = in_language = 0
+    counts = {"stories": 0, "passed": 0, "paraphrases": 0, "right": 0, "in_language": 0}
     misses: list[dict[str, Any]] = []
     started = time.perf_counter()
+
+    def figures(done: bool) -> dict[str, Any]:
+        ran, asked = counts["stories"], counts["paraphrases"]
+        return {
+            "done": done,
+            "stories": {
+                "count": ran,
+                "of": len(stories),
+                "passed_share": round(counts["passed"] / ran, 4) if ran else None,
+            },
+            "paraphrases": {
+                "count": asked,
+                "of": len(paraphrases),
+                "right_facts_share": round(counts["right"] / asked, 4) if asked else None,
+                "asked_language_share": round(counts["in_language"] / asked, 4) if asked else None,
+                "misses": misses[:10],
+            },
+            **tally.figures(),
+            "wall_seconds": round(time.perf_counter() - started, 1),
+        }
+
+    # Stories and questions alternate, so a run cut short has figures for both.
+    order: list[StoryCase | tuple[StoryCase, list[str], str]] = [
+        item
+        for pair in itertools.zip_longest(stories, paraphrases)
+        for item in pair
+        if item is not None
+    ]
     with runner(settings, registry) as run:
-        for number, case in enumerate(stories, 1):
-            result = run.run(case)
-            tally.add(result, registry)
-            passed += result.passed
-            print(f"  {label} story {number}/{len(stories)} {result.passed}", flush=True)
-        for number, (case, facts, asked) in enumerate(paraphrases, 1):
+        for item in order:
+            if isinstance(item, StoryCase):
+                result = run.run(item)
+                tally.add(result, registry)
+                counts["stories"] += 1
+                counts["passed"] += result.passed
+                print(f"  {label} story {counts['stories']}/{len(stories)} {result.passed}")
+                progress(figures(False))
+                continue
+            case, facts, asked = item
             result = run.run(case)
             tally.add(result, registry)
             (step,) = result.steps
             reply = step.outcome.reply if step.outcome is not None else ""
             ok = all(normalize(fact) in normalize(reply) for fact in facts)
-            right += ok
             written = language.detect(reply)
-            in_language += written in (asked, None) if asked != "pt" else written != "en"
+            counts["paraphrases"] += 1
+            counts["right"] += ok
+            counts["in_language"] += written in (asked, None) if asked != "pt" else written != "en"
             if not ok:
                 misses.append({"customer": case.story.steps[0].customer, "reply": reply[:200]})
-            print(f"  {label} paraphrase {number}/{len(paraphrases)} {ok}", flush=True)
-    return {
-        "stories": {
-            "count": len(stories),
-            "passed_share": round(passed / len(stories), 4) if stories else 0.0,
-        },
-        "paraphrases": {
-            "count": len(paraphrases),
-            "right_facts_share": round(right / len(paraphrases), 4) if paraphrases else None,
-            "asked_language_share": round(in_language / len(paraphrases), 4)
-            if paraphrases
-            else None,
-            "misses": misses[:10],
-        },
-        **tally.figures(),
-        "wall_seconds": round(time.perf_counter() - started, 1),
-    }
+            print(f"  {label} paraphrase {counts['paraphrases']}/{len(paraphrases)} {ok}")
+            progress(figures(False))
+    return figures(True)
 
 
 def bench_answers(out: Path) -> dict[str, Any]:
-    """Both models' figures (the real one only when installed)."""
+    """Both models' figures (the real one only when installed); written to
+    `out`/answers.json after every case."""
     figures: dict[str, Any] = {"sample_every": SAMPLE, "paraphrase_file": str(PARAPHRASES)}
-    print("answers: offline model…", flush=True)
-    figures["offline"] = bench_model({"llm": "offline"}, "offline")
+    models = os.environ.get("CHATWOOTAI_BENCH_ANSWERS_MODELS", "offline,real").split(",")
+
+    def keep(label: str) -> Callable[[dict[str, Any]], None]:
+        def write(partial: dict[str, Any]) -> None:
+            figures[label] = partial
+            (out / "answers.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+        return write
+
+    if "offline" in models:
+        print("answers: offline model…", flush=True)
+        figures["offline"] = bench_model({"llm": "offline"}, "offline", keep("offline"))
+    if "real" not in models:
+        return figures
     if not real_model.installed():
         figures["real"] = "not installed: make real-model"
         return figures
@@ -197,5 +237,6 @@ def bench_answers(out: Path) -> dict[str, Any]:
                 "llm_max_tokens": 400,
             },
             "real",
+            keep("real"),
         )
     return figures
