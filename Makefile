@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve worker flower migrate test lint typecheck check validate bench lock clean
+.PHONY: help install run serve worker flower migrate test lint typecheck check validate bench real-model lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ validate: $(STAMP) ## validate every domain under domains/
 
 bench: $(STAMP) ## run the benchmarks, figures in var/bench/*.json
 	$(BIN)/python -m tests.perf
+
+real-model: ## install the real local model and llama-server into ~/.cache/chatwootai (once)
+	$(PYTHON) scripts/real_model.py install
 
 lock: ## re-resolve the pinned dependency set into requirements.lock
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     )
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
     llm_max_tokens: int = Field(default=1024, gt=0)
+    llm_tool_calling: Literal["native", "json", "react"] | None = Field(
+        default=None,
+        description="how the model is asked for tool calls when its domain does not say "
+        "(hub.crews.toolcalls); unset: json for ollama/…, native otherwise",
+    )
     llm_price_input: Decimal | None = Field(
         default=None, ge=0, description="USD per million prompt tokens, for the cost per turn"
     )

@@ -91,6 +91,17 @@ COUNTERS: dict[str, CounterSpec] = {
     "model_tokens": CounterSpec(
         "kind", "Model tokens spent, by domain and kind (prompt, completion)"
     ),
+    "replies_rejected": CounterSpec(
+        "reason",
+        "Model replies the reply gate refused before posting, by domain and reason (empty, "
+        "tool_call, scaffolding, recital, language, unsupported_fact)",
+    ),
+    "reply_fallbacks": CounterSpec(
+        "source",
+        "Turns whose model reply was refused, by domain and what was posted instead (retry: "
+        "the model's second reply; offline: the offline model's extractive answer; unknown: "
+        "the domain's unknown message; handoff: the domain's handoff message)",
+    ),
 }
 DERIVED_FAILURES = {"dead_letter": "dead_lettered"}
 """`failures` reasons read from `messages_handled` outcomes at scrape time: the task

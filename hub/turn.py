@@ -20,6 +20,11 @@ hub model, the domain's default, or a plugin that answered without the crew."""
 HandoffKind = Literal["rule", "customer_asked", "crew", "plugin", "failure", "unanswered", "late"]
 """Why a conversation goes to a human, as the metrics label it."""
 
+ReplySource = Literal["model", "retry", "offline", "unknown", "handoff"]
+"""Who wrote the reply posted: the model, the model again after the reply gate refused
+its first reply, the offline model's extractive answer, the domain's unknown message,
+or the domain's handoff message (a refused reply of a turn that hands off)."""
+
 HANDOFF_ROUTE = "handoff"
 """The route a handoff is recorded under (and reported for rules, which run no crew)."""
 
@@ -298,6 +303,13 @@ class HubResult:
     """Tools whose system failed during the turn (see `TurnContext.failed`)."""
     urgent: bool = False
     """A plugin asked for the conversation's priority to be raised (`before_crew`)."""
+    rejections: tuple[str, ...] = ()
+    """Why the reply gate refused the model's replies this turn, in order
+    (`hub.crews.screen.Reason`); empty when the first reply passed."""
+    source: ReplySource = "model"
+    """Who wrote `reply` (see `ReplySource`)."""
+    observations: tuple[str, ...] = ()
+    """What the turn's tools answered, as the model read it (`ToolResult.text`)."""
 
 
 @dataclass(frozen=True)

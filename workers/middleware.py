@@ -105,6 +105,10 @@ class Metrics(Middleware):
         if result is None:
             return
         self.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
+        for reason in result.rejections:
+            self.telemetry.count("replies_rejected", domain.id, reason)
+        if result.rejections:
+            self.telemetry.count("reply_fallbacks", domain.id, result.source)
         if decision.failure is not None:
             return
         for kind in ("prompt", "completion"):
@@ -154,6 +158,8 @@ class TurnLog(Middleware):
                 queue_seconds=round(time.time() - last.received_at, 3),
                 tools=list(result.tool_calls),
                 tokens=result.usage.get("total_tokens"),
+                rejections=list(result.rejections),
+                source=result.source,
             )
 
 

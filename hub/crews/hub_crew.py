@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import structlog
 
 from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
+from hub.crews.grounding import Grounding, ground, screen_for
 from hub.crews.llm import TurnModels, is_offline
+from hub.crews.screen import Verdict
+from hub.domains.localized import translate
 from hub.domains.vocabulary import (
     BOT_ENTRY,
     CUSTOMER_ENTRY,
@@ -27,7 +30,8 @@ from hub.domains.vocabulary import (
     placeholders_in,
 )
 from hub.exceptions import CrewError
-from hub.turn import HubResult, RoutedBy, Turn, TurnContext
+from hub.offline.answers import answer as offline_answer
+from hub.turn import HubResult, ReplySource, RoutedBy, Turn, TurnContext
 
 if TYPE_CHECKING:
     from crewai import Crew
@@ -40,6 +44,12 @@ if TYPE_CHECKING:
     from hub.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+RETRY_NOTE = (
+    "(Atenção: a sua resposta anterior foi recusada antes de chegar ao cliente: {advice}. "
+    "Escreva de novo só a mensagem para o cliente.)"
+)
+"""Added below the message when the crew runs again after the reply gate refused."""
 
 FOLLOW_UP_WORDS = 8
 """A reply this short to a question of the bot ("pode ser o primeiro", "quinta às 10h")
@@ -73,7 +83,14 @@ class HubCrew:
         inputs = self.inputs(turn, context=verdicts.context)
         route, routed_by, confidence = self.route(turn, inputs)
         crew_name = self.domain.spec.routing.routes[route].crew
-        if verdicts.context and not self._reads_context(crew_name):
+        offline = is_offline(self.domain, self.settings)
+        grounding = None if offline else ground(self.kit, turn)
+        if grounding is not None:
+            notes = (
+                (inputs["context"], *grounding.notes()) if inputs["context"] else grounding.notes()
+            )
+            inputs["context"] = "\n\n".join(notes)
+        if inputs["context"] and not self._reads_context(crew_name):
             # Below the message, after a blank line: the offline model reads the
             # message up to there, a real model reads both.
             inputs["message"] = f"{inputs['message']}\n\n{inputs['context']}"
@@ -86,12 +103,22 @@ class HubCrew:
             contact_email=turn.contact_email,
         )
         with self.models(turn, context, images=turn.images) as models:
-            output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
-        reply = _clean(str(output.raw))
+            rejections: tuple[str, ...] = ()
+            source: ReplySource = "model"
+            if grounding is None:
+                output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
+                reply = _clean(str(output.raw))
+                usage = output.token_usage.model_dump() if output.token_usage else {}
+            else:
+                first, usage = self._attempt(crew_name, models, context, inputs)
+                screened = self._screened(
+                    turn, crew_name, first, grounding, context, inputs, models
+                )
+                reply, rejections, source, retry_usage = screened
+                usage = _most(usage, retry_usage)
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
         reply = plugins.after_crew(self.domain, turn, reply, route=route)
-        usage = output.token_usage.model_dump() if output.token_usage else {}
         return HubResult(
             reply=reply,
             route=route,
@@ -103,7 +130,71 @@ class HubCrew:
             tool_calls=tuple(context.tool_calls),
             tool_failures=tuple(context.tool_failures),
             urgent=verdicts.urgent,
+            rejections=rejections,
+            source=source,
+            observations=tuple(result.text for result in context.results),
         )
+
+    def _attempt(
+        self, crew_name: str, models: TurnModels, context: TurnContext, inputs: dict[str, str]
+    ) -> tuple[str | None, dict[str, Any]]:
+        """One kickoff of a real model's crew: its reply and token usage; None for the
+        reply when CrewAI stopped the agent for repeating a tool call without progress."""
+        from crewai.tools.tool_failure import ToolExecutionFailedError
+
+        try:
+            output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
+        except ToolExecutionFailedError as error:
+            log.info("agent stopped in a tool loop", error=str(error)[-160:])
+            return None, {}
+        usage = output.token_usage.model_dump() if output.token_usage else {}
+        return _clean(str(output.raw)), usage
+
+    def _screened(
+        self,
+        turn: Turn,
+        crew_name: str,
+        reply: str | None,
+        grounding: Grounding,
+        context: TurnContext,
+        inputs: dict[str, str],
+        models: TurnModels,
+    ) -> tuple[str, tuple[str, ...], ReplySource, dict[str, Any]]:
+        """A real model's reply through the gate (`hub.crews.screen`): as it is when it
+        passes; else, once, the crew again with the reason; else the offline model's
+        answer when it has one; else the domain's unknown message, which offers a person.
+        A refused reply of a turn that hands off becomes the domain's handoff message.
+        """
+        gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
+        verdict = gate(reply) if reply is not None else Verdict("tool_loop")
+        if verdict.passed and reply is not None:
+            return reply, (), "model", {}
+        rejections = [str(verdict.reason)]
+        log.info("reply refused by the gate", reason=verdict.reason, detail=verdict.detail[:80])
+        language = grounding.language
+        if context.handoff_reason is not None:
+            handoff = handoff_message(self.domain, turn.now, language)
+            return handoff, tuple(rejections), "handoff", {}
+        retry = dict(inputs)
+        note = RETRY_NOTE.format(advice=verdict.advice())
+        retry["message"] = f"{inputs['message']}\n\n{note}"
+        again, usage = self._attempt(crew_name, models, context, retry)
+        gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
+        second = gate(again) if again is not None else Verdict("tool_loop")
+        if second.passed and again is not None:
+            return again, tuple(rejections), "retry", usage
+        rejections.append(str(second.reason))
+        log.info("retry refused by the gate", reason=second.reason, detail=second.detail[:80])
+        if context.handoff_reason is not None:
+            handoff = handoff_message(self.domain, turn.now, language)
+            return handoff, tuple(rejections), "handoff", usage
+        unknown = translate(self.domain.spec.messages.unknown, language)
+        extractive = offline_answer(
+            self.kit.knowledge, turn.message, unknown_reply=unknown, language=language
+        )
+        if extractive.strip() != unknown.strip():
+            return extractive, tuple(rejections), "offline", usage
+        return unknown, tuple(rejections), "unknown", usage
 
     def _answered_by_plugin(self, verdicts: Verdicts, started: float) -> HubResult:
         """A plugin's verdict replaced the crew: its reply, or a handoff with the domain's text."""
@@ -213,6 +304,19 @@ def parse_route(answer: str, routes: list[str]) -> str | None:
         (m.start(), name) for name in routes if (m := re.search(rf"\b{re.escape(name)}\b", text))
     ]
     return min(found)[1] if found else None
+
+
+def _most(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Token usage over two kickoffs of one turn's models (CrewAI counts per model
+    object, so the second already holds the first: the larger of each count)."""
+    keys = set(first) | set(second)
+    return {
+        key: max(first.get(key) or 0, second.get(key) or 0)
+        if isinstance(first.get(key, 0), int | float)
+        and isinstance(second.get(key, 0), int | float)
+        else second.get(key, first.get(key))
+        for key in keys
+    }
 
 
 def _clean(reply: str) -> str:

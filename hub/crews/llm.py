@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from hub.crews.toolcalls import default_mode
 from hub.domains.domain import Domain
 from hub.patches.crewai import OPENAI_CLIENTS
 from hub.settings import Settings
@@ -96,6 +97,9 @@ def provider_llm(
 ) -> BaseLLM:
     """A real provider through CrewAI, with timeout, token cap and temperature.
 
+    OpenAI-compatible models run a tool call however the model writes it
+    (`hub.crews.calling`, mode `llm.tool_calling`).
+
     OpenAI-compatible models (`openai/…`, `ollama/…`) share one HTTP client per
     endpoint and process (`hub.crews.pooled`, while `hub.patches.crewai.OPENAI_CLIENTS`
     is installed): building OpenAI's clients costs more CPU per turn (TLS set-up)
@@ -104,6 +108,8 @@ def provider_llm(
     options = domain.spec.llm
     base_url = settings.llm_base_url
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    configured = options.tool_calling or settings.llm_tool_calling
+    tool_calling = configured or default_mode(name)
     if name.startswith("ollama/"):
         name = "openai/" + name.removeprefix("ollama/")
         base_url = base_url or OLLAMA_DEFAULT_URL
@@ -115,10 +121,8 @@ def provider_llm(
         "max_retries": 0,  # the agent retries once (factory.MODEL_ATTEMPTS)
     }
     if name.startswith("openai/"):
-        from crewai.llms.providers.openai.completion import OpenAICompletion
-
         from hub.crews import vision
-        from hub.crews.pooled import PooledOpenAICompletion
+        from hub.crews.calling import PooledToolCallingCompletion, ToolCallingCompletion
 
         if images and vision.sees_images(domain, settings, name):
             seeing = (
@@ -134,12 +138,16 @@ def provider_llm(
                 image_parts=vision.image_parts(images),
                 **common,
             )
-        completion = PooledOpenAICompletion if OPENAI_CLIENTS.installed else OpenAICompletion
+        completion = (
+            PooledToolCallingCompletion if OPENAI_CLIENTS.installed else ToolCallingCompletion
+        )
         return completion(
             model=name.removeprefix("openai/"),
             provider="openai",
             base_url=base_url,
             api_key=api_key,
+            tool_calling=tool_calling,
+            tool_calling_configured=configured is not None,
             **common,
         )
     from crewai import LLM

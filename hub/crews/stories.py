@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +40,7 @@ from hub.exceptions import ConfigurationError
 from hub.knowledge.text import normalize
 from hub.store.database import create_engine
 from hub.store.embedded import migrate_and_seed
-from hub.turn import HANDOFF_ROUTE, Turn
+from hub.turn import HANDOFF_ROUTE, HubResult, Turn
 
 if TYPE_CHECKING:
     from hub.crews.factory import CrewFactory
@@ -86,6 +86,8 @@ class Outcome:
     handoff: bool = False
     handoff_reason: str | None = None
     error: str | None = None
+    result: HubResult | None = field(default=None, compare=False, repr=False)
+    """The crew's result, when it ran: the reply gate's refusals, the tools' answers."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,7 @@ class StoryRunner:
             handoff=decision.draft.hands_off,
             handoff_reason=decision.draft.handoff_reason,
             error=decision.error,
+            result=result,
         )
 
 

@@ -165,6 +165,9 @@ class LLMSettings(StrictModel):
     vision: bool | None = None
     """The model sees pictures (they are sent to it as image parts); unset: known
     vision models (`hub.crews.vision.VISION_MODELS`) do, the offline model never."""
+    tool_calling: Literal["native", "json", "react"] | None = None
+    """How the model is asked for tool calls (`hub.crews.toolcalls.ToolCalling`); unset:
+    `json` for `ollama/…` models, `native` for the others."""
 
 
 class ConversationSettings(StrictModel):

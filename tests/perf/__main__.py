@@ -15,7 +15,9 @@ domain's flood, each on its own worker (`tests.perf.neighbours`);
 var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 (`tests.perf.sentiment`); var/bench/paraphrases.json: the offline model's share of
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
-(`tests.perf.paraphrases`).
+(`tests.perf.paraphrases`); var/bench/answers.json: every story and the paraphrase
+set with the offline and the real local model, and what the reply gate refused
+(`tests.perf.answers`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -385,7 +387,16 @@ def main() -> None:
         help="messages for the 2-second model: 200 turns in flight need several waves "
         "of them before the rate is a steady one",
     )
-    benches = ["ack", "offline", "slow", "retrieval", "neighbours", "sentiment", "paraphrases"]
+    benches = [
+        "ack",
+        "offline",
+        "slow",
+        "retrieval",
+        "neighbours",
+        "sentiment",
+        "paraphrases",
+        "answers",
+    ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
         "--rounds",
@@ -544,6 +555,14 @@ def main() -> None:
             f"on {paraphrases['questions']} questions"
         )
         print(f"written to {OUT / 'paraphrases.json'}")
+    if "answers" in wanted:
+        from tests.perf.answers import bench_answers
+
+        answers = bench_answers(OUT)
+        answers["machine"], answers["at"] = results["machine"], results["at"]
+        (OUT / "answers.json").write_text(json.dumps(answers, indent=2), encoding="utf-8")
+        print(f"written to {OUT / 'answers.json'}")
+
     if "neighbours" in wanted:
         from tests.perf.neighbours import bench_neighbours
 

@@ -201,3 +201,30 @@ def test_a_crew_failure_is_named_by_what_went_wrong() -> None:
     assert failure_kind(ModelError("HTTP 500")) == "model_error"
     assert failure_kind(RuntimeError("provider said no")) == "model_error"
     assert failure_kind(CrewError("empty reply")) == "crew_error"
+
+
+def test_the_reply_gates_refusals_are_counted_by_reason_and_what_was_posted(
+    receiver: FlaskClient,
+    worker: WorkerRuntime,
+    redis_client: redis.Redis,
+    fake_chatwoot: FakeChatwoot,
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.responder = lambda _m: "Final Answer: Ligue para (11) 91234-5678."
+    before, _ = scrape(receiver)
+    assert send_and_work(receiver, redis_client, 21, "Vocês aceitam o convênio Hapvida?") == (
+        "replied"
+    )
+    samples, helps = scrape(receiver)
+
+    def grown(name: str, **labels: str) -> float:
+        return value(samples, name, **labels) - value(before, name, **labels)
+
+    rejected = "chatwootai_replies_rejected_total"
+    assert grown(rejected, domain="health", reason="unsupported_fact") == 2
+    fallbacks = "chatwootai_reply_fallbacks_total"
+    assert sum(grown(fallbacks, domain="health", source=s) for s in ("offline", "unknown")) == 1
+    posted = [m["content"] for m in fake_chatwoot.messages(21) if not m.get("private")]
+    assert posted and all("91234" not in text for text in posted)
+    for family in ("chatwootai_replies_rejected", "chatwootai_reply_fallbacks"):
+        assert len(helps[family]) > 30

@@ -154,14 +154,14 @@ def test_a_confident_route_costs_no_model_call(
 def test_an_ambiguous_message_is_routed_by_the_hub_crew(
     domains: Path, tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
-    answers = iter(["Final Answer: sales", "Final Answer: Temos sim, por R$ 39,90."])
+    answers = iter(["Final Answer: sales", "Final Answer: Temos sim! Qual modelo você procura?"])
     fake_openai.responder = lambda _m: next(answers)
     factory = factory_for(
         domains, tmp_path, llm="openai/m", llm_base_url=fake_openai.url, llm_api_key="k"
     )
     result = factory.hub("retail").run(Turn(message="ok"))
     assert (result.route, result.routed_by) == ("sales", "llm")
-    assert result.reply == "Temos sim, por R$ 39,90."
+    assert result.reply == "Temos sim! Qual modelo você procura?"
     router_prompt = " ".join(str(m["content"]) for m in fake_openai.requests[0]["body"]["messages"])
     assert "sales:" in router_prompt and "support:" in router_prompt
 

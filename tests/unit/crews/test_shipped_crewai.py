@@ -43,5 +43,6 @@ def test_a_real_model_shares_its_clients_only_while_the_patch_is_installed(
         assert isinstance(provider_llm("openai/m", domain, settings), PooledOpenAICompletion)
     with removed(OPENAI_CLIENTS):
         shipped = provider_llm("openai/m", domain, settings)
-    assert type(shipped) is OpenAICompletion
+    assert isinstance(shipped, OpenAICompletion)
+    assert not isinstance(shipped, PooledOpenAICompletion)
     release(shipped)  # its own clients, closed with the turn
