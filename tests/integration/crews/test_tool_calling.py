@@ -25,6 +25,8 @@ from tests.fakes.openai_server import FakeOpenAI, ToolCall
 pytestmark = pytest.mark.integration
 
 QUESTION = "Qual o status do pedido CC-2026-00020?"
+CUSTOMER_PHONE = "+55 11 98765-4320"
+"""The phone on record for CC-2026-00020: only its own customer hears its status."""
 ANSWER = "O pedido CC-2026-00020 foi cancelado; o reembolso sai em até 7 dias úteis."
 
 
@@ -107,7 +109,11 @@ def test_a_call_written_in_the_content_runs_the_tool(
     tmp_path: Path, fake_openai: FakeOpenAI, mode: str | None, call: str
 ) -> None:
     fake_openai.responder = writes_the_call(call)
-    result = factory_with(tmp_path, fake_openai, mode).hub("retail").run(Turn(message=QUESTION))
+    result = (
+        factory_with(tmp_path, fake_openai, mode)
+        .hub("retail")
+        .run(Turn(message=QUESTION, contact_phone=CUSTOMER_PHONE))
+    )
     assert "order_status" in result.tool_calls
     assert result.reply == ANSWER
     assert result.rejections == ()
@@ -120,7 +126,11 @@ def test_a_native_tool_call_runs_the_tool(tmp_path: Path, fake_openai: FakeOpenA
         return ToolCall(name="order_status", arguments={"order_number": "CC-2026-00020"})
 
     fake_openai.responder = respond
-    result = factory_with(tmp_path, fake_openai, "native").hub("retail").run(Turn(message=QUESTION))
+    result = (
+        factory_with(tmp_path, fake_openai, "native")
+        .hub("retail")
+        .run(Turn(message=QUESTION, contact_phone=CUSTOMER_PHONE))
+    )
     assert "order_status" in result.tool_calls
     assert result.reply == ANSWER
 
@@ -129,7 +139,9 @@ def test_the_json_mode_sends_no_tools_and_describes_them_in_the_prompt(
     tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.responder = writes_the_call(FENCED)
-    factory_with(tmp_path, fake_openai, "json").hub("retail").run(Turn(message=QUESTION))
+    factory_with(tmp_path, fake_openai, "json").hub("retail").run(
+        Turn(message=QUESTION, contact_phone=CUSTOMER_PHONE)
+    )
     first = fake_openai.requests[0]["body"]
     assert "tools" not in first
     system = str(first["messages"][0]["content"])
@@ -158,7 +170,11 @@ def test_an_unknown_tool_or_bad_arguments_go_back_to_the_model(
         return call
 
     fake_openai.responder = respond
-    result = factory_with(tmp_path, fake_openai, None).hub("retail").run(Turn(message=QUESTION))
+    result = (
+        factory_with(tmp_path, fake_openai, None)
+        .hub("retail")
+        .run(Turn(message=QUESTION, contact_phone=CUSTOMER_PHONE))
+    )
     assert told, "the model was told what was wrong with its call"
     assert result.reply == "Pode me confirmar o número do pedido?"
     assert "{" not in result.reply
@@ -169,6 +185,6 @@ def test_a_model_that_writes_its_calls_as_text_is_asked_in_json_mode_from_then_o
 ) -> None:
     fake_openai.responder = writes_the_call(FENCED)
     hub = factory_with(tmp_path, fake_openai, None).hub("retail")
-    hub.run(Turn(message=QUESTION))
+    hub.run(Turn(message=QUESTION, contact_phone=CUSTOMER_PHONE))
     assert "tools" in fake_openai.requests[0]["body"], "asked natively first"
     assert "tools" not in fake_openai.requests[-1]["body"], "then in json mode"
