@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import kombu.pools
 import pytest
 import redis
 from celery import Celery
@@ -32,6 +33,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def app(redis_client: redis.Redis) -> Iterator[Celery]:
+    # kombu's connection pools are process-wide: an earlier test's producer would
+    # otherwise hand these tests a channel whose client is built already.
+    kombu.pools.reset()
     celery = create_celery(Settings(redis_url=TEST_REDIS_URL))
     yield celery
     celery.close()
