@@ -246,17 +246,7 @@ class Receiver:
                 )
                 writes.execute()
                 return task_id
-            result = self.celery.send_task(
-                HANDLE_MESSAGE,
-                args=[message.model_dump()],
-                queue=queue,
-                priority=priority_of(message.urgent),
-                argsrepr=message.safe_repr,
-                kwargsrepr="{}",
-                retry=True,
-                retry_policy=PUBLISH_RETRY_POLICY,
-            )
-            return str(result.id)
+            return self._send(message, queue)
         except Exception as error:  # kombu raises transport-specific errors
             log.warning("could not queue a wake-up; the waiting task answers", error=str(error))
             return None
@@ -367,16 +357,7 @@ class Receiver:
         """Publish through Celery (a broker other than the state Redis), after the mailbox
         push: a failed publish takes the message back out of the mailbox."""
         try:
-            result = self.celery.send_task(
-                HANDLE_MESSAGE,
-                args=[message.model_dump()],
-                queue=queue,
-                priority=priority_of(message.urgent),
-                argsrepr=message.safe_repr,
-                kwargsrepr="{}",
-                retry=True,
-                retry_policy=PUBLISH_RETRY_POLICY,
-            )
+            task_id = self._send(message, queue)
         except Exception as error:  # kombu raises transport-specific errors
             log.error("could not queue message", domain=message.domain, error=str(error))
             try:
@@ -384,6 +365,20 @@ class Receiver:
             except redis.RedisError:
                 log.error("could not withdraw the unqueued message from its mailbox")
             raise QueueError(f"could not queue the message on {queue}: {error}") from error
+        return task_id
+
+    def _send(self, message: InboundMessage, queue: str) -> str:
+        """The message's task through Celery's own publish, with brief retries."""
+        result = self.celery.send_task(
+            HANDLE_MESSAGE,
+            args=[message.model_dump()],
+            queue=queue,
+            priority=priority_of(message.urgent),
+            argsrepr=message.safe_repr,
+            kwargsrepr="{}",
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
         return str(result.id)
 
     def _switched(
