@@ -106,6 +106,27 @@ EMBEDDED_REDIS_STOP_SECONDS = 20.0
 """How long the embedded redis-server may take to save its RDB and exit once its
 owner is gone, before it is killed (it stays up when that save fails)."""
 
+DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+"""How long a connection to a database server may take: a database that does not
+answer costs a turn this much at most before it answers without history and spools
+its record (`hub.store.spool`)."""
+
+TURN_SPOOL_KEY = f"{REDIS_KEY_PREFIX}:spool:turns"
+"""The Redis list of turn records waiting for the database (`hub.store.spool`)."""
+
+TURN_SPOOL_CAPACITY = 100_000
+"""Turn records kept in Redis while the database is away (about 1 KiB each): hours of a
+busy deployment's turns, bounded so an outage cannot fill Redis's memory."""
+
+TURN_SPOOL_BATCH = 200
+"""Spooled turns written per database transaction when the database is back."""
+
+TURN_SPOOL_LEASE_SECONDS = 30.0
+"""How long a drainer holds the spool: a drainer that died frees it after this."""
+
+TURN_SPOOL_DRAIN_SECONDS = 5.0
+"""How often each worker process tries to write spooled turns back."""
+
 # Voice notes and pictures -------------------------------------------------------
 
 TRANSCRIPTION_WAIT_SECONDS = 15.0

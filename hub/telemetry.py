@@ -20,7 +20,12 @@ from typing import Any, NamedTuple
 
 import redis
 import structlog
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from hub import defaults
@@ -80,6 +85,7 @@ COUNTERS: dict[str, CounterSpec] = {
         "model_error, crew_error and tool_error (each answered with the fallback and a "
         "handoff), "
         "chatwoot_error and redis_error (per failed attempt; the task retries), "
+        "store_unavailable (a turn the database refused, spooled until it is back), "
         "dead_lettered (messages given up on, kept in the dead-letter list)",
     ),
     "dead_letters": CounterSpec(
@@ -236,10 +242,17 @@ class RedisMetricsCollector(Collector):
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.hgetall(f"{PREFIX}:{name}")
+        pipe.llen(defaults.TURN_SPOOL_KEY)
         try:
-            raw: dict[str, dict[Any, Any]] = dict(zip(names, pipe.execute(), strict=True))
+            *hashes, spooled = pipe.execute()
         except redis.RedisError:
             return
+        raw: dict[str, dict[Any, Any]] = dict(zip(names, hashes, strict=True))
+        yield GaugeMetricFamily(
+            "chatwootai_turn_spool_length",
+            "Turn records waiting in Redis for the database (written back when it returns)",
+            value=float(spooled),
+        )
         raw["failures"] = {**raw["failures"], **_derived_failures(raw["messages_handled"])}
         for name, documentation in HISTOGRAMS.items():
             yield _histogram(name, documentation, raw[name])

@@ -7,6 +7,7 @@ validated) when it starts, before taking its first message.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import signals
@@ -17,6 +18,8 @@ from hub.queue import create_celery
 from hub.settings import get_settings
 
 app = create_celery(get_settings(), include=("workers.tasks",))
+_drainers: dict[int, Any] = {}
+"""The turn spool's drainer of each process (a forked child starts its own)."""
 
 
 @signals.worker_process_init.connect  # type: ignore[untyped-decorator]
@@ -26,12 +29,21 @@ def _build_runtime(**_: Any) -> None:
 
     Then everything alive leaves the garbage collector's view (`hub.patches.gc`,
     unless the patches are off). Metrics are summed in memory from now on and
-    sent every second.
+    sent every second, and turns the database refused are written back every few
+    seconds (`hub.store.spool`).
     """
+    from hub import defaults
+    from hub.store.spool import SpoolDrainer
     from workers.runtime import runtime
 
     configure_logging(get_settings())
-    runtime().telemetry.start()
+    rt = runtime()
+    rt.telemetry.start()
+    if os.getpid() not in _drainers:  # both signals fire in a prefork child
+        _drainers[os.getpid()] = SpoolDrainer(
+            rt.spool, rt.factory.engine, defaults.TURN_SPOOL_DRAIN_SECONDS
+        )
+        _drainers[os.getpid()].start()
     freeze_heap()
 
 

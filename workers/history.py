@@ -1,13 +1,15 @@
 """The conversation's turns in the store: read for the prompt, written after the post.
 
-A store outage never blocks a reply: the history is then empty, and a turn that
-cannot be recorded is logged.
+A store outage never blocks a reply: the history is then empty (a warning), and a
+turn the database refuses goes to the turn spool (`hub.store.spool`), counted as
+failures{reason="store_unavailable"}, to be written when the database is back.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,10 +19,14 @@ from hub.crews.llm import turn_cost
 from hub.domains.domain import Domain
 from hub.store.conversations import TurnRecord, recent, record_turn
 from hub.store.database import connection_scope
+from hub.store.spool import drain_quietly
 from hub.turn import Draft
 from workers.runtime import WorkerRuntime
 
 log = structlog.get_logger(__name__)
+
+STORE_UNAVAILABLE = "store_unavailable"
+"""The `failures` reason of a turn the database refused (spooled)."""
 
 
 def read_history(
@@ -73,12 +79,35 @@ def record(
             completion_tokens=_tokens(usage, "completion_tokens"),
             cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
         )
-        with connection_scope(runtime.factory.engine) as connection:
-            record_turn(connection, turn)
-    except SQLAlchemyError as error:
-        log.warning("turn not recorded", error=str(error)[:200])
     except Exception:
         log.exception("turn not recorded")
+        return
+    answered_at = datetime.now(UTC)
+    try:
+        with connection_scope(runtime.factory.engine) as connection:
+            record_turn(connection, turn, now=answered_at)
+    except SQLAlchemyError as error:
+        spool(runtime, turn, answered_at, error)
+        return
+    except Exception:
+        log.exception("turn not recorded")
+        return
+    if runtime.spool.pending:  # this process spooled turns: the database is back
+        drain_quietly(runtime.spool, runtime.factory.engine, batches=1)  # the rest: drainer
+
+
+def spool(
+    runtime: WorkerRuntime, turn: TurnRecord, answered_at: datetime, error: Exception
+) -> None:
+    """Keep a turn the database refused in the spool, counted; logged if even that fails."""
+    runtime.middleware.failed(turn.domain, STORE_UNAVAILABLE)
+    try:
+        kept = runtime.spool.add(turn, answered_at)
+    except Exception as failure:  # Redis away as well
+        log.error("turn not recorded", error=str(error)[:200], spool=str(failure)[:200])
+        return
+    if kept:
+        log.warning("turn spooled: database unavailable", error=str(error)[:200])
 
 
 def _tokens(usage: dict[str, object], name: str) -> int | None:

@@ -28,6 +28,7 @@ from hub.kvstore import connect, redis_url
 from hub.patches import install as install_patches
 from hub.settings import Settings, get_settings
 from hub.store.embedded import prepare_embedded_store
+from hub.store.spool import TurnSpool
 from hub.telemetry import Telemetry
 from workers.middleware import Metrics, Middleware, Middlewares, PluginNotices, TurnLog
 
@@ -50,6 +51,8 @@ class WorkerRuntime:
     gate: TurnGate
     misses: Misses
     dead_letters: DeadLetters
+    spool: TurnSpool
+    """Turn records the database refused, written back when it takes them."""
     telemetry: Telemetry
     middleware: Middleware
     """What watches each turn: metrics, its log lines, the plugins' notices."""
@@ -83,6 +86,7 @@ class WorkerRuntime:
             gate=TurnGate(client, locks),
             misses=Misses(client),
             dead_letters=DeadLetters(client),
+            spool=TurnSpool(client),
             telemetry=telemetry,
             middleware=Middlewares([TurnLog(), Metrics(telemetry), PluginNotices(factory.plugins)]),
         )

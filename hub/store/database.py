@@ -27,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
+from hub import defaults
 from hub.settings import Settings, get_settings
 
 SQLITE_FILENAME = "chatwootai.sqlite3"
@@ -49,6 +50,13 @@ def database_url(settings: Settings | None = None) -> str:
 def create_engine(url: str | URL) -> Engine:
     """An engine for `url`, with the SQLite set-up described above when it is SQLite."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # A server that does not answer costs a turn this much, not the OS's minutes.
+        return sqlalchemy.create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": defaults.DATABASE_CONNECT_TIMEOUT_SECONDS},
+        )
     if parsed.get_backend_name() != "sqlite":
         return sqlalchemy.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
