@@ -40,8 +40,18 @@ BACKOFF_BASE_SECONDS = 2.0
 
 RECHECK_SECONDS = LOCK_TTL_SECONDS
 """When another worker holds the conversation, the message is in its mailbox and that
-worker answers it; the task only comes back this much later to make sure, which also
-covers a holder that died (its lock expires within LOCK_TTL_SECONDS)."""
+worker answers it; the task only comes back at most this much later to make sure,
+which also covers a holder that died (its lock expires within LOCK_TTL_SECONDS)."""
+
+RECHECK_MARGIN_SECONDS = 1.0
+"""A busy message comes back this long after the lock would expire: a live holder has
+renewed it by then (every third of the TTL), a dead one's is gone."""
+
+
+def recheck_delay(expires_in: float) -> float:
+    """When a busy message comes back: just after the holder's lock would expire if the
+    holder died, so a dead holder costs the rest of its lock's life, not a full recheck."""
+    return min(RECHECK_SECONDS, expires_in + RECHECK_MARGIN_SECONDS)
 
 
 REPUBLISH_POLICY = {"max_retries": 18, "interval_start": 0, "interval_step": 1, "interval_max": 5}
@@ -133,7 +143,7 @@ def _handle(
             log.exception("unexpected failure")
             return _dead_letter(rt, payload, "unexpected", f"{type(error).__name__}: {error}")
         if handled.status == "busy":
-            _recheck_later(message, RECHECK_SECONDS)
+            _recheck_later(message, _busy_delay(rt, message))
         elif handled.status == "deferred" and handled.recheck is not None:
             _recheck_later(handled.recheck, handled.delay)
         log.info(
@@ -145,6 +155,14 @@ def _handle(
         )
         rt.middleware.handled(message.domain, handled.status)
         return handled.status
+
+
+def _busy_delay(rt: WorkerRuntime, message: InboundMessage) -> float:
+    try:
+        expires_in = rt.locks.expires_in(message.account_id, message.conversation_id)
+    except redis.RedisError:
+        return RECHECK_SECONDS
+    return recheck_delay(expires_in)
 
 
 def _recheck_later(message: InboundMessage, delay: float) -> None:

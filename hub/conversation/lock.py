@@ -117,6 +117,11 @@ class ConversationLocks:
             return None
         return self.adopt(key, token)
 
+    def expires_in(self, account_id: int, conversation_id: int) -> float:
+        """Seconds until the conversation's lock expires unless renewed (0: not held)."""
+        remaining = int(self.redis.pttl(self.key(account_id, conversation_id)))
+        return max(0.0, remaining / 1000)
+
     def adopt(self, key: str, token: str) -> ConversationLock:
         """A lock taken with `token` elsewhere (`hub.conversation.gate`), kept alive here."""
         lock = ConversationLock(self, key, token)

@@ -202,3 +202,18 @@ def test_a_worker_s_start_up_heap_is_kept_out_of_the_garbage_collector(
         for runtime in built:
             runtime.telemetry.stop()
             runtime.telemetry.redis.close()
+
+
+def test_a_busy_message_comes_back_just_after_a_dead_holder_s_lock_would_expire() -> None:
+    assert tasks.recheck_delay(0.0) == tasks.RECHECK_MARGIN_SECONDS  # no lock left
+    assert tasks.recheck_delay(4.0) == 4.0 + tasks.RECHECK_MARGIN_SECONDS
+    assert tasks.recheck_delay(10_000.0) == tasks.RECHECK_SECONDS  # never later than before
+
+
+def test_retries_and_rechecks_are_published_again_while_redis_is_away_for_a_minute() -> None:
+    policy = tasks.REPUBLISH_POLICY
+    waits = [
+        min(policy["interval_start"] + n * policy["interval_step"], policy["interval_max"])
+        for n in range(policy["max_retries"])
+    ]
+    assert 60 <= sum(waits) <= 90
