@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from hub.conversation.deadletter import DeadLetters
 from hub.conversation.mailbox import Mailbox
 from hub.exceptions import ChatwootAPIError, ChatwootUnavailableError
 from hub.settings import Settings
+from hub.store.spool import TurnSpool
 from hub.telemetry import Telemetry
 from workers import tasks
 from workers.answer import Handled
@@ -187,9 +190,13 @@ def test_a_worker_s_start_up_heap_is_kept_out_of_the_garbage_collector(
     class Built:
         def __init__(self) -> None:
             self.telemetry = Telemetry(redis.Redis(), flush_seconds=3600)
+            self.spool = TurnSpool(redis.Redis())
+            self.factory = SimpleNamespace(engine=None)
 
     built: list[Built] = []
+    drainers: dict[int, Any] = {}
     monkeypatch.setattr(workers.runtime, "runtime", lambda: built.append(Built()) or built[0])
+    monkeypatch.setattr(workers, "_drainers", drainers)
     monkeypatch.setattr(workers, "configure_logging", lambda _settings: None)
     before = gc.get_freeze_count()
     try:
@@ -197,8 +204,11 @@ def test_a_worker_s_start_up_heap_is_kept_out_of_the_garbage_collector(
         assert len(built) == 1
         assert gc.get_freeze_count() > before
         assert built[0].telemetry.started  # metrics are summed and sent each second
+        assert list(drainers) == [os.getpid()]  # spooled turns are written back
     finally:
         gc.unfreeze()
+        for drainer in drainers.values():
+            drainer.stop()
         for runtime in built:
             runtime.telemetry.stop()
             runtime.telemetry.redis.close()
