@@ -50,7 +50,7 @@ class WorkerProcess:
         for line in self.process.stdout:
             self.output.append(line)
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(" ready." in line for line in self.output):
