@@ -106,6 +106,10 @@ EMBEDDED_REDIS_STOP_SECONDS = 20.0
 """How long the embedded redis-server may take to save its RDB and exit once its
 owner is gone, before it is killed (it stays up when that save fails)."""
 
+UNACKED_RESTORE_SECONDS = 5
+"""How often each worker looks for messages a dead worker left unacknowledged past the
+visibility timeout (one ZRANGE under kombu's mutex): how late after it they come back."""
+
 DATABASE_CONNECT_TIMEOUT_SECONDS = 5
 """How long a connection to a database server may take: a database that does not
 answer costs a turn this much at most before it answers without history and spools

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,11 +20,12 @@ from hub.conversation.deadletter import DeadLetters
 from hub.settings import get_settings
 from tests.e2e.conftest import ACCOUNTS, WorkerProcess, message_created, post_signed
 from tests.fakes.chatwoot import FakeChatwoot
+from tests.figures import report
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CONVERSATIONS = 12
-OUTAGE_SECONDS = 8.0
+OUTAGE_SECONDS = float(os.environ.get("CHATWOOTAI_TEST_OUTAGE_SECONDS", "8"))
 FAILURES = 3
 COOLDOWN_SECONDS = 1.0
 CONCURRENCY = 4
@@ -35,8 +37,9 @@ OUTAGE_SETTINGS = {
     "CHATWOOTAI_CHATWOOT_RETRY_MAX_DELAY_SECONDS": "2",
     "CHATWOOTAI_CHATWOOT_DRAIN_RATE": "5",
 }
-"""Shortened: an 8 s outage stands for a 10 min one; the breaker opens after 3 failed
-calls, probes every 1-2 s, and messages come back within 2 s of each other."""
+"""Shortened: an 8 s outage stands for a 10 min one (CHATWOOTAI_TEST_OUTAGE_SECONDS=600,
+the bench's outages run); the breaker opens after 3 failed calls, probes every 1-2 s,
+and messages come back within 2 s of each other."""
 
 
 def replies_to(fake: FakeChatwoot, conversation_id: int) -> list[dict[str, Any]]:
@@ -61,8 +64,10 @@ def test_a_chatwoot_down_under_load_answers_everyone_once_and_is_not_hammered(
 
     conversations = range(7100, 7100 + CONVERSATIONS)
     fake_chatwoot.wait_for(
-        lambda: all(replies_to(fake_chatwoot, c) for c in conversations), timeout=60
+        lambda: all(replies_to(fake_chatwoot, c) for c in conversations),
+        timeout=OUTAGE_SECONDS + 60,
     )
+    caught_up = time.time() - back_at
     time.sleep(2)  # anything late would show up now
     for conversation in conversations:
         assert len(replies_to(fake_chatwoot, conversation)) == 1, conversation
@@ -77,7 +82,18 @@ def test_a_chatwoot_down_under_load_answers_everyone_once_and_is_not_hammered(
     bound = FAILURES + CONCURRENCY + math.ceil(OUTAGE_SECONDS / COOLDOWN_SECONDS) + 1
     assert 0 < len(refused) <= bound, (len(refused), bound)
     # Without the breaker every conversation would have spent its retries on its own.
-    assert len(refused) < CONVERSATIONS * 2
+    assert len(refused) < CONVERSATIONS * 2 or OUTAGE_SECONDS > 60
+    report(
+        "chatwoot_outage",
+        {
+            "outage_seconds": OUTAGE_SECONDS,
+            "conversations": CONVERSATIONS,
+            "posts_during_outage": len(refused),
+            "posts_bound": bound,
+            "answered_exactly_once": CONVERSATIONS,
+            "catch_up_seconds": round(caught_up, 1),
+        },
+    )
 
 
 @pytest.fixture

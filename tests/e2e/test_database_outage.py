@@ -28,6 +28,7 @@ from tests.conftest import service_missing
 from tests.e2e.conftest import ACCOUNTS, WorkerProcess, message_created, post_signed
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.tcp_proxy import TcpProxy, postgres_proxy  # noqa: F401  (fixture)
+from tests.figures import report
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -137,9 +138,14 @@ def test_a_database_outage_delays_no_reply_and_loses_no_turn_record(
     after = ask(DURING + 1)  # the worker's pool reconnected by itself
     fake_chatwoot.wait_for(lambda: replied(fake_chatwoot, after), timeout=30)
     fake_chatwoot.wait_for(lambda: (97400 + DURING + 1, "out") in recorded(direct), timeout=10)
-    print(
-        f"database outage {OUTAGE_SECONDS:.0f} s: {DURING} replies during it, slowest "
-        f"{slowest:.1f} s; records caught up {caught_up:.1f} s after it returned"
+    report(
+        "database_outage",
+        {
+            "outage_seconds": OUTAGE_SECONDS,
+            "replies_during_outage": DURING,
+            "slowest_reply_during_outage_seconds": round(slowest, 1),
+            "records_caught_up_seconds": round(caught_up, 1),
+        },
     )
     handled = redis_client.hgetall("chatwootai:metrics:failures")
     assert int(handled.get("retail|store_unavailable", 0)) >= DURING

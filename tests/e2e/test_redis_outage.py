@@ -25,6 +25,7 @@ from hub.embedded_redis import EmbeddedRedis
 from tests.e2e.conftest import ACCOUNTS, WorkerProcess, message_created, post_signed, receiver_for
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.redis_server import RedisServer
+from tests.figures import report
 from tests.processes import needs_proc, redis_servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -160,7 +161,7 @@ def test_a_redis_restarted_under_load_loses_no_accepted_message(
         figures = run_through_outage(
             lambda: server.restart_after(OUTAGE_SECONDS), client, fake_chatwoot, worker
         )
-        print("redis restart:", figures)
+        report("redis_restart", figures)
         assert figures["refused_posts"] > 0  # the outage did refuse posts, and they came back
     finally:
         server.stop(kill=True)
@@ -187,6 +188,6 @@ def test_the_embedded_redis_killed_under_load_comes_back_with_every_accepted_mes
             os.kill(pid, signal.SIGKILL)  # the supervisor starts it again
 
         figures = run_through_outage(kill, client, fake_chatwoot, worker)
-        print("embedded redis killed:", figures)
+        report("embedded_redis_killed", figures)
     finally:
         embedded.stop()

@@ -17,7 +17,9 @@ var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
 (`tests.perf.paraphrases`); var/bench/answers.json: every story and the paraphrase
 set with the offline and the real local model, and what the reply gate refused
-(`tests.perf.answers`).
+(`tests.perf.answers`); var/bench/outages.json: Chatwoot down 10 minutes, PostgreSQL
+down 60 s, Redis restarted, the model down, and a worker killed under a CPU hog 5 times,
+each exactly once (`tests.perf.outages`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -396,6 +398,7 @@ def main() -> None:
         "sentiment",
         "paraphrases",
         "answers",
+        "outages",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -580,6 +583,16 @@ def main() -> None:
             f"budget {neighbours['budget_ratio']}"
         )
         print(f"written to {OUT / 'neighbours.json'}")
+    if "outages" in wanted:
+        from tests.perf.outages import bench_outages
+
+        print("outages (about 15 minutes)…", flush=True)
+        outages = bench_outages(OUT)
+        outages["machine"], outages["at"] = results["machine"], results["at"]
+        (OUT / "outages.json").write_text(json.dumps(outages, indent=2), encoding="utf-8")
+        print(f"outages: {outages['pytest']}; written to {OUT / 'outages.json'}")
+        if not outages["passed"]:
+            failures.append("outages")
     if failures:
         sys.exit("not exactly once: " + ", ".join(failures))
 
