@@ -31,10 +31,14 @@ _shipped_conn_or_acquire = kombu_redis.Channel.conn_or_acquire
 
 @contextmanager
 def _conn_or_acquire(self: Any, client: Any = None) -> Iterator[Any]:
-    """`Channel.conn_or_acquire`, yielding the channel's one client."""
+    """`Channel.conn_or_acquire`, yielding the channel's one client; a connection error
+    when the channel's connection is gone (kombu would raise AttributeError)."""
     if client:
         yield client
         return
+    transport = self.connection
+    if transport is None or getattr(transport, "client", None) is None:
+        raise redis.ConnectionError("the broker connection of this channel was closed")
     pool = self.pool
     cached = self.__dict__.get("_chatwootai_client")
     if cached is None or cached[0] is not pool:
@@ -58,7 +62,8 @@ CHANNEL_CLIENT = Patch(
     module="kombu.transport.redis",
     summary=(
         "kombu's Redis channels reuse one client instead of building a redis.Redis "
-        "for every publish, unacked-message record and acknowledgement"
+        "for every publish, unacked-message record and acknowledgement, and a channel "
+        "whose connection was closed raises a connection error (celery/kombu#970)"
     ),
     install=_install_channel_client,
     remove=_remove_channel_client,
@@ -67,7 +72,17 @@ CHANNEL_CLIENT = Patch(
 costs more CPU than the LPUSH it sends: its constructor copies some 200 response
 callbacks. The client is only a front for the channel's connection pool, and
 redis-py clients are safe to share between threads, so each channel keeps one,
-built again when kombu replaces the pool (after a fork or a disconnect)."""
+built again when kombu replaces the pool (after a fork or a disconnect).
+
+When Redis goes away, Celery closes the broker connection: its channels lose their
+transport (`channel.connection`, or the transport's `client`, becomes None). A
+worker thread that finishes a task then acknowledges it on the old channel, and
+kombu, building a pool from the missing connection, raises `AttributeError:
+'NoneType' object has no attribute 'hostname'` (or `'client'`; celery/kombu#970),
+which Celery does not take for a connection error. The patched method raises
+`redis.ConnectionError` instead, which Celery's acknowledgement logs and its
+consumer answers by reconnecting; the message stays unacknowledged and comes back
+after the visibility timeout, answered once thanks to the reply records."""
 
 TASK_PUBLISHER = Patch(
     "kombu.task_publisher",

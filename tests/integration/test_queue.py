@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import kombu
 import kombu.pools
 import pytest
 import redis
@@ -194,3 +195,39 @@ def test_a_publisher_that_is_dropped_closes_its_broker_connection(
         gc.collect()
     assert channel._async_pool is None and channel._pool is None
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def _closed_channels() -> Iterator[Any]:
+    """A channel whose connection Celery closed (Redis went away), and one whose
+    transport lost its client: what a worker thread acknowledges on after an outage."""
+    closed = kombu.Connection(TEST_REDIS_URL)
+    channel = closed.default_channel
+    channel.client.ping()
+    closed.close()
+    yield channel
+    orphan = kombu.Connection(TEST_REDIS_URL)
+    channel = orphan.default_channel
+    orphan.transport.client = None
+    channel._pool = None
+    yield channel
+    orphan.release()
+
+
+def test_a_channel_whose_connection_closed_raises_a_connection_error_not_a_crash(
+    redis_client: redis.Redis,
+) -> None:
+    with installed(CHANNEL_CLIENT):
+        for channel in _closed_channels():
+            with pytest.raises(redis.ConnectionError), channel.conn_or_acquire() as client:
+                client.ping()
+            assert isinstance(redis.ConnectionError(), channel.connection_errors or ())
+
+
+def test_without_the_patch_kombu_crashes_on_a_channel_whose_connection_closed(
+    redis_client: redis.Redis,
+) -> None:
+    with removed(CHANNEL_CLIENT):
+        for channel in _closed_channels():
+            crash = pytest.raises(AttributeError, match="'NoneType' object has no attribute")
+            with crash, channel.conn_or_acquire() as client:
+                client.ping()
