@@ -109,10 +109,13 @@ def service_env(
 def start_worker(service_env: dict[str, str]) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def start(*args: str, env: dict[str, str] | None = None) -> WorkerProcess:
+    def start(*args: str, env: dict[str, str] | None = None, wait: bool = True) -> WorkerProcess:
+        """A worker process, ready unless `wait` is False (then call `wait_ready()`:
+        several workers start faster side by side)."""
         worker = WorkerProcess({**service_env, **(env or {})}, *args)
         started.append(worker)
-        worker.wait_ready()
+        if wait:
+            worker.wait_ready()
         return worker
 
     yield start
