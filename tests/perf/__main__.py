@@ -586,7 +586,7 @@ def main() -> None:
     if "outages" in wanted:
         from tests.perf.outages import bench_outages
 
-        print("outages (about 15 minutes)…", flush=True)
+        print("outages (about 25 minutes)…", flush=True)
         outages = bench_outages(OUT)
         outages["machine"], outages["at"] = results["machine"], results["at"]
         (OUT / "outages.json").write_text(json.dumps(outages, indent=2), encoding="utf-8")
