@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     """Run the server until the owner ends; return its exit status."""
     lock_fd, grace, command = int(argv[0]), float(argv[1]), argv[2:]
     stopping = threading.Event()
-    lock = threading.Lock()  # a stop and a restart never cross
+    lock = threading.RLock()  # a stop and a restart never cross (stop may be a signal's)
     server = _start(command, lock_fd)
 
     def stop() -> None:
@@ -88,6 +88,8 @@ def main(argv: list[str]) -> int:
             if stopping.is_set():
                 return 0
             server = _start(command, lock_fd)
+        if stopping.is_set():  # a signal's stop came while it started: it saw the old one
+            server.terminate()
 
 
 def _start(command: list[str], lock_fd: int) -> subprocess.Popen[bytes]:
