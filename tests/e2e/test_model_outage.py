@@ -17,6 +17,7 @@ from tests.conftest import SAMPLE_DOMAINS
 from tests.e2e.conftest import ACCOUNTS, WorkerProcess, message_created, post_signed
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
+from tests.figures import report
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -75,3 +76,12 @@ def test_a_model_server_that_is_down_gets_each_customer_the_fallback_and_a_perso
     )
     assert model_failures == len(FAILING + GONE), failures
     assert int(handoffs.get("retail|failure", 0)) == len(FAILING + GONE), handoffs
+    report(
+        "model_outage",
+        {
+            "conversations": len(FAILING + GONE),
+            "fallback_and_handoff_once": len(FAILING + GONE),
+            "failures_counted": model_failures,
+            "handoffs_failure_counted": int(handoffs["retail|failure"]),
+        },
+    )
