@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from hub.console.access import load_users
 
     app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # customers write accents
     if test_config:
         app.config.update(test_config)
     settings = app.config.get("SETTINGS")
