@@ -254,7 +254,17 @@ def run(host: str, port: int, console_port: int) -> None:
         + f"  Redis: {env['CHATWOOTAI_REDIS_URL']}\n"
         f"  Ctrl-C stops everything.\n"
     )
-    while not stopping and all(child.poll() is None for child in children):
+    essential = [children[0], children[-1]]  # the worker and the receiver
+    console_child = children[1] if console_port else None
+    while not stopping and all(child.poll() is None for child in essential):
+        if console_child is not None and console_child.poll() is not None:
+            click.secho(  # the bot goes on answering without its console
+                f"WARNING: the console stopped (exit {console_child.returncode}); "
+                f"is port {console_port} taken? The receiver and worker go on.",
+                err=True,
+                fg="yellow",
+            )
+            console_child = None
         time.sleep(0.2)
     for child in reversed(children):  # receiver first, then the worker drains
         if child.poll() is None:
@@ -265,7 +275,7 @@ def run(host: str, port: int, console_port: int) -> None:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
-    codes = [child.returncode for child in children]
+    codes = [child.returncode for child in essential]
     if metrics_dir is not None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     if not stopping:

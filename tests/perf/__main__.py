@@ -17,7 +17,8 @@ var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
 (`tests.perf.paraphrases`); var/bench/answers.json: every story and the paraphrase
 set with the offline and the real local model, and what the reply gate refused
-(`tests.perf.answers`).
+(`tests.perf.answers`); var/bench/console.json: the console's page load times with
+generated tenants and traced turns (`tests.perf.console`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -396,6 +397,7 @@ def main() -> None:
         "sentiment",
         "paraphrases",
         "answers",
+        "console",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -530,6 +532,16 @@ def main() -> None:
                     f"{retrieval['questions']}), {figures['query_ms_p50']} ms"
                 )
         print(f"written to {OUT / 'retrieval.json'}")
+    if "console" in wanted:
+        from tests.perf.console import bench_console
+
+        console = bench_console(tmp)
+        console["machine"], console["at"] = results["machine"], results["at"]
+        (OUT / "console.json").write_text(json.dumps(console, indent=2), encoding="utf-8")
+        for user, pages in console["pages"].items():
+            for path, figures in pages.items():
+                print(f"console ({user}, {console['tenants']} tenants) {path}: {figures}")
+        print(f"written to {OUT / 'console.json'}")
     if "sentiment" in wanted:
         from tests.perf.sentiment import bench_sentiment
 
