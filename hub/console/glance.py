@@ -14,7 +14,7 @@ from hub.console.access import permit, visible
 from hub.console.charts import bars, legend
 from hub.console.state import Console, console_of
 from hub.store.database import connection_scope
-from hub.store.traces import DayStats, daily_stats
+from hub.store.traces import DayStats, daily_stats_of
 
 blueprint = Blueprint("glance", __name__)
 
@@ -24,12 +24,9 @@ def _console() -> Console:
 
 
 def stats_of(domain_ids: list[str]) -> dict[str, list[DayStats]]:
-    """Each domain's last days, read in one connection."""
+    """Each domain's last days, in one query."""
     with connection_scope(_console().store, read_only=True) as connection:
-        return {
-            domain_id: daily_stats(connection, domain_id, days=defaults.CONSOLE_DAYS)
-            for domain_id in domain_ids
-        }
+        return daily_stats_of(connection, domain_ids, days=defaults.CONSOLE_DAYS)
 
 
 def charts(days: list[DayStats]) -> dict[str, Any]:
@@ -79,10 +76,12 @@ def page() -> str:
         found = stats_of(domain_ids)
     except SQLAlchemyError as failure:
         found, error = {}, f"the store is unavailable: {str(failure)[:200]}"
+    busy = [d for d in domain_ids if any(day.messages or day.replies for day in found.get(d, []))]
     return render_template(
         "glance.html",
-        domains=domain_ids,
-        charts={domain_id: charts(days) for domain_id, days in found.items()},
+        domains=busy,
+        quiet=[d for d in domain_ids if d in found and d not in busy],
+        charts={domain_id: charts(found[domain_id]) for domain_id in busy},
         days=defaults.CONSOLE_DAYS,
         error=error,
     )

@@ -19,7 +19,9 @@ def traced(tool: Any, context: TurnContext) -> Any:
     Set on the instance before CrewAI turns the tool into its structured form, which
     keeps a reference to `_run`: every path CrewAI calls a tool by goes through it.
     """
-    run: Callable[..., Any] = tool._run
+    run: Callable[..., Any] | None = getattr(tool, "_run", None)
+    if run is None:  # not a BaseTool (a plugin's own kind): CrewAI's business, untraced
+        return tool
 
     @functools.wraps(run)
     def recorded(*args: Any, **kwargs: Any) -> Any:

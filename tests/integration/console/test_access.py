@@ -204,3 +204,30 @@ def test_users_come_from_the_file_too(tmp_path: Path, hashed: str) -> None:
     assert sorted(users) == ["agency", "clinic"]
     with pytest.raises(ConfigurationError, match="cannot read"):
         load_users(None, tmp_path / "missing")
+
+
+def test_a_burst_is_one_turn_and_after_a_handoff_the_bot_stays_silent(tenants: Flask) -> None:
+    client, token = logged_in(tenants, "agency")
+    headers = {"X-CSRF-Token": token}
+    burst = ["Oi, bom dia", "Qual o endereço da clínica?"]
+    answer = client.post(
+        "/api/domains/health/playground",
+        json={"messages": burst, "channel": "Channel::WebWidget"},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    played = answer.get_json()
+    assert played["messages"] == burst
+    assert played["trace"]["message"] == "\n".join(burst)
+    assert played["trace"]["channel"] == "Channel::WebWidget"
+    assert played["trace"]["route"] and played["reply"]
+    emergency = {"messages": ["Estou com falta de ar"], "channel": "Channel::WebWidget"}
+    answer = client.post("/api/domains/health/playground", json=emergency, headers=headers)
+    assert answer.get_json()["handoff"] is True
+    assert answer.get_json()["trace"]["handoff"]["kind"] == "rule"
+    answer = client.post("/api/domains/health/playground", json=emergency, headers=headers)
+    assert answer.status_code == 409
+    turns = client.get("/api/domains/health/playground").get_json()["turns"]
+    assert len(turns) == 2
+    client.post("/playground/health/reset", data={"csrf": token})
+    assert client.get("/api/domains/health/playground").get_json()["turns"] == []
