@@ -51,6 +51,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 """As root, on a machine without a network: no sandbox, and nothing phoned home."""
+START_SECONDS = 240
+"""The console imports CrewAI and prepares its sandbox before it answers: on a busy
+2-core machine that has taken over a minute."""
 
 DELIBERATE_FAILURE = """\
 stories:
@@ -174,7 +177,7 @@ def console(stage: dict[str, Any]) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + START_SECONDS
     while True:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=2)
