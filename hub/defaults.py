@@ -186,3 +186,27 @@ LATE_REPLY_SECONDS = 600.0
 
 LATE_REPLY_APOLOGY = "Desculpe a demora para responder."
 """`conversation.late_reply_apology`: how a late reply opens."""
+
+# The operator console --------------------------------------------------------------
+
+CONSOLE_HOST = "127.0.0.1"
+CONSOLE_PORT = 8001
+"""`chatwootai console` listens here unless told otherwise (`run` starts it too)."""
+
+CONSOLE_RECENT_TURNS = 50
+"""Turns a Conversations page lists, newest first."""
+
+CONSOLE_DAYS = 14
+"""Days the At a glance page charts, today included."""
+
+CONSOLE_PLAYGROUND_TURNS = 40
+"""Turns a playground conversation keeps; older ones are dropped from the page."""
+
+CONSOLE_CHANNELS = (
+    ("Channel::Whatsapp", "WhatsApp"),
+    ("Channel::WebWidget", "Website widget"),
+)
+"""The channels a playground customer may write from: Chatwoot's class, and its label."""
+
+CONSOLE_PLAYGROUND_PHONE = "+55 31 99999-0000"
+"""The phone a playground customer on WhatsApp writes from (the channel vouches for it)."""

@@ -136,6 +136,18 @@ class Settings(BaseSettings):
         default=None,
         description="user:password for `chatwootai flower` (several pairs separated by commas)",
     )
+    console_users: SecretStr | None = Field(
+        default=None,
+        description="the console's users: `user password-hash domains` entries separated "
+        "by `;` or new lines, domains comma-separated or `*` (hub/console/access.py)",
+    )
+    console_users_file: Path | None = Field(
+        default=None, description="a file of console users, one `user hash domains` a line"
+    )
+    console_secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs the console's session cookies; unset: a random key per process",
+    )
 
     @property
     def embedded_redis_path(self) -> Path:

@@ -258,6 +258,30 @@ class ToolResult:
         return self.data.kind if self.data is not None else UNTYPED
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call of a turn, for its trace: the arguments the model chose, what the
+    tool answered (its result's kind and the start of its text), or the error it raised."""
+
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    kind: str = ""
+    summary: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A passage of the domain's knowledge that the turn looked at, for its trace: its
+    file, heading, search score, and who searched (`grounding`, `offline`, a tool)."""
+
+    source: str
+    heading: str
+    score: float
+    text: str
+    by: str
+
+
 @dataclass
 class TurnContext:
     """What the tools of one turn share: who the turn is for, and what they found."""
@@ -277,6 +301,10 @@ class TurnContext:
     message and a handoff, since a reply without the data may be wrong."""
     results: list[ToolResult] = field(default_factory=list)
     """Each tool call's typed result, in call order."""
+    calls: list[ToolCall] = field(default_factory=list)
+    """Each tool call with its arguments and outcome, in call order (the trace's)."""
+    retrieved: list[Retrieved] = field(default_factory=list)
+    """The knowledge passages the turn's model looked at (the trace's)."""
 
     def failed(self, tool: str, error: BaseException) -> None:
         """Record that `tool` could not reach what it needs."""
@@ -310,6 +338,14 @@ class HubResult:
     """Who wrote `reply` (see `ReplySource`)."""
     observations: tuple[str, ...] = ()
     """What the turn's tools answered, as the model read it (`ToolResult.text`)."""
+    calls: tuple[ToolCall, ...] = ()
+    """Each tool call with its arguments and outcome (`TurnContext.calls`)."""
+    retrieved: tuple[Retrieved, ...] = ()
+    """The knowledge passages the turn looked at, with their scores."""
+    model: str = ""
+    """The model that answered (`offline` or a provider/model name)."""
+    cost_usd: float | None = None
+    """What the turn's model calls cost, when the domain or settings give prices."""
 
 
 @dataclass(frozen=True)
@@ -352,6 +388,8 @@ class Decision:
     """The crew's exception, as `Type: message`, when it raised."""
     exception: BaseException | None = field(default=None, compare=False, repr=False)
     """The exception itself, for a log line with its traceback."""
+    trace: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Why the turn went as it did, JSON-able (`hub.trace.Trace.to_json`), set by `decide`."""
 
     @property
     def crew_ran(self) -> bool:

@@ -141,11 +141,12 @@ def _turn(
     draft = _on_time(runtime, domain, last, draft)
     route = decision.recorded_route if decision is not None else None
     usage = decision.usage if decision is not None else {}
+    trace = decision.trace if decision is not None else None
     if draft.hands_off:
         if not lock.held:
             return "lost"
         hand_off(runtime, domain, last, draft)
-        record(runtime, domain, burst.messages, draft, "handoff", usage)
+        record(runtime, domain, burst.messages, draft, "handoff", usage, trace)
         close(runtime, burst, lock)
         return Handled("handed_off", reason=draft.handoff_reason or "", messages=size)
     passage = runtime.gate.before_post(lock, last, fold_above=fold_above)
@@ -167,7 +168,7 @@ def _turn(
         runtime.replies.release(last.account_id, last.message_id)
         raise
     runtime.middleware.replied(domain, last, "answer")
-    record(runtime, domain, burst.messages, draft, route, usage)
+    record(runtime, domain, burst.messages, draft, route, usage, trace)
     close(runtime, burst, lock, reset_misses=not is_miss(domain, draft.text))
     return Handled("replied", route=route, messages=size)
 

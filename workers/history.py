@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,8 +57,9 @@ def record(
     draft: Draft,
     route: str | None,
     usage: dict[str, object],
+    trace: dict[str, Any] | None = None,
 ) -> None:
-    """Keep the turn for the next prompt's history.
+    """Keep the turn for the next prompt's history, with its trace (`hub.trace`).
 
     A burst is one turn, filed under its last message, with the customer's texts joined.
     It runs after the post and before the turn is closed (confirmed, out of the
@@ -78,6 +80,10 @@ def record(
             prompt_tokens=_tokens(usage, "prompt_tokens"),
             completion_tokens=_tokens(usage, "completion_tokens"),
             cost_usd=turn_cost(domain, runtime.settings, usage) if usage else None,
+            trace=trace or None,
+            handoff_kind=draft.kind if draft.hands_off else None,
+            failure=(trace or {}).get("failure"),
+            rejected=bool((trace or {}).get("gate", {}).get("rejections")),
         )
     except Exception:
         log.exception("turn not recorded")

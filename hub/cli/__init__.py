@@ -6,6 +6,7 @@ import click
 
 from hub import __version__
 from hub.cli.chat import chat
+from hub.cli.console import console
 from hub.cli.data import data
 from hub.cli.deadletter import deadletter
 from hub.cli.domains import domains
@@ -37,3 +38,4 @@ main.add_command(serve)
 main.add_command(worker)
 main.add_command(flower)
 main.add_command(test)
+main.add_command(console)

@@ -34,6 +34,7 @@ from types import FrameType
 import click
 
 from hub import defaults
+from hub.cli.console import console_argv, has_users
 from hub.crews.llm import is_offline
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ConfigurationError
@@ -206,20 +207,36 @@ def flower(port: int, address: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def run(host: str, port: int) -> None:
-    """Receiver and worker together; embedded Redis when CHATWOOTAI_REDIS_URL is unset."""
+@click.option(
+    "--console-port",
+    default=defaults.CONSOLE_PORT,
+    show_default=True,
+    type=int,
+    help="the operator console's port (0: no console)",
+)
+def run(host: str, port: int, console_port: int) -> None:
+    """Receiver, worker and console together; embedded Redis when CHATWOOTAI_REDIS_URL
+    is unset."""
     settings = get_settings()
     configure_logging(settings)
     _warn_if_unsigned()
+    try:
+        # Without users the console answers loopback only, whatever --host says.
+        console_host = host if has_users(settings) else "127.0.0.1"
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
     env = dict(os.environ)
     env["CHATWOOTAI_REDIS_URL"] = redis_url(settings)  # starts the embedded one if needed
     metrics_dir = _metrics_dir(env)
     # Their own session keeps a terminal's Ctrl-C from them; SIGTERM from the kernel if
     # `run` is killed outright, as its Redis stops then too (Linux).
     ending = ending_with(os.getpid())
+    commands = [[sys.executable, "-m", "hub", "worker"], _gunicorn_argv(host, port, 2)]
+    if console_port:  # started before the receiver, stopped after it
+        commands.insert(1, console_argv(console_host, console_port))
     children = [
         subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=ending)
-        for argv in ([sys.executable, "-m", "hub", "worker"], _gunicorn_argv(host, port, 2))
+        for argv in commands
     ]
     stopping = False
 
@@ -233,10 +250,21 @@ def run(host: str, port: int) -> None:
         f"\nChatwootAI is running.\n"
         f"  Webhook URL for Chatwoot's Agent Bot: http://{host}:{port}/webhooks/chatwoot\n"
         f"  Health: http://{host}:{port}/readyz   Metrics: http://{host}:{port}/metrics\n"
-        f"  Redis: {env['CHATWOOTAI_REDIS_URL']}\n"
+        + (f"  Console: http://{console_host}:{console_port}/\n" if console_port else "")
+        + f"  Redis: {env['CHATWOOTAI_REDIS_URL']}\n"
         f"  Ctrl-C stops everything.\n"
     )
-    while not stopping and all(child.poll() is None for child in children):
+    essential = [children[0], children[-1]]  # the worker and the receiver
+    console_child = children[1] if console_port else None
+    while not stopping and all(child.poll() is None for child in essential):
+        if console_child is not None and console_child.poll() is not None:
+            click.secho(  # the bot goes on answering without its console
+                f"WARNING: the console stopped (exit {console_child.returncode}); "
+                f"is port {console_port} taken? The receiver and worker go on.",
+                err=True,
+                fg="yellow",
+            )
+            console_child = None
         time.sleep(0.2)
     for child in reversed(children):  # receiver first, then the worker drains
         if child.poll() is None:
@@ -247,7 +275,7 @@ def run(host: str, port: int) -> None:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
-    codes = [child.returncode for child in children]
+    codes = [child.returncode for child in essential]
     if metrics_dir is not None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     if not stopping:

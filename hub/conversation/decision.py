@@ -19,6 +19,7 @@ terminal session, a story) and keeps what the decision says (`Decision.misses`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -28,6 +29,7 @@ from hub.domains.domain import Domain
 from hub.domains.localized import Localized, translate
 from hub.exceptions import ChatwootAIError, ModelError, ModelTimeoutError
 from hub.language import choose
+from hub.trace import trace_of
 from hub.turn import Decision, Draft, HubResult, Turn
 
 CrewRun = Callable[[Turn], HubResult]
@@ -43,10 +45,18 @@ UNSEEN_REASON = "o cliente mandou imagem que o bot não consegue ver"
 
 
 def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Decision:
-    """The decision for `turn`; never raises for what the crew or a model did.
+    """The decision for `turn`, with its trace (`hub.trace`); never raises for what the
+    crew or a model did.
 
     `misses`: the conversation's unanswered turns in a row before this one.
     """
+    started = time.perf_counter()
+    decision = _decide(domain, turn, crew, misses=misses)
+    trace = trace_of(turn, decision, time.perf_counter() - started)
+    return replace(decision, trace=trace.to_json())
+
+
+def _decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int) -> Decision:
     language = reply_language(domain, turn)
     offered = misses > 0 and accepts_offer(turn.message)
     rule = decide_handoff(domain, turn.message, turn.now, human_offered=offered, language=language)

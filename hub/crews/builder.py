@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from hub.crews.kit import DomainKit
 from hub.crews.llm import TurnModels
 from hub.crews.tools import build_tools
+from hub.crews.tools.tracing import traced
 from hub.exceptions import CrewError
 from hub.turn import TurnContext
 
@@ -81,7 +82,10 @@ class CrewBuilder:
                     expected_output=task.expected_output,
                     agent=agents[task.agent],
                     context=[tasks[c] for c in task.context] if task.context else None,
-                    tools=build_tools(task.tools, kit, context, self.engine)
+                    tools=[
+                        traced(t, context)
+                        for t in build_tools(task.tools, kit, context, self.engine)
+                    ]
                     if context and task.tools
                     else None,
                 )
@@ -102,9 +106,10 @@ class CrewBuilder:
         """The agent's built-in tools, then what the domain's plugins give it."""
         if context is None:
             return []
-        return [
+        tools = [
             *build_tools(listed, kit, context, self.engine),
             *self.plugins.agent_tools(
                 kit.domain, crew=crew, agent=agent, listed=listed, context=context
             ),
         ]
+        return [traced(tool, context) for tool in tools]

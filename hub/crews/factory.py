@@ -22,7 +22,7 @@ from hub.crews.tools import IMPLEMENTED
 from hub.domains.domain import Domain
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAIError, CrewError
-from hub.knowledge.base import DomainKnowledge, KnowledgeBase
+from hub.knowledge.base import DomainKnowledge, KnowledgeBase, SyncReport
 from hub.knowledge.chunking import Chunk
 from hub.knowledge.lexical import LexicalIndex
 from hub.patches.gc import refreeze_heap
@@ -83,13 +83,19 @@ class CrewFactory:
                     refreeze_heap()
         return kit
 
+    def prepared(self, domain_id: str) -> DomainKit | None:
+        """The kit prepared for the domain so far, if any (nothing is prepared here)."""
+        return self._kits.get(domain_id)
+
     def _prepare(self, domain: Domain) -> DomainKit:
         chunks = domain.knowledge_chunks()
+        library, synced = self._library(domain, chunks)
         kit = DomainKit(
             domain=domain,
             router=Router(domain.spec.routing),
             knowledge=LexicalIndex.build(chunks),
-            library=self._library(domain, chunks),
+            library=library,
+            synced=synced,
         )
         from hub.offline.model import OfflineLLM
 
@@ -121,10 +127,13 @@ class CrewFactory:
         self.plugins.domain_ready(domain)
         return kit
 
-    def _library(self, domain: Domain, chunks: list[Chunk]) -> DomainKnowledge:
-        """The domain's knowledge base, synced now; the in-process index if Qdrant fails."""
+    def _library(
+        self, domain: Domain, chunks: list[Chunk]
+    ) -> tuple[DomainKnowledge, SyncReport | None]:
+        """The domain's knowledge base, synced now, and what the sync did; the in-process
+        index (and no report) if Qdrant fails."""
         try:
-            library, _report = self.knowledge_base.open(domain.id, chunks)
+            library, report = self.knowledge_base.open(domain.id, chunks)
         except Exception as error:  # an unreachable server, a broken local folder
             log.error(
                 "knowledge base unavailable; knowledge_search uses the in-process index",
@@ -132,8 +141,8 @@ class CrewFactory:
                 location=self.knowledge_base.location,
                 error=f"{type(error).__name__}: {str(error)[:300]}",
             )
-            return DomainKnowledge.unavailable(domain.id, chunks)
-        return library
+            return DomainKnowledge.unavailable(domain.id, chunks), None
+        return library, report
 
     def hub(self, domain_id: str) -> HubCrew:
         """The HubCrew of a serving domain (its current version)."""

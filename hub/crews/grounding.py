@@ -18,7 +18,7 @@ from hub import language
 from hub.crews.facts import Evidence
 from hub.crews.screen import Screen
 from hub.crews.tools import IMPLEMENTED
-from hub.turn import PassageData, Turn, TurnContext
+from hub.turn import PassageData, Retrieved, Turn, TurnContext
 
 if TYPE_CHECKING:
     from hub.crews.kit import DomainKit
@@ -42,6 +42,15 @@ class Grounding:
 
     passages: tuple[PassageData, ...]
     language: str
+    scores: tuple[float, ...] = ()
+    """Each passage's search score, in the same order."""
+
+    def retrieved(self) -> tuple[Retrieved, ...]:
+        """The passages as the turn's trace holds them."""
+        return tuple(
+            Retrieved(p.source, p.heading, score, p.text, "grounding")
+            for p, score in zip(self.passages, self.scores, strict=False)
+        )
 
     def notes(self) -> tuple[str, ...]:
         """The prompt's lines: the passages under their header, then the language."""
@@ -63,7 +72,11 @@ def ground(kit: DomainKit, turn: Turn) -> Grounding:
     passages = tuple(
         PassageData(hit.chunk.source, hit.chunk.heading, hit.chunk.text) for hit in hits
     )
-    return Grounding(passages, language.choose(turn.message, kit.domain.spec.language))
+    return Grounding(
+        passages,
+        language.choose(turn.message, kit.domain.spec.language),
+        tuple(hit.score for hit in hits),
+    )
 
 
 def screen_for(

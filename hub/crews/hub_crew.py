@@ -19,7 +19,7 @@ import structlog
 from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
 from hub.crews.grounding import Grounding, ground, screen_for
-from hub.crews.llm import TurnModels, is_offline
+from hub.crews.llm import TurnModels, is_offline, model_name, turn_cost
 from hub.crews.screen import Verdict
 from hub.domains.localized import translate
 from hub.domains.vocabulary import (
@@ -102,6 +102,8 @@ class HubCrew:
             contact_phone=turn.contact_phone,
             contact_email=turn.contact_email,
         )
+        if grounding is not None:
+            context.retrieved.extend(grounding.retrieved())
         with self.models(turn, context, images=turn.images) as models:
             rejections: tuple[str, ...] = ()
             source: ReplySource = "model"
@@ -119,6 +121,7 @@ class HubCrew:
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
         reply = plugins.after_crew(self.domain, turn, reply, route=route)
+        cost = turn_cost(self.domain, self.settings, usage)
         return HubResult(
             reply=reply,
             route=route,
@@ -133,6 +136,10 @@ class HubCrew:
             rejections=rejections,
             source=source,
             observations=tuple(result.text for result in context.results),
+            calls=tuple(context.calls),
+            retrieved=tuple(context.retrieved),
+            model=model_name(self.domain, self.settings),
+            cost_usd=float(cost) if cost is not None else None,
         )
 
     def _attempt(

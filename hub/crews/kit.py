@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from hub.crews.router import Router
 from hub.domains.domain import Domain
-from hub.knowledge.base import DomainKnowledge
+from hub.knowledge.base import DomainKnowledge, SyncReport
 from hub.knowledge.lexical import LexicalIndex
 
 
@@ -23,3 +24,6 @@ class DomainKit:
     router: Router
     knowledge: LexicalIndex
     library: DomainKnowledge
+    synced: SyncReport | None = None
+    """What syncing the knowledge base did when the kit was prepared (None if it failed)."""
+    prepared_at: datetime = field(default_factory=lambda: datetime.now(UTC))

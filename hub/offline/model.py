@@ -43,7 +43,7 @@ from hub.offline.prompt import (
     wants_react,
 )
 from hub.offline.results import ask_for, final_answer, result_for, which
-from hub.turn import TurnContext
+from hub.turn import Retrieved, TurnContext
 
 if TYPE_CHECKING:
     from crewai.agents.agent_builder.base_agent import BaseAgent
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["MODEL_NAME", "OfflineLLM"]
 
 MODEL_NAME = "offline"
+TRACED_PASSAGES = 3
+"""The passages of the documents search a turn's trace shows, best first."""
 
 
 class OfflineLLM(BaseLLM):
@@ -206,12 +208,15 @@ class OfflineLLM(BaseLLM):
         """The customer-facing answer to `question`, in `language` (default: the
         question's own, else the domain's)."""
         language = language or choose(question, self.language)
-        return answer(
-            self.knowledge,
-            self.search_text(question, language),
-            unknown_reply=self.unknown(language),
-            language=language,
-        )
+        search = self.search_text(question, language)
+        unknown = self.unknown(language)
+        reply = answer(self.knowledge, search, unknown_reply=unknown, language=language)
+        if self.context is not None and reply != unknown:
+            self.context.retrieved.extend(
+                Retrieved(hit.chunk.source, hit.chunk.heading, hit.score, hit.chunk.text, "offline")
+                for hit in self.knowledge.search(search, k=TRACED_PASSAGES)
+            )
+        return reply
 
     def unknown(self, language: str) -> str:
         """The domain's "I don't know" in `language` (a code), else in its own language."""

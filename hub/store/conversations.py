@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Insert, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +25,11 @@ ROLES = {"in": "customer", "out": "bot"}
 
 @dataclass(frozen=True)
 class TurnRecord:
-    """One answered customer message and what it cost."""
+    """One answered customer message, what it cost and why it went so (its trace).
+
+    Plain JSON-able fields (a Decimal cost aside), so a record can be kept elsewhere
+    while the database is away and written later.
+    """
 
     domain: str
     account_id: int
@@ -38,6 +42,12 @@ class TurnRecord:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: Decimal | None = None
+    trace: dict[str, Any] | None = None
+    """The turn's trace (`hub.trace.Trace.to_json`)."""
+    handoff_kind: str | None = None
+    failure: str | None = None
+    rejected: bool = False
+    """The reply gate refused a reply of the turn (`hub.turn.HubResult.rejections`)."""
 
 
 def record_turn(
@@ -66,6 +76,10 @@ def record_turn(
             "prompt_tokens": None,
             "completion_tokens": None,
             "cost_usd": None,
+            "trace": None,
+            "handoff_kind": None,
+            "failure": None,
+            "rejected": None,
         },
         {
             **base,
@@ -76,6 +90,10 @@ def record_turn(
             "prompt_tokens": turn.prompt_tokens,
             "completion_tokens": turn.completion_tokens,
             "cost_usd": turn.cost_usd,
+            "trace": turn.trace,
+            "handoff_kind": turn.handoff_kind,
+            "failure": turn.failure,
+            "rejected": turn.rejected,
         },
     ]
     executor.execute(_insert_once(_dialect_name(executor)), rows)

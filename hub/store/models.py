@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKeyConstraint,
     Index,
@@ -196,6 +199,7 @@ class ConversationMessage(Base):
         ),
         CheckConstraint("direction IN ('in', 'out')", name="ck_conversation_messages_direction"),
         Index("ix_conversation_messages_thread", "domain", "account_id", "conversation_id", "id"),
+        Index("ix_conversation_messages_recent", "domain", "direction", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,3 +216,11 @@ class ConversationMessage(Base):
     cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     """What the turn's model calls cost, from the configured prices; None when unknown."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    trace: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The reply's turn trace (`hub.trace`); None on customer rows and older turns."""
+    handoff_kind: Mapped[str | None] = mapped_column(String(20))
+    """Why the turn handed off (`hub.turn.HandoffKind`); None for a plain reply."""
+    failure: Mapped[str | None] = mapped_column(String(40))
+    """The crew failure's label (`model_timeout`, `tool_error`…); None when none."""
+    rejected: Mapped[bool | None] = mapped_column(Boolean)
+    """The reply gate refused a reply of the turn."""

@@ -49,8 +49,11 @@ def metrics_text(port: int) -> str:
         conn.close()
 
 
-def start_run(tmp_path: Path, port: int, chatwoot_url: str) -> subprocess.Popen[str]:
-    """`chatwootai run` on the embedded defaults, data under `tmp_path / "var"`."""
+def start_run(
+    tmp_path: Path, port: int, chatwoot_url: str, console_port: int = 0
+) -> subprocess.Popen[str]:
+    """`chatwootai run` on the embedded defaults, data under `tmp_path / "var"`; the
+    console on `console_port` (0: none)."""
     env = child_env()
     env.update(
         {
@@ -62,7 +65,16 @@ def start_run(tmp_path: Path, port: int, chatwoot_url: str) -> subprocess.Popen[
         }
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "hub", "run", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "run",
+            "--port",
+            str(port),
+            "--console-port",
+            str(console_port),
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -70,6 +82,14 @@ def start_run(tmp_path: Path, port: int, chatwoot_url: str) -> subprocess.Popen[
         text=True,
         start_new_session=True,  # its own process group, like a shell job
     )
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def wait_ready(process: subprocess.Popen[str], port: int) -> None:
@@ -91,9 +111,9 @@ def wait_ready(process: subprocess.Popen[str], port: int) -> None:
 def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
     stop: str, tmp_path: Path, data_dir: Path, fake_chatwoot: FakeChatwoot
 ) -> None:
-    port = free_port()
+    port, console_port = free_port(), free_port()
     fake_chatwoot.bot_token("token-casa", 3)
-    process = start_run(tmp_path, port, fake_chatwoot.url)
+    process = start_run(tmp_path, port, fake_chatwoot.url, console_port)
     try:
         wait_ready(process, port)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -114,6 +134,10 @@ def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
         # Two gunicorn processes, one count: whichever answers the scrape sums both.
         queued = 'chatwootai_messages_queued_total{domain="retail"} 1.0'
         assert all(queued in metrics_text(port) for _ in range(6))
+        deadline = time.monotonic() + 90
+        while not (_listening(console_port) and get(console_port, "/healthz")[0] == 200):
+            assert time.monotonic() < deadline, "the console never answered"
+            time.sleep(0.3)
     finally:
         if stop == "SIGTERM to run":
             process.send_signal(signal.SIGTERM)
@@ -122,6 +146,7 @@ def test_run_serves_with_an_embedded_redis_and_stops_cleanly(
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert f"http://127.0.0.1:{port}/webhooks/chatwoot" in output
+    assert f"Console: http://127.0.0.1:{console_port}/" in output
     assert "unix://" in output  # the embedded Redis
     assert (tmp_path / "var" / "redis").is_dir()
     if HAS_PROC:  # nothing outlives run: its Redis stopped before it exited

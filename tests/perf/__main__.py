@@ -19,7 +19,9 @@ right facts and of replies in the asked language on tests/answers/paraphrases.ya
 set with the offline and the real local model, and what the reply gate refused
 (`tests.perf.answers`); var/bench/outages.json: Chatwoot down 10 minutes, PostgreSQL
 down 60 s, Redis restarted, the model down, and a worker killed under a CPU hog 5 times,
-each exactly once (`tests.perf.outages`).
+each exactly once (`tests.perf.outages`);
+var/bench/console.json: the console's page load times with
+generated tenants and traced turns (`tests.perf.console`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -399,6 +401,7 @@ def main() -> None:
         "paraphrases",
         "answers",
         "outages",
+        "console",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -533,6 +536,16 @@ def main() -> None:
                     f"{retrieval['questions']}), {figures['query_ms_p50']} ms"
                 )
         print(f"written to {OUT / 'retrieval.json'}")
+    if "console" in wanted:
+        from tests.perf.console import bench_console
+
+        console = bench_console(tmp)
+        console["machine"], console["at"] = results["machine"], results["at"]
+        (OUT / "console.json").write_text(json.dumps(console, indent=2), encoding="utf-8")
+        for user, pages in console["pages"].items():
+            for path, figures in pages.items():
+                print(f"console ({user}, {console['tenants']} tenants) {path}: {figures}")
+        print(f"written to {OUT / 'console.json'}")
     if "sentiment" in wanted:
         from tests.perf.sentiment import bench_sentiment
 

@@ -90,7 +90,12 @@ def resolve(argv: list[str]) -> tuple[click.Command, list[str]]:
 def test_the_stack_has_the_backing_services_and_every_process() -> None:
     assert {"redis", "postgres", "qdrant"} <= set(SERVICES)
     runs = {" ".join(argv[:3]) for s in APP_SERVICES.values() for argv in commands_of(s)}
-    for expected in ("chatwootai serve", "chatwootai worker", "chatwootai flower"):
+    for expected in (
+        "chatwootai serve",
+        "chatwootai worker",
+        "chatwootai flower",
+        "chatwootai console",
+    ):
         assert any(run.startswith(expected) for run in runs), runs
     assert "chatwootai data migrate" in runs
     assert "chatwootai data seed" in runs
@@ -152,6 +157,9 @@ def test_the_receiver_and_flower_are_checked_on_their_own_port() -> None:
     assert f"127.0.0.1:{port}/readyz" in " ".join(receiver["healthcheck"]["test"])
     port = flower["command"][flower["command"].index("--port") + 1]
     assert f"127.0.0.1:{port}/healthcheck" in " ".join(flower["healthcheck"]["test"])
+    console = APP_SERVICES["console"]
+    port = console["command"][console["command"].index("--port") + 1]
+    assert f"127.0.0.1:{port}/healthz" in " ".join(console["healthcheck"]["test"])
 
 
 def test_every_chatwootai_variable_compose_sets_is_a_setting_or_a_domain_secret() -> None:
@@ -268,15 +276,18 @@ def test_backing_services_sit_on_the_internal_network_and_publish_no_port() -> N
 
 def test_only_services_that_talk_to_the_outside_leave_the_internal_network() -> None:
     outside = {name for name, s in SERVICES.items() if "edge" in s.get("networks", [])}
-    assert outside == {"receiver", "worker", "worker-health", "flower"}
+    # The console: its published port, and a real model for the playground.
+    assert outside == {"receiver", "worker", "worker-health", "flower", "console"}
 
 
 def test_the_receiver_and_flower_are_published_on_the_hosts_loopback_only() -> None:
     (receiver,) = SERVICES["receiver"]["ports"]
     assert receiver == "${RECEIVER_BIND:-127.0.0.1}:${RECEIVER_PORT:-8000}:8000"
     assert SERVICES["flower"]["ports"] == ["127.0.0.1:5555:5555"]
+    (console,) = SERVICES["console"]["ports"]
+    assert console == "${CONSOLE_BIND:-127.0.0.1}:${CONSOLE_PORT:-8001}:8001"
     published = {name for name, s in SERVICES.items() if s.get("ports")}
-    assert published == {"receiver", "flower"}
+    assert published == {"receiver", "flower", "console"}
 
 
 def test_the_database_password_has_no_default_so_compose_refuses_to_start_without_it() -> None:

@@ -17,7 +17,7 @@ PACKAGES = ("hub", "workers", "plugins")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("hub.language",),
     ("hub", "hub.defaults", "hub.exceptions", "hub.settings", "hub.logs", "hub.kvstore"),
-    ("hub.turn", "hub.ownership"),
+    ("hub.turn", "hub.ownership", "hub.trace"),
     ("hub.knowledge",),
     ("hub.domains",),
     ("hub.plugins", "hub.patches"),
@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hub.conversation",),
     ("hub.offline",),
     ("hub.crews",),
-    ("hub.web", "workers"),
+    ("hub.web", "workers", "hub.console"),
     ("hub.cli", "hub.__main__"),
 )
 """Lowest first. A module may import from its own layer (without a circle) and below."""

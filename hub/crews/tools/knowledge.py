@@ -9,7 +9,7 @@ from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.knowledge.base import DomainKnowledge
-from hub.turn import PassageData, PassagesData, ToolResult, TurnContext
+from hub.turn import PassageData, PassagesData, Retrieved, ToolResult, TurnContext
 
 RESULTS = 4
 
@@ -37,6 +37,10 @@ class KnowledgeSearchTool(BaseTool):
         hits = self.index.search(query, k=RESULTS)
         passages = tuple(
             PassageData(hit.chunk.source, hit.chunk.heading, hit.chunk.text) for hit in hits
+        )
+        self.context.retrieved.extend(
+            Retrieved(hit.chunk.source, hit.chunk.heading, hit.score, hit.chunk.text, self.name)
+            for hit in hits
         )
         text = "\n\n".join(f"[{p.source} — {p.heading}]\n{p.text}" for p in passages)
         text = text or "Nenhum trecho encontrado sobre isso nos documentos da empresa."

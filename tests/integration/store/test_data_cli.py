@@ -20,7 +20,7 @@ def test_migrate_then_seed_loads_the_samples_and_a_second_seed_changes_nothing(
 ) -> None:
     code, out, err = run("migrate", "--url", database_url)
     assert code == 0, err
-    assert "revision 0005" in out
+    assert "revision 0006" in out
     code, out, err = run("seed", "--url", database_url)
     assert code == 0, err
     assert "retail       orders         4 new, 0 updated, 0 unchanged" in out
@@ -45,4 +45,4 @@ def test_seeding_an_unknown_domain_names_the_known_ones(database_url: str) -> No
 def test_without_a_url_the_embedded_sqlite_file_is_used() -> None:
     code, out, err = run("migrate")
     assert code == 0, err
-    assert "chatwootai.sqlite3 is at revision 0005" in out
+    assert "chatwootai.sqlite3 is at revision 0006" in out

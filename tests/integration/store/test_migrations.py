@@ -40,7 +40,7 @@ def test_upgrading_twice_leaves_the_database_at_the_head(database_url: str) -> N
     assert current_revision(database_url) is None
     upgrade(database_url)
     upgrade(database_url)
-    assert current_revision(database_url) == "0005"
+    assert current_revision(database_url) == "0006"
 
 
 def test_downgrading_to_base_drops_every_table(database_url: str) -> None:

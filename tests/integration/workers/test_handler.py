@@ -20,6 +20,8 @@ from hub.domains.registry import DomainRegistry
 from hub.exceptions import ChatwootAPIError
 from hub.queue import create_celery
 from hub.settings import Settings
+from hub.store.database import connection_scope
+from hub.store.traces import recent_turns
 from hub.web import Receiver, create_app
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.fakes.bot_webhooks import BotWebhooks
@@ -85,6 +87,26 @@ def test_the_offline_model_replies_once_even_if_the_message_comes_again(
     assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "duplicate"
     (reply,) = fake_chatwoot.messages(conversation_id=50)
     assert "10:00" in reply["content"] and "22:00" in reply["content"]
+
+
+def test_the_worker_records_each_turn_with_its_trace(
+    make_runtime: object, fake_chatwoot: FakeChatwoot
+) -> None:
+    runtime = make_runtime()  # type: ignore[operator]
+    assert handle(runtime, inbound("Qual o horário de funcionamento?")).status == "replied"
+    assert handle(runtime, inbound("Quero falar com um atendente", message_id=2)).status == (
+        "handed_off"
+    )
+    with connection_scope(runtime.factory.engine, read_only=True) as connection:
+        handoff, reply = recent_turns(connection, "retail")
+    assert reply.trace is not None and reply.trace["route"] == reply.route
+    assert reply.trace["routed_by"] == "classifier"
+    assert reply.trace["model"] == "offline"
+    assert reply.trace["passages"], reply.trace  # the documents the offline model quoted
+    assert reply.trace["channel"] == "Channel::Whatsapp"
+    assert (reply.handoff_kind, reply.failure, reply.rejected) == (None, None, False)
+    assert handoff.handoff_kind == "customer_asked"
+    assert handoff.trace is not None and handoff.trace["handoff"]["kind"] == "customer_asked"
 
 
 def test_a_turn_that_cannot_be_recorded_is_still_confirmed_and_never_posted_twice(
