@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hub.crews.kit import DomainKit
+from hub.crews.layout import stable_first
 from hub.crews.llm import TurnModels
 from hub.crews.tools import build_tools
 from hub.exceptions import CrewError
@@ -77,7 +78,7 @@ class CrewBuilder:
             tasks: dict[str, Any] = {}
             for name, task in spec.tasks.items():
                 tasks[name] = Task(
-                    description=task.description,
+                    description=_laid_out(task.description, agents[task.agent].llm),
                     expected_output=task.expected_output,
                     agent=agents[task.agent],
                     context=[tasks[c] for c in task.context] if task.context else None,
@@ -108,3 +109,12 @@ class CrewBuilder:
                 kit.domain, crew=crew, agent=agent, listed=listed, context=context
             ),
         ]
+
+
+def _laid_out(description: str, llm: object) -> str:
+    """The task's text as its agent's model reads it best: as written for the offline
+    model (it finds the message by its labels), the per-turn paragraphs last for a real
+    one (`hub.crews.layout`: the server reuses the prompt's stable start)."""
+    from hub.offline.model import OfflineLLM
+
+    return description if isinstance(llm, OfflineLLM) else stable_first(description)
