@@ -17,7 +17,8 @@ var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
 (`tests.perf.paraphrases`); var/bench/answers.json: every story and the paraphrase
 set with the offline and the real local model, and what the reply gate refused
-(`tests.perf.answers`).
+(`tests.perf.answers`); var/bench/real_turns.json: where five real-model turns spend
+their seconds and prompt tokens (`tests.perf.real_turns`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -396,6 +397,7 @@ def main() -> None:
         "sentiment",
         "paraphrases",
         "answers",
+        "real_turns",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -562,6 +564,13 @@ def main() -> None:
         answers["machine"], answers["at"] = results["machine"], results["at"]
         (OUT / "answers.json").write_text(json.dumps(answers, indent=2), encoding="utf-8")
         print(f"written to {OUT / 'answers.json'}")
+
+    if "real_turns" in wanted:
+        from tests.perf.real_turns import bench_real_turns
+
+        print("real model turns…", flush=True)
+        bench_real_turns(OUT)
+        print(f"written to {OUT / 'real_turns.json'}")
 
     if "neighbours" in wanted:
         from tests.perf.neighbours import bench_neighbours

@@ -234,7 +234,7 @@ def bench_answers(out: Path) -> dict[str, Any]:
                 "llm_base_url": url,
                 "llm_api_key": "local",
                 "llm_timeout_seconds": real_model.TIMEOUT_SECONDS,
-                "llm_max_tokens": 400,
+                "llm_max_tokens": real_model.MAX_TOKENS,
             },
             "real",
             keep("real"),
