@@ -14,7 +14,7 @@ from hub.crews.layout import stable_first
 from hub.crews.llm import TurnModels
 from hub.crews.tools import build_tools
 from hub.exceptions import CrewError
-from hub.turn import TurnContext
+from hub.turn import PassageData, TurnContext
 
 if TYPE_CHECKING:
     from crewai import Crew
@@ -44,8 +44,10 @@ class CrewBuilder:
         crew_name: str,
         llm: BaseLLM | TurnModels,
         context: TurnContext | None = None,
+        shown: tuple[PassageData, ...] = (),
     ) -> Crew:
-        """A new Crew for one run: fresh agents, tasks and tools (bound to `context`).
+        """A new Crew for one run: fresh agents, tasks and tools (bound to `context`;
+        `shown`: the knowledge passages the prompt already holds).
 
         With `TurnModels`, an agent that names its own `llm` in the YAML gets that
         model; a single model serves every agent.
@@ -66,7 +68,7 @@ class CrewBuilder:
                     role=agent.role,
                     goal=agent.goal,
                     backstory=agent.backstory,
-                    tools=self._tools(kit, crew_name, name, agent.tools, context),
+                    tools=self._tools(kit, crew_name, name, agent.tools, context, shown),
                     allow_delegation=agent.allow_delegation,
                     max_iter=agent.max_iter or DEFAULT_MAX_ITER,
                     verbose=agent.verbose,
@@ -82,7 +84,7 @@ class CrewBuilder:
                     expected_output=task.expected_output,
                     agent=agents[task.agent],
                     context=[tasks[c] for c in task.context] if task.context else None,
-                    tools=build_tools(task.tools, kit, context, self.engine)
+                    tools=build_tools(task.tools, kit, context, self.engine, shown)
                     if context and task.tools
                     else None,
                 )
@@ -98,13 +100,19 @@ class CrewBuilder:
             raise CrewError(f"crew {crew_name!r} of {kit.domain.id!r}: {error}") from error
 
     def _tools(
-        self, kit: DomainKit, crew: str, agent: str, listed: list[str], context: TurnContext | None
+        self,
+        kit: DomainKit,
+        crew: str,
+        agent: str,
+        listed: list[str],
+        context: TurnContext | None,
+        shown: tuple[PassageData, ...] = (),
     ) -> list[Any]:
         """The agent's built-in tools, then what the domain's plugins give it."""
         if context is None:
             return []
         return [
-            *build_tools(listed, kit, context, self.engine),
+            *build_tools(listed, kit, context, self.engine, shown),
             *self.plugins.agent_tools(
                 kit.domain, crew=crew, agent=agent, listed=listed, context=context
             ),

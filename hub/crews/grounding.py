@@ -30,8 +30,9 @@ PASSAGE_CHARS = 900
 
 LANGUAGE_NAMES = {"pt": "português do Brasil", "en": "English", "es": "español"}
 PASSAGES_HEADER = (
-    "Trechos dos documentos da empresa sobre a mensagem (use só fatos que aparecem "
-    "aqui ou nos resultados das ferramentas; se não bastarem, diga que não sabe):"
+    "Trechos dos documentos da empresa sobre a mensagem, já buscados na base para você "
+    "(use só fatos que aparecem aqui ou nos resultados das ferramentas; se não bastarem, "
+    "diga que não sabe):"
 )
 LANGUAGE_NOTE = "Responda ao cliente em {name}."
 

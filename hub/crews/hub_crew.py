@@ -110,7 +110,7 @@ class HubCrew:
                 reply = _clean(str(output.raw))
                 usage = output.token_usage.model_dump() if output.token_usage else {}
             else:
-                first, usage = self._attempt(crew_name, models, context, inputs)
+                first, usage = self._attempt(crew_name, models, context, inputs, grounding)
                 screened = self._screened(
                     turn, crew_name, first, grounding, context, inputs, models
                 )
@@ -136,14 +136,20 @@ class HubCrew:
         )
 
     def _attempt(
-        self, crew_name: str, models: TurnModels, context: TurnContext, inputs: dict[str, str]
+        self,
+        crew_name: str,
+        models: TurnModels,
+        context: TurnContext,
+        inputs: dict[str, str],
+        grounding: Grounding,
     ) -> tuple[str | None, dict[str, Any]]:
         """One kickoff of a real model's crew: its reply and token usage; None for the
         reply when CrewAI stopped the agent for repeating a tool call without progress."""
         from crewai.tools.tool_failure import ToolExecutionFailedError
 
+        crew = self.builder.build(self.kit, crew_name, models, context, grounding.passages)
         try:
-            output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
+            output = kickoff(crew, inputs)
         except ToolExecutionFailedError as error:
             log.info("agent stopped in a tool loop", error=str(error)[-160:])
             return None, {}
@@ -178,7 +184,7 @@ class HubCrew:
         retry = dict(inputs)
         note = RETRY_NOTE.format(advice=verdict.advice())
         retry["message"] = f"{inputs['message']}\n\n{note}"
-        again, usage = self._attempt(crew_name, models, context, retry)
+        again, usage = self._attempt(crew_name, models, context, retry, grounding)
         gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
         second = gate(again) if again is not None else Verdict("tool_loop")
         if second.passed and again is not None:

@@ -14,7 +14,8 @@ offline model and (when installed) the real local model.
 - `seconds_per_turn`: median and p90 of a crew turn.
 CHATWOOTAI_BENCH_PARAPHRASES names another paraphrase file; CHATWOOTAI_BENCH_ANSWERS_SAMPLE=k
 keeps every k-th story and question (a quicker look on a busy machine);
-CHATWOOTAI_BENCH_ANSWERS_MODELS=offline or =real runs one model. The file is written
+CHATWOOTAI_BENCH_ANSWERS_MODELS=offline or =real runs one model (keeping the other's
+figures of the same set already in the file). The file is written
 after every case, so a run cut short still leaves its figures (`done: false`).
 """
 
@@ -208,13 +209,19 @@ def bench_model(
 def bench_answers(out: Path) -> dict[str, Any]:
     """Both models' figures (the real one only when installed); written to
     `out`/answers.json after every case."""
-    figures: dict[str, Any] = {"sample_every": SAMPLE, "paraphrase_file": str(PARAPHRASES)}
     models = os.environ.get("CHATWOOTAI_BENCH_ANSWERS_MODELS", "offline,real").split(",")
+    path = out / "answers.json"
+    earlier: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    setup = {"sample_every": SAMPLE, "paraphrase_file": str(PARAPHRASES)}
+    figures: dict[str, Any] = dict(setup)
+    if all(earlier.get(key) == value for key, value in setup.items()):
+        # One model's run keeps the other's figures of the same set.
+        figures.update({label: earlier[label] for label in ("offline", "real") if label in earlier})
 
     def keep(label: str) -> Callable[[dict[str, Any]], None]:
         def write(partial: dict[str, Any]) -> None:
             figures[label] = partial
-            (out / "answers.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
+            path.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
         return write
 

@@ -124,3 +124,26 @@ def test_a_retry_repeats_the_first_attempt_s_prompt_up_to_the_customer_s_message
     assert TURNS[0].message in shared
     assert "Trechos dos documentos" in shared
     assert "recusada" in again[len(shared) :]
+
+
+def test_a_knowledge_search_names_the_passages_the_prompt_already_holds(
+    served: tuple[FakeOpenAI, HubCrew],
+) -> None:
+    fake_openai, hub = served
+    call = '{"name": "knowledge_search", "arguments": {"query": "prazo de entrega Campinas"}}'
+
+    def respond(messages: list[dict[str, Any]]) -> str:
+        searched = any("Resultado da ferramenta" in str(m.get("content")) for m in messages)
+        return ANSWER if searched else call
+
+    fake_openai.responder = respond
+    sent = len(fake_openai.requests)
+    result = hub.run(TURNS[0])
+    assert result.source == "model" and result.tool_calls == ("knowledge_search",)
+    last = fake_openai.requests[-1]["body"]["messages"]
+    (observation,) = [m for m in last if "Resultado da ferramenta" in str(m.get("content"))]
+    assert "(o mesmo trecho que já está acima)" in observation["content"]
+    # Each passage is in the prompt once: in the grounding, not again in the tool's answer.
+    everything = prompt(fake_openai.requests[-1]["body"])
+    assert everything.count("Campinas, Santos") == 1
+    assert len(fake_openai.requests) - sent == 2
