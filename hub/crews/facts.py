@@ -64,6 +64,10 @@ STREET_KINDS = {
     "rd": "road",
 }
 """Abbreviated street kinds, spelled out: "Av. Paulista" is "avenida paulista"."""
+_STREET_NUMBER = re.compile(
+    r"\s*,?\s*(?:n[°o.]\s*)?(?P<number>\d{1,5})(?!\d)(?![/:.,]\d)(?!\s*h\b)"
+)
+"""The building's number right after a street's name ("Rua Tuiuti, 1800", "nº 1800")."""
 MIN_STREET_NAME = 3
 """A street name shorter than this ("Rua X") is matched only as written in full."""
 _CEP = re.compile(r"(?<!\d)\d{5}-\d{3}(?!\d)")
@@ -162,9 +166,19 @@ def facts(text: str) -> list[Fact]:
         add("time", f"{hour:02d}:{minute:02d}", match)
     for match in _STREET.finditer(folded):
         name = match.group("name").strip(" .-")
-        if name and free(match):
-            kind = match.group("kind").rstrip(".")
-            add("address", f"{STREET_KINDS.get(kind, kind)} {name}", match)
+        if not name or not free(match):
+            continue
+        kind = match.group("kind").rstrip(".")
+        street = f"{STREET_KINDS.get(kind, kind)} {name}"
+        number = _STREET_NUMBER.match(folded, match.end())
+        if number is not None and not all(number.end() <= a or match.end() >= b for a, b in taken):
+            number = None  # the digits are another fact's ("Rua X, 10h": a time)
+        if number is None:
+            add("address", street, match)
+            continue
+        value = f"{street}, {number.group('number')}"
+        found.append(Fact("address", value, folded[match.start() : number.end()].strip()))
+        taken.append((match.start(), number.end()))
     return found
 
 
@@ -203,12 +217,19 @@ class Evidence:
         if fact.kind == "code":
             return any(fact.value.lower() in text for text in self.texts)
         if fact.kind == "address":
-            street = fact.value.split(" ", 1)[-1]
-            if len(street) < MIN_STREET_NAME:
-                return False
-            pattern = re.compile(rf"\b{re.escape(street)}\b")
-            return any(pattern.search(text) for text in self.texts)
+            return self._states_address(fact.value)
         return False
+
+    def _states_address(self, value: str) -> bool:
+        """A street by its name (whatever its kind is called), and by its number when the
+        reply gives one: the same street at another number is another address."""
+        place, _, number = value.partition(", ")
+        street = place.split(" ", 1)[-1]
+        if len(street) < MIN_STREET_NAME:
+            return False
+        at = rf"\s*,?\s*(?:n[°o.]\s*)?{number}\b" if number else ""
+        pattern = re.compile(rf"\b{re.escape(street)}\b{at}")
+        return any(pattern.search(text) for text in self.texts)
 
     def unsupported(self, text: str) -> list[Fact]:
         """The facts of `text` the evidence does not state."""
