@@ -51,6 +51,9 @@ RETRY_NOTE = (
 )
 """Added below the message when the crew runs again after the reply gate refused."""
 
+ROUTE_MAX_TOKENS = 32
+"""The hub crew's answer is a route's name: a cap this low keeps a model that explains
+its choice from generating a whole reply's worth of tokens before it is read."""
 FOLLOW_UP_WORDS = 8
 """A reply this short to a question of the bot ("pode ser o primeiro", "quinta às 10h")
 answers that question: it stays on the route that asked it."""
@@ -236,7 +239,7 @@ class HubCrew:
             return turn.previous_route, "follow_up", score.confidence
         if is_offline(self.domain, self.settings):
             return routing.default, "default", score.confidence
-        with self.models(turn) as models:
+        with self.models(turn, max_tokens=ROUTE_MAX_TOKENS) as models:
             answer = str(kickoff(self.builder.build(self.kit, HUB_CREW, models), inputs).raw)
         chosen = parse_route(answer, list(routing.routes))
         if chosen is None:
@@ -245,10 +248,16 @@ class HubCrew:
         return chosen, "llm", score.confidence
 
     def models(
-        self, turn: Turn, context: TurnContext | None = None, *, images: tuple[str, ...] = ()
+        self,
+        turn: Turn,
+        context: TurnContext | None = None,
+        *,
+        images: tuple[str, ...] = (),
+        max_tokens: int | None = None,
     ) -> TurnModels:
         """The models of this turn (reading the tools' results from `context`, showing
-        `images` to a model that sees), released when the `with` block ends."""
+        `images` to a model that sees, capped at `max_tokens` when given), released when
+        the `with` block ends."""
         return TurnModels(
             self.domain,
             self.settings,
@@ -256,6 +265,7 @@ class HubCrew:
             knowledge=self.kit.knowledge,
             context=context,
             images=images,
+            max_tokens=max_tokens,
         )
 
     def inputs(self, turn: Turn, *, context: tuple[str, ...] = ()) -> dict[str, str]:
