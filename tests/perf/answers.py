@@ -11,7 +11,9 @@ offline model and (when installed) the real local model.
 - `rejections`: the reply gate's refusals by reason; `sources`: who wrote the posted
   replies (model, retry, offline, unknown, handoff) and the share of crew turns that
   needed a retry or a fallback;
-- `seconds_per_turn`: median and p90 of a crew turn.
+- `seconds_per_turn`: median and p90 of a crew turn;
+- `model_calls` (the real model): calls, prompt tokens sent, processed and reused from
+  llama-server's prompt cache, generated tokens, seen by a proxy in front of it.
 CHATWOOTAI_BENCH_PARAPHRASES names another paraphrase file; CHATWOOTAI_BENCH_ANSWERS_SAMPLE=k
 keeps every k-th story and question (a quicker look on a busy machine);
 CHATWOOTAI_BENCH_ANSWERS_MODELS=offline or =real runs one model (keeping the other's
@@ -140,10 +142,14 @@ class Tally:
 
 
 def bench_model(
-    settings: dict[str, Any], label: str, progress: Callable[[dict[str, Any]], None]
+    settings: dict[str, Any],
+    label: str,
+    progress: Callable[[dict[str, Any]], None],
+    calls: Callable[[], dict[str, Any]] = dict,
 ) -> dict[str, Any]:
     """One model over the stories then the paraphrases; `progress` gets the figures so far
-    after every case (a run cut short still leaves them, marked `done: false`)."""
+    after every case (a run cut short still leaves them, marked `done: false`); `calls`
+    gives the model calls' figures so far (the real model's, from a recording proxy)."""
     registry = DomainRegistry(SAMPLE_DOMAINS, reload_interval=float("inf"), log_problems=False)
     stories = collect_stories(registry.domains.values())[::SAMPLE]
     paraphrases = paraphrase_cases()
@@ -169,6 +175,7 @@ def bench_model(
                 "misses": misses[:10],
             },
             **tally.figures(),
+            "model_calls": calls(),
             "wall_seconds": round(time.perf_counter() - started, 1),
         }
 
@@ -234,16 +241,21 @@ def bench_answers(out: Path) -> dict[str, Any]:
         figures["real"] = "not installed: make real-model"
         return figures
     print("answers: real model…", flush=True)
+    from tests.perf.real_turns import Recorder, call_figures
+
     with real_model.serving(out / "llama-server.log") as url:
-        figures["real"] = bench_model(
-            {
-                "llm": real_model.MODEL,
-                "llm_base_url": url,
-                "llm_api_key": "local",
-                "llm_timeout_seconds": real_model.TIMEOUT_SECONDS,
-                "llm_max_tokens": real_model.MAX_TOKENS,
-            },
-            "real",
-            keep("real"),
-        )
+        recorder = Recorder(url.removesuffix("/v1"))
+        with recorder.running():
+            figures["real"] = bench_model(
+                {
+                    "llm": real_model.MODEL,
+                    "llm_base_url": recorder.url,
+                    "llm_api_key": "local",
+                    "llm_timeout_seconds": real_model.TIMEOUT_SECONDS,
+                    "llm_max_tokens": real_model.MAX_TOKENS,
+                },
+                "real",
+                keep("real"),
+                lambda: call_figures(recorder.calls),
+            )
     return figures

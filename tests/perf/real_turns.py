@@ -15,6 +15,7 @@ import os
 import statistics
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,6 @@ from hub.domains.content import Expectation, Step, Story
 from hub.domains.registry import DomainRegistry
 from tests import real_model
 from tests.conftest import SAMPLE_DOMAINS
-from tests.perf.answers import runner
 
 TURNS = (
     ("retail", "Qual o prazo de entrega para Campinas?"),
@@ -57,16 +57,20 @@ class Recorder:
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                upstream_path = self.path.removeprefix("/v1")
                 request = urllib.request.Request(
-                    f"{recorder.upstream}{upstream_path}",
+                    f"{recorder.upstream}{self.path}",
                     data=raw,
                     headers={"Content-Type": "application/json"},
                 )
                 started = time.perf_counter()
-                with urllib.request.urlopen(request, timeout=real_model.TIMEOUT_SECONDS) as r:
-                    status, payload = r.status, r.read()
-                recorder.record(json.loads(raw), json.loads(payload), time.perf_counter() - started)
+                try:
+                    with urllib.request.urlopen(request, timeout=real_model.TIMEOUT_SECONDS) as r:
+                        status, payload = r.status, r.read()
+                except urllib.error.HTTPError as error:  # passed on as the server gave it
+                    status, payload = error.code, error.read()
+                if status == 200:
+                    seconds = time.perf_counter() - started
+                    recorder.record(json.loads(raw), json.loads(payload), seconds)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -115,9 +119,27 @@ def _sum(calls: list[dict[str, Any]], key: str) -> int:
     return sum(int(call.get(key) or 0) for call in calls)
 
 
+def call_figures(calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """The recorded calls summed: how many, their tokens, and the share of prompt tokens
+    the server's cache saved it from processing."""
+    sent = _sum(calls, "prompt_tokens")
+    return {
+        "calls": len(calls),
+        "prompt_tokens": sent,
+        "cached_tokens": _sum(calls, "cached_tokens"),
+        "processed_tokens": _sum(calls, "processed_tokens"),
+        "cached_share": round(_sum(calls, "cached_tokens") / sent, 4) if sent else None,
+        "generated_tokens": _sum(calls, "generated_tokens"),
+        "prompt_seconds": round(_sum(calls, "prompt_ms") / 1000, 1),
+        "generated_seconds": round(_sum(calls, "generated_ms") / 1000, 1),
+    }
+
+
 def bench_real_turns(out: Path) -> dict[str, Any]:
     """The five turns on a fresh llama-server (an empty prompt cache), under this run's
     label in `out`/real_turns.json."""
+    from tests.perf.answers import runner
+
     label = os.environ.get("CHATWOOTAI_BENCH_TURNS_LABEL", "current")
     path = out / "real_turns.json"
     figures: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
@@ -163,16 +185,7 @@ def bench_real_turns(out: Path) -> dict[str, Any]:
                 print(f"  {recorder.label}: {turns[-1]['seconds']} s", flush=True)
     figures[label] = {
         "turns": turns,
-        "total": {
-            key: sum(turn[key] for turn in turns)
-            for key in (
-                "calls",
-                "prompt_tokens",
-                "cached_tokens",
-                "processed_tokens",
-                "generated_tokens",
-            )
-        },
+        "total": call_figures(recorder.calls),
         "seconds_per_turn_median": round(statistics.median(t["seconds"] for t in turns), 1),
         "seconds_total": round(sum(t["seconds"] for t in turns), 1),
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
