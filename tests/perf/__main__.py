@@ -562,8 +562,10 @@ def main() -> None:
 
         answers = bench_answers(OUT)
         answers["machine"], answers["at"] = results["machine"], results["at"]
-        (OUT / "answers.json").write_text(json.dumps(answers, indent=2), encoding="utf-8")
-        print(f"written to {OUT / 'answers.json'}")
+        cases = os.environ.get("CHATWOOTAI_BENCH_ANSWERS_CASES")
+        name = "answers-cases.json" if cases else "answers.json"
+        (OUT / name).write_text(json.dumps(answers, indent=2), encoding="utf-8")
+        print(f"written to {OUT / name}")
 
     if "real_turns" in wanted:
         from tests.perf.real_turns import bench_real_turns

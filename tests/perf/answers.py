@@ -16,6 +16,8 @@ offline model and (when installed) the real local model.
   llama-server's prompt cache, generated tokens, seen by a proxy in front of it.
 CHATWOOTAI_BENCH_PARAPHRASES names another paraphrase file; CHATWOOTAI_BENCH_ANSWERS_SAMPLE=k
 keeps every k-th story and question (a quicker look on a busy machine);
+CHATWOOTAI_BENCH_ANSWERS_CASES="a|b" runs only the cases whose id or text holds a or b
+(written to answers-cases.json);
 CHATWOOTAI_BENCH_ANSWERS_MODELS=offline or =real runs one model (keeping the other's
 figures of the same set already in the file). The file is written
 after every case, so a run cut short still leaves its figures (`done: false`).
@@ -54,6 +56,14 @@ PARAPHRASES = Path(
     os.environ.get("CHATWOOTAI_BENCH_PARAPHRASES", ROOT / "tests" / "answers" / "paraphrases.yaml")
 )
 SAMPLE = max(1, int(os.environ.get("CHATWOOTAI_BENCH_ANSWERS_SAMPLE", "1")))
+CASES = [c for c in os.environ.get("CHATWOOTAI_BENCH_ANSWERS_CASES", "").split("|") if c]
+"""Only the stories and questions whose id or text holds one of these (a re-run of the
+cases a run found wrong); its figures go to answers-cases.json, not over the full run's."""
+
+
+def chosen(case: StoryCase) -> bool:
+    texts = [case.id, *(step.customer for step in case.story.steps)]
+    return not CASES or any(part in text for part in CASES for text in texts)
 NOW = datetime(2026, 12, 1, 10, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))
 """A Tuesday morning: every sample business is open."""
 
@@ -71,7 +81,7 @@ def paraphrase_cases() -> list[tuple[StoryCase, list[str], str]]:
         )
         case = StoryCase(row["domain"], PARAPHRASES, story)
         found.append((case, [str(f) for f in row.get("facts") or []], str(row["language"])))
-    return found[::SAMPLE]
+    return [row for row in found[::SAMPLE] if chosen(row[0])]
 
 
 @contextmanager
@@ -152,6 +162,7 @@ def bench_model(
     gives the model calls' figures so far (the real model's, from a recording proxy)."""
     registry = DomainRegistry(SAMPLE_DOMAINS, reload_interval=float("inf"), log_problems=False)
     stories = collect_stories(registry.domains.values())[::SAMPLE]
+    stories = [case for case in stories if chosen(case)]
     paraphrases = paraphrase_cases()
     tally = Tally()
     counts = {"stories": 0, "passed": 0, "paraphrases": 0, "right": 0, "in_language": 0}
@@ -217,13 +228,13 @@ def bench_answers(out: Path) -> dict[str, Any]:
     """Both models' figures (the real one only when installed); written to
     `out`/answers.json after every case."""
     models = os.environ.get("CHATWOOTAI_BENCH_ANSWERS_MODELS", "offline,real").split(",")
-    path = out / "answers.json"
+    path = out / ("answers-cases.json" if CASES else "answers.json")
     earlier: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     setup = {"sample_every": SAMPLE, "paraphrase_file": str(PARAPHRASES)}
     figures: dict[str, Any] = dict(setup)
     if all(earlier.get(key) == value for key, value in setup.items()):
         # One model's run keeps the other's figures of the same set.
-        figures.update({label: earlier[label] for label in ("offline", "real") if label in earlier})
+        figures.update({label: value for label, value in earlier.items() if label not in setup})
 
     def keep(label: str) -> Callable[[dict[str, Any]], None]:
         def write(partial: dict[str, Any]) -> None:
