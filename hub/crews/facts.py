@@ -186,13 +186,19 @@ class Evidence:
     """What a turn can show for its facts: the canonical tokens of its texts, and the
     texts themselves (folded) for an address, which is matched by its street name.
 
-    An order number is supported only by `customer` (the conversation's texts): a tool's
-    answer about an order the customer never named is an order the model made up."""
+    An order number is supported only by `customer` (the conversation's texts) or by
+    `documents` (what the business itself states: its passages and fixed messages, such
+    as the example number of its help page): a tool's answer about an order the customer
+    never named is an order the model made up."""
 
-    def __init__(self, texts: Iterable[str], customer: Iterable[str] = ()) -> None:
+    def __init__(
+        self, texts: Iterable[str], customer: Iterable[str] = (), documents: Iterable[str] = ()
+    ) -> None:
         self.customer = [fold(t) for t in customer if t]
-        """The conversation's own texts: the only source of an order number."""
-        self.texts = [fold(t) for t in texts if t] + self.customer
+        """The conversation's own texts: with `documents`, the only source of an order
+        number."""
+        self.documents = [fold(t) for t in documents if t]
+        self.texts = [fold(t) for t in texts if t] + self.customer + self.documents
         self.values: set[tuple[str, str]] = set()
         self.numbers: set[str] = set()
         for text in self.texts:
@@ -207,7 +213,8 @@ class Evidence:
     def supports(self, fact: Fact) -> bool:
         """Whether the evidence states `fact` (in any of the ways it may be written)."""
         if fact.kind == "order":
-            return any(fact.value.lower() in text for text in self.customer)
+            value = fact.value.lower()
+            return any(value in text for text in (*self.customer, *self.documents))
         if (fact.kind, fact.value) in self.values:
             return True
         if fact.kind in ("price", "percentage"):

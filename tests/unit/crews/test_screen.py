@@ -118,3 +118,13 @@ def test_a_time_after_a_street_is_not_its_number() -> None:
     found = facts("Na Rua dos Pinheiros, 10h às 22h")
     assert ("address", "rua dos pinheiros") in {(f.kind, f.value) for f in found}
     assert {f.value for f in found if f.kind == "time"} == {"10:00", "22:00"}
+
+
+def test_an_order_number_the_business_documents_as_an_example_is_supported() -> None:
+    evidence = Evidence(
+        ["Pedido CC-2026-00018: pago"],
+        customer=["Como vejo o meu pedido?"],
+        documents=["O número tem o formato CC-2026-NNNNN (por exemplo, CC-2026-00017)."],
+    )
+    assert evidence.unsupported("Envie o número, por exemplo CC-2026-00017.") == []
+    assert [f.kind for f in evidence.unsupported("O pedido CC-2026-00018 foi pago.")] == ["order"]
