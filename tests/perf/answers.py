@@ -64,6 +64,8 @@ cases a run found wrong); its figures go to answers-cases.json, not over the ful
 def chosen(case: StoryCase) -> bool:
     texts = [case.id, *(step.customer for step in case.story.steps)]
     return not CASES or any(part in text for part in CASES for text in texts)
+
+
 NOW = datetime(2026, 12, 1, 10, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))
 """A Tuesday morning: every sample business is open."""
 
