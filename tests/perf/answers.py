@@ -4,8 +4,9 @@ offline model and (when installed) the real local model.
 `python -m tests.perf --only answers` writes var/bench/answers.json, per model:
 - `stories`: the share of stories whose every step met its expectations;
 - `paraphrases`: the share of questions whose reply holds every listed fact
-  (tests/answers/paraphrases.yaml, compared folded), and the share answered in the
-  asked language;
+  (tests/answers/paraphrases.yaml, compared folded), the same share counting a fact's
+  numbers, times and prices written another way (`stated`: "2 hours" for "2 horas", as
+  a reply in English writes them), and the share answered in the asked language;
 - `bad_replies`: replies posted that are machinery or an invented fact
   (`tests.answers.audit`), with examples: the gate's target is 0;
 - `rejections`: the reply gate's refusals by reason; `sources`: who wrote the posted
@@ -28,6 +29,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -43,6 +45,9 @@ from ruamel.yaml import YAML
 
 from hub import language
 from hub.crews.factory import CrewFactory
+from hub.crews.facts import _NUMBER as NUMBER
+from hub.crews.facts import amount, fold
+from hub.crews.facts import facts as facts_in
 from hub.crews.stories import StoryCase, StoryResult, StoryRunner, collect_stories, prepare_database
 from hub.domains.content import Expectation, Step, Story
 from hub.domains.registry import DomainRegistry
@@ -84,6 +89,22 @@ def paraphrase_cases() -> list[tuple[StoryCase, list[str], str]]:
         case = StoryCase(row["domain"], PARAPHRASES, story)
         found.append((case, [str(f) for f in row.get("facts") or []], str(row["language"])))
     return [row for row in found[::SAMPLE] if chosen(row[0])]
+
+
+def stated(fact: str, reply: str) -> bool:
+    """Whether `reply` states `fact`: as written (folded), or, for a fact with numbers,
+    with the same numbers, times and prices in another form ("2 horas" in "2 hours",
+    "14:00" in "2 pm", "199,00" in "R$ 199.00"), as a reply in another language writes
+    them."""
+    if normalize(fact) in normalize(reply):
+        return True
+    wanted = {(f.kind, f.value) for f in facts_in(fact)} or _numbers(fact)
+    return bool(wanted) and wanted <= {(f.kind, f.value) for f in facts_in(reply)} | _numbers(reply)
+
+
+def _numbers(text: str) -> set[tuple[str, str]]:
+    found = (amount(number) for number in re.findall(NUMBER, fold(text)))
+    return {("number", value) for value in found if value is not None}
 
 
 @contextmanager
@@ -167,7 +188,14 @@ def bench_model(
     stories = [case for case in stories if chosen(case)]
     paraphrases = paraphrase_cases()
     tally = Tally()
-    counts = {"stories": 0, "passed": 0, "paraphrases": 0, "right": 0, "in_language": 0}
+    counts = {
+        "stories": 0,
+        "passed": 0,
+        "paraphrases": 0,
+        "right": 0,
+        "right_any_form": 0,
+        "in_language": 0,
+    }
     misses: list[dict[str, Any]] = []
     started = time.perf_counter()
 
@@ -184,6 +212,9 @@ def bench_model(
                 "count": asked,
                 "of": len(paraphrases),
                 "right_facts_share": round(counts["right"] / asked, 4) if asked else None,
+                "right_facts_any_form_share": round(counts["right_any_form"] / asked, 4)
+                if asked
+                else None,
                 "asked_language_share": round(counts["in_language"] / asked, 4) if asked else None,
                 "misses": misses[:10],
             },
@@ -215,6 +246,7 @@ def bench_model(
             (step,) = result.steps
             reply = step.outcome.reply if step.outcome is not None else ""
             ok = all(normalize(fact) in normalize(reply) for fact in facts)
+            counts["right_any_form"] += all(stated(fact, reply) for fact in facts)
             written = language.detect(reply)
             counts["paraphrases"] += 1
             counts["right"] += ok
