@@ -45,12 +45,12 @@ from ruamel.yaml import YAML
 
 from hub import language
 from hub.crews.factory import CrewFactory
-from hub.crews.facts import _NUMBER as NUMBER
 from hub.crews.facts import amount, fold
 from hub.crews.facts import facts as facts_in
 from hub.crews.stories import StoryCase, StoryResult, StoryRunner, collect_stories, prepare_database
 from hub.domains.content import Expectation, Step, Story
 from hub.domains.registry import DomainRegistry
+from hub.knowledge.patterns import NUMBER
 from hub.knowledge.text import normalize
 from hub.settings import Settings
 from tests import real_model
