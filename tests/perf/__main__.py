@@ -18,7 +18,9 @@ right facts and of replies in the asked language on tests/answers/paraphrases.ya
 (`tests.perf.paraphrases`); var/bench/answers.json: every story and the paraphrase
 set with the offline and the real local model, and what the reply gate refused
 (`tests.perf.answers`); var/bench/real_turns.json: where five real-model turns spend
-their seconds and prompt tokens (`tests.perf.real_turns`).
+their seconds and prompt tokens (`tests.perf.real_turns`); var/bench/prompt_tokens.json:
+the prompt tokens those turns make llama-server process, counted with its tokenizer
+without running the model (`tests.perf.prompt_tokens`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -398,6 +400,7 @@ def main() -> None:
         "paraphrases",
         "answers",
         "real_turns",
+        "prompt_tokens",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -573,6 +576,13 @@ def main() -> None:
         print("real model turns…", flush=True)
         bench_real_turns(OUT)
         print(f"written to {OUT / 'real_turns.json'}")
+
+    if "prompt_tokens" in wanted:
+        from tests.perf.prompt_tokens import bench_prompt_tokens
+
+        print("prompt tokens of the real model's turns…", flush=True)
+        bench_prompt_tokens(OUT)
+        print(f"written to {OUT / 'prompt_tokens.json'}")
 
     if "neighbours" in wanted:
         from tests.perf.neighbours import bench_neighbours
