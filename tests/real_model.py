@@ -30,6 +30,8 @@ MODEL = "openai/qwen2.5-coder-1.5b-instruct"
 """CHATWOOTAI_LLM for the real model (llama-server ignores the name, logs keep it)."""
 TIMEOUT_SECONDS = 300.0
 """A call's timeout: a long prompt on a busy 2-core machine takes a minute or more."""
+MAX_TOKENS = 400
+"""A call's token cap in the tests and the bench: a reply of five sentences is ~150."""
 START_SECONDS = 180.0
 REQUIRE = os.environ.get("CHATWOOTAI_TEST_REAL_MODEL") == "require"
 

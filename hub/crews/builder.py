@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hub.crews.kit import DomainKit
+from hub.crews.layout import stable_first
 from hub.crews.llm import TurnModels
 from hub.crews.tools import build_tools
 from hub.crews.tools.tracing import traced
 from hub.exceptions import CrewError
-from hub.turn import TurnContext
+from hub.turn import PassageData, TurnContext
 
 if TYPE_CHECKING:
     from crewai import Crew
@@ -44,8 +45,10 @@ class CrewBuilder:
         crew_name: str,
         llm: BaseLLM | TurnModels,
         context: TurnContext | None = None,
+        shown: tuple[PassageData, ...] = (),
     ) -> Crew:
-        """A new Crew for one run: fresh agents, tasks and tools (bound to `context`).
+        """A new Crew for one run: fresh agents, tasks and tools (bound to `context`;
+        `shown`: the knowledge passages the prompt already holds).
 
         With `TurnModels`, an agent that names its own `llm` in the YAML gets that
         model; a single model serves every agent.
@@ -66,7 +69,7 @@ class CrewBuilder:
                     role=agent.role,
                     goal=agent.goal,
                     backstory=agent.backstory,
-                    tools=self._tools(kit, crew_name, name, agent.tools, context),
+                    tools=self._tools(kit, crew_name, name, agent.tools, context, shown),
                     allow_delegation=agent.allow_delegation,
                     max_iter=agent.max_iter or DEFAULT_MAX_ITER,
                     verbose=agent.verbose,
@@ -78,13 +81,13 @@ class CrewBuilder:
             tasks: dict[str, Any] = {}
             for name, task in spec.tasks.items():
                 tasks[name] = Task(
-                    description=task.description,
+                    description=_laid_out(task.description, agents[task.agent].llm),
                     expected_output=task.expected_output,
                     agent=agents[task.agent],
                     context=[tasks[c] for c in task.context] if task.context else None,
                     tools=[
                         traced(t, context)
-                        for t in build_tools(task.tools, kit, context, self.engine)
+                        for t in build_tools(task.tools, kit, context, self.engine, shown)
                     ]
                     if context and task.tools
                     else None,
@@ -101,15 +104,30 @@ class CrewBuilder:
             raise CrewError(f"crew {crew_name!r} of {kit.domain.id!r}: {error}") from error
 
     def _tools(
-        self, kit: DomainKit, crew: str, agent: str, listed: list[str], context: TurnContext | None
+        self,
+        kit: DomainKit,
+        crew: str,
+        agent: str,
+        listed: list[str],
+        context: TurnContext | None,
+        shown: tuple[PassageData, ...] = (),
     ) -> list[Any]:
         """The agent's built-in tools, then what the domain's plugins give it."""
         if context is None:
             return []
         tools = [
-            *build_tools(listed, kit, context, self.engine),
+            *build_tools(listed, kit, context, self.engine, shown),
             *self.plugins.agent_tools(
                 kit.domain, crew=crew, agent=agent, listed=listed, context=context
             ),
         ]
         return [traced(tool, context) for tool in tools]
+
+
+def _laid_out(description: str, llm: object) -> str:
+    """The task's text as its agent's model reads it best: as written for the offline
+    model (it finds the message by its labels), the per-turn paragraphs last for a real
+    one (`hub.crews.layout`: the server reuses the prompt's stable start)."""
+    from hub.offline.model import OfflineLLM
+
+    return description if isinstance(llm, OfflineLLM) else stable_first(description)

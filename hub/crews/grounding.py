@@ -30,8 +30,9 @@ PASSAGE_CHARS = 900
 
 LANGUAGE_NAMES = {"pt": "português do Brasil", "en": "English", "es": "español"}
 PASSAGES_HEADER = (
-    "Trechos dos documentos da empresa sobre a mensagem (use só fatos que aparecem "
-    "aqui ou nos resultados das ferramentas; se não bastarem, diga que não sabe):"
+    "Trechos dos documentos da empresa sobre a mensagem, já buscados na base para você "
+    "(use só fatos que aparecem aqui ou nos resultados das ferramentas; se não bastarem, "
+    "diga que não sabe):"
 )
 LANGUAGE_NOTE = "Responda ao cliente em {name}."
 
@@ -102,6 +103,7 @@ def screen_for(
         evidence=Evidence(
             evidence(turn, grounding, context, inputs, _messages(kit)),
             customer=[turn.message, *(text for _, text in turn.history)],
+            documents=documents(grounding, context, _messages(kit)),
         ),
         instructions=tuple(instructions),
         tools=frozenset(tools),
@@ -124,6 +126,16 @@ def evidence(
         *(result.text for result in context.results),
         *messages,
         *(inputs.get(key, "") for key in ("now", "business_name", "customer_name", "context")),
+    ]
+
+
+def documents(grounding: Grounding, context: TurnContext, messages: Iterable[str]) -> list[str]:
+    """What the business itself states in the turn: the passages of its documents (in the
+    prompt or found by `knowledge_search`) and its fixed messages."""
+    return [
+        *(p.text for p in grounding.passages),
+        *(p.text for r in context.results for p in _passages(r.data)),
+        *messages,
     ]
 
 

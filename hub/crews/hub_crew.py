@@ -51,6 +51,9 @@ RETRY_NOTE = (
 )
 """Added below the message when the crew runs again after the reply gate refused."""
 
+ROUTE_MAX_TOKENS = 32
+"""The hub crew's answer is a route's name: a cap this low keeps a model that explains
+its choice from generating a whole reply's worth of tokens before it is read."""
 FOLLOW_UP_WORDS = 8
 """A reply this short to a question of the bot ("pode ser o primeiro", "quinta às 10h")
 answers that question: it stays on the route that asked it."""
@@ -112,7 +115,7 @@ class HubCrew:
                 reply = _clean(str(output.raw))
                 usage = output.token_usage.model_dump() if output.token_usage else {}
             else:
-                first, usage = self._attempt(crew_name, models, context, inputs)
+                first, usage = self._attempt(crew_name, models, context, inputs, grounding)
                 screened = self._screened(
                     turn, crew_name, first, grounding, context, inputs, models
                 )
@@ -143,14 +146,20 @@ class HubCrew:
         )
 
     def _attempt(
-        self, crew_name: str, models: TurnModels, context: TurnContext, inputs: dict[str, str]
+        self,
+        crew_name: str,
+        models: TurnModels,
+        context: TurnContext,
+        inputs: dict[str, str],
+        grounding: Grounding,
     ) -> tuple[str | None, dict[str, Any]]:
         """One kickoff of a real model's crew: its reply and token usage; None for the
         reply when CrewAI stopped the agent for repeating a tool call without progress."""
         from crewai.tools.tool_failure import ToolExecutionFailedError
 
+        crew = self.builder.build(self.kit, crew_name, models, context, grounding.passages)
         try:
-            output = kickoff(self.builder.build(self.kit, crew_name, models, context), inputs)
+            output = kickoff(crew, inputs)
         except ToolExecutionFailedError as error:
             log.info("agent stopped in a tool loop", error=str(error)[-160:])
             return None, {}
@@ -185,7 +194,7 @@ class HubCrew:
         retry = dict(inputs)
         note = RETRY_NOTE.format(advice=verdict.advice())
         retry["message"] = f"{inputs['message']}\n\n{note}"
-        again, usage = self._attempt(crew_name, models, context, retry)
+        again, usage = self._attempt(crew_name, models, context, retry, grounding)
         gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
         second = gate(again) if again is not None else Verdict("tool_loop")
         if second.passed and again is not None:
@@ -237,7 +246,7 @@ class HubCrew:
             return turn.previous_route, "follow_up", score.confidence
         if is_offline(self.domain, self.settings):
             return routing.default, "default", score.confidence
-        with self.models(turn) as models:
+        with self.models(turn, max_tokens=ROUTE_MAX_TOKENS) as models:
             answer = str(kickoff(self.builder.build(self.kit, HUB_CREW, models), inputs).raw)
         chosen = parse_route(answer, list(routing.routes))
         if chosen is None:
@@ -246,10 +255,16 @@ class HubCrew:
         return chosen, "llm", score.confidence
 
     def models(
-        self, turn: Turn, context: TurnContext | None = None, *, images: tuple[str, ...] = ()
+        self,
+        turn: Turn,
+        context: TurnContext | None = None,
+        *,
+        images: tuple[str, ...] = (),
+        max_tokens: int | None = None,
     ) -> TurnModels:
         """The models of this turn (reading the tools' results from `context`, showing
-        `images` to a model that sees), released when the `with` block ends."""
+        `images` to a model that sees, capped at `max_tokens` when given), released when
+        the `with` block ends."""
         return TurnModels(
             self.domain,
             self.settings,
@@ -257,6 +272,7 @@ class HubCrew:
             knowledge=self.kit.knowledge,
             context=context,
             images=images,
+            max_tokens=max_tokens,
         )
 
     def inputs(self, turn: Turn, *, context: tuple[str, ...] = ()) -> dict[str, str]:

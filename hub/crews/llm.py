@@ -72,10 +72,12 @@ def build_llm(
     context: TurnContext | None = None,
     model: str | None = None,
     images: Sequence[str] = (),
+    max_tokens: int | None = None,
 ) -> BaseLLM:
     """A model for one turn; the offline one needs the question, the domain's knowledge
     and the turn's context (where the tools record their typed results). `images`: the
-    customer's pictures, shown to a model that sees (`hub.crews.vision`)."""
+    customer's pictures, shown to a model that sees (`hub.crews.vision`); `max_tokens`:
+    a lower cap than the configured one, for a call whose answer is short."""
     name = model or model_name(domain, settings)
     if name == OFFLINE:
         from hub.offline.model import OfflineLLM
@@ -89,11 +91,16 @@ def build_llm(
             aliases=domain.spec.knowledge.aliases,
             context=context,
         )
-    return provider_llm(name, domain, settings, images=images)
+    return provider_llm(name, domain, settings, images=images, max_tokens=max_tokens)
 
 
 def provider_llm(
-    name: str, domain: Domain, settings: Settings, *, images: Sequence[str] = ()
+    name: str,
+    domain: Domain,
+    settings: Settings,
+    *,
+    images: Sequence[str] = (),
+    max_tokens: int | None = None,
 ) -> BaseLLM:
     """A real provider through CrewAI, with timeout, token cap and temperature.
 
@@ -109,6 +116,7 @@ def provider_llm(
     base_url = settings.llm_base_url
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     configured = options.tool_calling or settings.llm_tool_calling
+    configured_cap = options.max_tokens or settings.llm_max_tokens
     tool_calling = configured or default_mode(name)
     if name.startswith("ollama/"):
         name = "openai/" + name.removeprefix("ollama/")
@@ -116,7 +124,7 @@ def provider_llm(
         api_key = api_key or "ollama"
     common: dict[str, Any] = {
         "timeout": options.timeout_seconds or settings.llm_timeout_seconds,
-        "max_tokens": options.max_tokens or settings.llm_max_tokens,
+        "max_tokens": min(max_tokens or configured_cap, configured_cap),
         "temperature": options.temperature if options.temperature is not None else 0.2,
         "max_retries": 0,  # the agent retries once (factory.MODEL_ATTEMPTS)
     }
@@ -202,8 +210,11 @@ class TurnModels:
         knowledge: LexicalIndex,
         context: TurnContext | None = None,
         images: Sequence[str] = (),
+        max_tokens: int | None = None,
     ) -> None:
         self.domain = domain
+        self.max_tokens = max_tokens
+        """A lower token cap for every call of these models (None: the configured one)."""
         self.images = tuple(images)
         """The customer's pictures, for the domain's model if it sees."""
         self.settings = settings
@@ -224,6 +235,7 @@ class TurnModels:
                 context=self.context,
                 model=name,
                 images=self.images if name is None else (),
+                max_tokens=self.max_tokens,
             )
         return self._made[name]
 

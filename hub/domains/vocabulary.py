@@ -36,6 +36,10 @@ PLACEHOLDERS: dict[str, str] = {
 }
 """Placeholders filled for every message in crew texts."""
 
+TURN_PLACEHOLDERS = frozenset({"message", "history", "customer_name", "channel", "now", "context"})
+"""Placeholders whose value changes from one message to the next (the others are the
+same for every turn of a domain): a real model's prompt keeps them last
+(`hub.crews.layout`), so the server can reuse what it computed for the text before."""
 HUB_ONLY_PLACEHOLDERS = frozenset({"routes"})
 """Placeholders that make sense only in the hub (routing) crew."""
 

@@ -35,6 +35,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from hub.knowledge.patterns import ASKED_TIME, DATE_NUMERIC, ORDER_NUMBER, SKU
 from hub.knowledge.text import normalize, tokenize
 from hub.offline.prompt import Prompt
 
@@ -47,11 +48,6 @@ __all__ = [
     "offers_in",
 ]
 
-ORDER_NUMBER = re.compile(r"\b[A-Za-z]{2,4}-\d{4}-\d{3,6}\b")
-"""What an order number looks like (CC-2026-00020); the tool checks the exact format."""
-
-SKU = re.compile(r"\b[A-Za-z]{2,3}-\d{3}\b")
-"""What a catalogue code looks like (BP-002, CC-107)."""
 
 # Intents, on folded text (normalize: lower case, no accents).
 _RULE_QUESTION = re.compile(
@@ -91,9 +87,7 @@ _ORDINALS = (
     (re.compile(r"\b(ultim[oa])\b"), -1),
 )
 
-# Dates and times as customers write them (folded text).
-_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
-_TIME = re.compile(r"\b(\d{1,2})\s*(?::\s*(\d{2})|h\s*(\d{2})?\b)|\bas (\d{1,2})\b(?!\s*[:h\d])")
+# Dates and times as customers write them (folded text): hub.knowledge.patterns.
 _WEEKDAY = re.compile(r"\b(segunda|terca|quarta|quinta|sexta|sabado|domingo)(?!\s+opcao)\b")
 _WEEKDAYS = ("segunda", "terca", "quarta", "quinta", "sexta", "sabado", "domingo")
 _PERIOD = re.compile(r"\b(manha|tarde|noite|hoje|amanha)\b")
@@ -237,7 +231,7 @@ def who_of(question: str) -> str:
 def when_of(question: str) -> str:
     """The day or period the customer prefers ("quinta tarde", "04/12"), or ""."""
     text = normalize(question)
-    parts = [m[0] for m in _DATE.finditer(text)]
+    parts = [m[0] for m in DATE_NUMERIC.finditer(text)]
     parts += [m[1] for m in _WEEKDAY.finditer(text)] + [m[1] for m in _PERIOD.finditer(text)]
     return " ".join(parts)
 
@@ -245,7 +239,7 @@ def when_of(question: str) -> str:
 def moments_of(question: str) -> str:
     """The dates, weekdays, parts of the day and times a message names ("sexta 10h")."""
     text = normalize(question)
-    times = [m[0] for m in _TIME.finditer(_DATE.sub(" ", text))]
+    times = [m[0] for m in ASKED_TIME.finditer(DATE_NUMERIC.sub(" ", text))]
     return " ".join(filter(None, [when_of(question), *times]))
 
 
@@ -324,13 +318,13 @@ def _choice(text: str, offers: list[Offer]) -> list[Offer] | None:
             return [offers[index]]
     constrained = False
     chosen = offers
-    if date := _DATE.search(text):
+    if date := DATE_NUMERIC.search(text):
         constrained = True
         chosen = [o for o in chosen if (o.day, o.month) == (int(date[1]), int(date[2]))]
     if weekday := _WEEKDAY.search(text):
         constrained = True
         chosen = [o for o in chosen if o.weekday == weekday[1]]
-    if moment := _TIME.search(_DATE.sub(" ", text)):
+    if moment := ASKED_TIME.search(DATE_NUMERIC.sub(" ", text)):
         constrained = True
         hour, minute = int(moment[1] or moment[4]), int(moment[2] or moment[3] or 0)
         chosen = [o for o in chosen if (o.hour, o.minute) == (hour, minute)]
@@ -343,8 +337,8 @@ def _choice(text: str, offers: list[Offer]) -> list[Offer] | None:
 
 def _when_exact(text: str) -> str:
     """A date and a time written in the message ("03/12 14:00"), or ""."""
-    date = _DATE.search(text)
-    moment = _TIME.search(_DATE.sub(" ", text))
+    date = DATE_NUMERIC.search(text)
+    moment = ASKED_TIME.search(DATE_NUMERIC.sub(" ", text))
     if date is None or moment is None:
         return ""
     hour, minute = int(moment[1] or moment[4]), int(moment[2] or moment[3] or 0)

@@ -48,8 +48,12 @@ def problems(
     ) + tuple(
         text for crew in crews for task in crew.tasks.values() for text in (task.description,)
     )
+    stated = [chunk.text for chunk in domain.knowledge_chunks()]
+    stated += [str(v) for v in domain.spec.messages.model_dump().values()]
     gate = Screen(
-        evidence=Evidence([*corpus(domain, root), *observations], customer=list(customer)),
+        evidence=Evidence(
+            [*corpus(domain, root), *observations], customer=list(customer), documents=stated
+        ),
         instructions=instructions,
         tools=frozenset(IMPLEMENTED),
     )

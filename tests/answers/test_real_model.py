@@ -61,7 +61,7 @@ def runner(real_model_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         llm_base_url=real_model_url,
         llm_api_key="local",
         llm_timeout_seconds=real_model.TIMEOUT_SECONDS,
-        llm_max_tokens=400,
+        llm_max_tokens=real_model.MAX_TOKENS,
     )
     factory = CrewFactory(REGISTRY, settings)
     yield StoryRunner(factory, now=NOW)

@@ -21,7 +21,11 @@ set with the offline and the real local model, and what the reply gate refused
 down 60 s, Redis restarted, the model down, and a worker killed under a CPU hog 5 times,
 each exactly once (`tests.perf.outages`);
 var/bench/console.json: the console's page load times with
-generated tenants and traced turns (`tests.perf.console`).
+generated tenants and traced turns (`tests.perf.console`);
+var/bench/real_turns.json: where five real-model turns spend
+their seconds and prompt tokens (`tests.perf.real_turns`); var/bench/prompt_tokens.json:
+the prompt tokens those turns make llama-server process, counted with its tokenizer
+without running the model (`tests.perf.prompt_tokens`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -402,6 +406,8 @@ def main() -> None:
         "answers",
         "outages",
         "console",
+        "real_turns",
+        "prompt_tokens",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -576,8 +582,24 @@ def main() -> None:
 
         answers = bench_answers(OUT)
         answers["machine"], answers["at"] = results["machine"], results["at"]
-        (OUT / "answers.json").write_text(json.dumps(answers, indent=2), encoding="utf-8")
-        print(f"written to {OUT / 'answers.json'}")
+        cases = os.environ.get("CHATWOOTAI_BENCH_ANSWERS_CASES")
+        name = "answers-cases.json" if cases else "answers.json"
+        (OUT / name).write_text(json.dumps(answers, indent=2), encoding="utf-8")
+        print(f"written to {OUT / name}")
+
+    if "real_turns" in wanted:
+        from tests.perf.real_turns import bench_real_turns
+
+        print("real model turns…", flush=True)
+        bench_real_turns(OUT)
+        print(f"written to {OUT / 'real_turns.json'}")
+
+    if "prompt_tokens" in wanted:
+        from tests.perf.prompt_tokens import bench_prompt_tokens
+
+        print("prompt tokens of the real model's turns…", flush=True)
+        bench_prompt_tokens(OUT)
+        print(f"written to {OUT / 'prompt_tokens.json'}")
 
     if "neighbours" in wanted:
         from tests.perf.neighbours import bench_neighbours

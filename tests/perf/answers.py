@@ -4,17 +4,23 @@ offline model and (when installed) the real local model.
 `python -m tests.perf --only answers` writes var/bench/answers.json, per model:
 - `stories`: the share of stories whose every step met its expectations;
 - `paraphrases`: the share of questions whose reply holds every listed fact
-  (tests/answers/paraphrases.yaml, compared folded), and the share answered in the
-  asked language;
+  (tests/answers/paraphrases.yaml, compared folded), the same share counting a fact's
+  numbers, times and prices written another way (`stated`: "2 hours" for "2 horas", as
+  a reply in English writes them), and the share answered in the asked language;
 - `bad_replies`: replies posted that are machinery or an invented fact
   (`tests.answers.audit`), with examples: the gate's target is 0;
 - `rejections`: the reply gate's refusals by reason; `sources`: who wrote the posted
   replies (model, retry, offline, unknown, handoff) and the share of crew turns that
   needed a retry or a fallback;
-- `seconds_per_turn`: median and p90 of a crew turn.
+- `seconds_per_turn`: median and p90 of a crew turn;
+- `model_calls` (the real model): calls, prompt tokens sent, processed and reused from
+  llama-server's prompt cache, generated tokens, seen by a proxy in front of it.
 CHATWOOTAI_BENCH_PARAPHRASES names another paraphrase file; CHATWOOTAI_BENCH_ANSWERS_SAMPLE=k
 keeps every k-th story and question (a quicker look on a busy machine);
-CHATWOOTAI_BENCH_ANSWERS_MODELS=offline or =real runs one model. The file is written
+CHATWOOTAI_BENCH_ANSWERS_CASES="a|b" runs only the cases whose id or text holds a or b
+(written to answers-cases.json);
+CHATWOOTAI_BENCH_ANSWERS_MODELS=offline or =real runs one model (keeping the other's
+figures of the same set already in the file). The file is written
 after every case, so a run cut short still leaves its figures (`done: false`).
 """
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -38,9 +45,12 @@ from ruamel.yaml import YAML
 
 from hub import language
 from hub.crews.factory import CrewFactory
+from hub.crews.facts import amount, fold
+from hub.crews.facts import facts as facts_in
 from hub.crews.stories import StoryCase, StoryResult, StoryRunner, collect_stories, prepare_database
 from hub.domains.content import Expectation, Step, Story
 from hub.domains.registry import DomainRegistry
+from hub.knowledge.patterns import NUMBER
 from hub.knowledge.text import normalize
 from hub.settings import Settings
 from tests import real_model
@@ -51,6 +61,16 @@ PARAPHRASES = Path(
     os.environ.get("CHATWOOTAI_BENCH_PARAPHRASES", ROOT / "tests" / "answers" / "paraphrases.yaml")
 )
 SAMPLE = max(1, int(os.environ.get("CHATWOOTAI_BENCH_ANSWERS_SAMPLE", "1")))
+CASES = [c for c in os.environ.get("CHATWOOTAI_BENCH_ANSWERS_CASES", "").split("|") if c]
+"""Only the stories and questions whose id or text holds one of these (a re-run of the
+cases a run found wrong); its figures go to answers-cases.json, not over the full run's."""
+
+
+def chosen(case: StoryCase) -> bool:
+    texts = [case.id, *(step.customer for step in case.story.steps)]
+    return not CASES or any(part in text for part in CASES for text in texts)
+
+
 NOW = datetime(2026, 12, 1, 10, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))
 """A Tuesday morning: every sample business is open."""
 
@@ -68,7 +88,23 @@ def paraphrase_cases() -> list[tuple[StoryCase, list[str], str]]:
         )
         case = StoryCase(row["domain"], PARAPHRASES, story)
         found.append((case, [str(f) for f in row.get("facts") or []], str(row["language"])))
-    return found[::SAMPLE]
+    return [row for row in found[::SAMPLE] if chosen(row[0])]
+
+
+def stated(fact: str, reply: str) -> bool:
+    """Whether `reply` states `fact`: as written (folded), or, for a fact with numbers,
+    with the same numbers, times and prices in another form ("2 horas" in "2 hours",
+    "14:00" in "2 pm", "199,00" in "R$ 199.00"), as a reply in another language writes
+    them."""
+    if normalize(fact) in normalize(reply):
+        return True
+    wanted = {(f.kind, f.value) for f in facts_in(fact)} or _numbers(fact)
+    return bool(wanted) and wanted <= {(f.kind, f.value) for f in facts_in(reply)} | _numbers(reply)
+
+
+def _numbers(text: str) -> set[tuple[str, str]]:
+    found = (amount(number) for number in re.findall(NUMBER, fold(text)))
+    return {("number", value) for value in found if value is not None}
 
 
 @contextmanager
@@ -139,15 +175,27 @@ class Tally:
 
 
 def bench_model(
-    settings: dict[str, Any], label: str, progress: Callable[[dict[str, Any]], None]
+    settings: dict[str, Any],
+    label: str,
+    progress: Callable[[dict[str, Any]], None],
+    calls: Callable[[], dict[str, Any]] = dict,
 ) -> dict[str, Any]:
     """One model over the stories then the paraphrases; `progress` gets the figures so far
-    after every case (a run cut short still leaves them, marked `done: false`)."""
+    after every case (a run cut short still leaves them, marked `done: false`); `calls`
+    gives the model calls' figures so far (the real model's, from a recording proxy)."""
     registry = DomainRegistry(SAMPLE_DOMAINS, reload_interval=float("inf"), log_problems=False)
     stories = collect_stories(registry.domains.values())[::SAMPLE]
+    stories = [case for case in stories if chosen(case)]
     paraphrases = paraphrase_cases()
     tally = Tally()
-    counts = {"stories": 0, "passed": 0, "paraphrases": 0, "right": 0, "in_language": 0}
+    counts = {
+        "stories": 0,
+        "passed": 0,
+        "paraphrases": 0,
+        "right": 0,
+        "right_any_form": 0,
+        "in_language": 0,
+    }
     misses: list[dict[str, Any]] = []
     started = time.perf_counter()
 
@@ -164,10 +212,14 @@ def bench_model(
                 "count": asked,
                 "of": len(paraphrases),
                 "right_facts_share": round(counts["right"] / asked, 4) if asked else None,
+                "right_facts_any_form_share": round(counts["right_any_form"] / asked, 4)
+                if asked
+                else None,
                 "asked_language_share": round(counts["in_language"] / asked, 4) if asked else None,
                 "misses": misses[:10],
             },
             **tally.figures(),
+            "model_calls": calls(),
             "wall_seconds": round(time.perf_counter() - started, 1),
         }
 
@@ -194,6 +246,7 @@ def bench_model(
             (step,) = result.steps
             reply = step.outcome.reply if step.outcome is not None else ""
             ok = all(normalize(fact) in normalize(reply) for fact in facts)
+            counts["right_any_form"] += all(stated(fact, reply) for fact in facts)
             written = language.detect(reply)
             counts["paraphrases"] += 1
             counts["right"] += ok
@@ -208,13 +261,19 @@ def bench_model(
 def bench_answers(out: Path) -> dict[str, Any]:
     """Both models' figures (the real one only when installed); written to
     `out`/answers.json after every case."""
-    figures: dict[str, Any] = {"sample_every": SAMPLE, "paraphrase_file": str(PARAPHRASES)}
     models = os.environ.get("CHATWOOTAI_BENCH_ANSWERS_MODELS", "offline,real").split(",")
+    path = out / ("answers-cases.json" if CASES else "answers.json")
+    earlier: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    setup = {"sample_every": SAMPLE, "paraphrase_file": str(PARAPHRASES)}
+    figures: dict[str, Any] = dict(setup)
+    if all(earlier.get(key) == value for key, value in setup.items()):
+        # One model's run keeps the other's figures of the same set.
+        figures.update({label: value for label, value in earlier.items() if label not in setup})
 
     def keep(label: str) -> Callable[[dict[str, Any]], None]:
         def write(partial: dict[str, Any]) -> None:
             figures[label] = partial
-            (out / "answers.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
+            path.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
         return write
 
@@ -227,16 +286,21 @@ def bench_answers(out: Path) -> dict[str, Any]:
         figures["real"] = "not installed: make real-model"
         return figures
     print("answers: real model…", flush=True)
+    from tests.perf.real_turns import Recorder, call_figures
+
     with real_model.serving(out / "llama-server.log") as url:
-        figures["real"] = bench_model(
-            {
-                "llm": real_model.MODEL,
-                "llm_base_url": url,
-                "llm_api_key": "local",
-                "llm_timeout_seconds": real_model.TIMEOUT_SECONDS,
-                "llm_max_tokens": 400,
-            },
-            "real",
-            keep("real"),
-        )
+        recorder = Recorder(url.removesuffix("/v1"))
+        with recorder.running():
+            figures["real"] = bench_model(
+                {
+                    "llm": real_model.MODEL,
+                    "llm_base_url": recorder.url,
+                    "llm_api_key": "local",
+                    "llm_timeout_seconds": real_model.TIMEOUT_SECONDS,
+                    "llm_max_tokens": real_model.MAX_TOKENS,
+                },
+                "real",
+                keep("real"),
+                lambda: call_figures(recorder.calls),
+            )
     return figures

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from hub.crews.tools import appointments, business
 from hub.crews.tools.handoff import HandoffTool
 from hub.crews.tools.knowledge import KnowledgeSearchTool
-from hub.turn import TurnContext
+from hub.turn import PassageData, TurnContext
 
 if TYPE_CHECKING:
     from crewai.tools import BaseTool
@@ -22,12 +22,20 @@ if TYPE_CHECKING:
 
 
 def build_tools(
-    names: list[str], kit: DomainKit, context: TurnContext, engine: Engine
+    names: list[str],
+    kit: DomainKit,
+    context: TurnContext,
+    engine: Engine,
+    shown: tuple[PassageData, ...] = (),
 ) -> list[BaseTool]:
-    """The tool objects for `names`; names without an implementation yet are skipped."""
+    """The tool objects for `names`; names without an implementation yet are skipped.
+    `shown`: the passages already in the prompt, which `knowledge_search` only names."""
     data = {"engine": engine, "context": context, "timezone": kit.domain.spec.timezone}
+    seen = frozenset((p.source, p.heading) for p in shown)
     available: dict[str, Any] = {
-        "knowledge_search": lambda: KnowledgeSearchTool(index=kit.library, context=context),
+        "knowledge_search": lambda: KnowledgeSearchTool(
+            index=kit.library, context=context, shown=seen
+        ),
         "handoff": lambda: HandoffTool(context=context),
         "product_search": lambda: business.ProductSearchTool(**data),
         "product_lookup": lambda: business.ProductLookupTool(**data),

@@ -12,6 +12,9 @@ from hub.knowledge.base import DomainKnowledge
 from hub.turn import PassageData, PassagesData, Retrieved, ToolResult, TurnContext
 
 RESULTS = 4
+SHOWN = "[{source} — {heading}] (o mesmo trecho que já está acima)"
+"""A passage the turn's prompt already holds (a real model's grounding), named only: the
+model has read it, and reading it again costs the server its whole length."""
 
 
 class KnowledgeQuery(BaseModel):
@@ -31,6 +34,8 @@ class KnowledgeSearchTool(BaseTool):
     args_schema: type[BaseModel] = KnowledgeQuery
     index: DomainKnowledge
     context: TurnContext
+    shown: frozenset[tuple[str, str]] = frozenset()
+    """(source, heading) of the passages already in the prompt."""
 
     def _run(self, query: str, **_: Any) -> str:
         self.context.tool_calls.append(self.name)
@@ -42,7 +47,12 @@ class KnowledgeSearchTool(BaseTool):
             Retrieved(hit.chunk.source, hit.chunk.heading, hit.score, hit.chunk.text, self.name)
             for hit in hits
         )
-        text = "\n\n".join(f"[{p.source} — {p.heading}]\n{p.text}" for p in passages)
+        text = "\n\n".join(
+            SHOWN.format(source=p.source, heading=p.heading)
+            if (p.source, p.heading) in self.shown
+            else f"[{p.source} — {p.heading}]\n{p.text}"
+            for p in passages
+        )
         text = text or "Nenhum trecho encontrado sobre isso nos documentos da empresa."
         self.context.returned(ToolResult(self.name, PassagesData(query, passages), text))
         return text

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.crews.factory import CrewFactory
-from hub.crews.hub_crew import is_follow_up
+from hub.crews.hub_crew import ROUTE_MAX_TOKENS, is_follow_up
 from hub.domains.registry import DomainRegistry
 from hub.offline.model import OfflineLLM
 from hub.patches.crewai import OPENAI_CLIENTS, TASK_OUTPUTS
@@ -164,6 +164,9 @@ def test_an_ambiguous_message_is_routed_by_the_hub_crew(
     assert result.reply == "Temos sim! Qual modelo você procura?"
     router_prompt = " ".join(str(m["content"]) for m in fake_openai.requests[0]["body"]["messages"])
     assert "sales:" in router_prompt and "support:" in router_prompt
+    # The route's name is a few tokens: the router's call is capped, the reply's is not.
+    assert fake_openai.requests[0]["body"]["max_tokens"] == ROUTE_MAX_TOKENS
+    assert fake_openai.requests[1]["body"]["max_tokens"] == Settings().llm_max_tokens
 
 
 def test_offline_an_ambiguous_message_takes_the_default_route(

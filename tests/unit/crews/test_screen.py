@@ -102,3 +102,29 @@ def test_an_order_number_only_a_tool_answered_about_is_still_invented() -> None:
 
 def test_an_unsure_language_is_not_a_refusal(gate: Screen) -> None:
     assert gate("Ok!").passed
+
+
+def test_an_address_is_the_street_and_its_number_when_the_reply_gives_one() -> None:
+    evidence = Evidence(["Loja Pinheiros: Rua dos Pinheiros, 450.", "Av. Paulista, 1500 — loja"])
+    for same in ("Rua dos Pinheiros, 450", "rua dos pinheiros nº 450", "Avenida Paulista, 1500"):
+        assert evidence.unsupported(same) == [], same
+    assert evidence.unsupported("A loja fica na Rua dos Pinheiros.") == []
+    (wrong,) = evidence.unsupported("A loja fica na Rua dos Pinheiros, 540.")
+    assert (wrong.kind, wrong.value) == ("address", "rua dos pinheiros, 540")
+    assert [f.kind for f in evidence.unsupported("Av. Paulista, 1600")] == ["address"]
+
+
+def test_a_time_after_a_street_is_not_its_number() -> None:
+    found = facts("Na Rua dos Pinheiros, 10h às 22h")
+    assert ("address", "rua dos pinheiros") in {(f.kind, f.value) for f in found}
+    assert {f.value for f in found if f.kind == "time"} == {"10:00", "22:00"}
+
+
+def test_an_order_number_the_business_documents_as_an_example_is_supported() -> None:
+    evidence = Evidence(
+        ["Pedido CC-2026-00018: pago"],
+        customer=["Como vejo o meu pedido?"],
+        documents=["O número tem o formato CC-2026-NNNNN (por exemplo, CC-2026-00017)."],
+    )
+    assert evidence.unsupported("Envie o número, por exemplo CC-2026-00017.") == []
+    assert [f.kind for f in evidence.unsupported("O pedido CC-2026-00018 foi pago.")] == ["order"]
