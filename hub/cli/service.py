@@ -35,7 +35,7 @@ import click
 
 from hub import defaults
 from hub.crews.llm import is_offline
-from hub.domains.registry import DomainRegistry
+from hub.domains.registry import CACHE_FOLDER, DomainRegistry
 from hub.exceptions import ConfigurationError
 from hub.kvstore import redis_url
 from hub.logs import configure_logging
@@ -144,13 +144,20 @@ def worker(domains: str | None, concurrency: int | None, name: str | None) -> No
     settings = get_settings()
     configure_logging(settings)
     wanted = [d.strip() for d in domains.split(",")] if domains else None
-    registry = DomainRegistry(settings.domains_dir, reload_interval=float("inf"))
+    registry = DomainRegistry(
+        settings.domains_dir,
+        reload_interval=float("inf"),
+        cache_dir=settings.data_dir / CACHE_FOLDER,
+    )
     ids = wanted or sorted(registry.domains)
     unknown = [d for d in ids if d not in registry.domains]
     if unknown:
         raise click.ClickException(f"unknown domains: {', '.join(unknown)}")
     from workers import app
+    from workers.subscriptions import ALL_DOMAINS_CONF
 
+    # Without --domains, the queues of domains added later are consumed too.
+    app.conf[ALL_DOMAINS_CONF] = wanted is None
     app.worker_main(
         argv=[
             "worker",
