@@ -17,7 +17,9 @@ RoutedBy = Literal["classifier", "follow_up", "llm", "default", "plugin"]
 """Who chose the crew's route: the router, a short reply to the bot's question, the
 hub model, the domain's default, or a plugin that answered without the crew."""
 
-HandoffKind = Literal["rule", "customer_asked", "crew", "plugin", "failure", "unanswered", "late"]
+HandoffKind = Literal[
+    "rule", "customer_asked", "crew", "plugin", "failure", "unanswered", "late", "limit"
+]
 """Why a conversation goes to a human, as the metrics label it."""
 
 ReplySource = Literal["model", "retry", "offline", "unknown", "handoff"]
@@ -352,6 +354,8 @@ class Decision:
     """The crew's exception, as `Type: message`, when it raised."""
     exception: BaseException | None = field(default=None, compare=False, repr=False)
     """The exception itself, for a log line with its traceback."""
+    limited: str | None = None
+    """The domain limit the turn was over (`messages_per_minute`, `tokens_per_day`)."""
 
     @property
     def crew_ran(self) -> bool:
