@@ -49,8 +49,9 @@ def _follow_new_domains(sender: Any = None, **_: Any) -> None:
         return
     consumer = sender
 
-    def consumed() -> list[str]:
-        return [queue.name for queue in consumer.task_consumer.queues]
+    def consumed() -> list[str] | None:
+        task_consumer = consumer.task_consumer
+        return None if task_consumer is None else [queue.name for queue in task_consumer.queues]
 
     def add(queue: str) -> None:
         app.control.add_consumer(queue, destination=[consumer.hostname])

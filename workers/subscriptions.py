@@ -37,13 +37,14 @@ class Subscriptions:
     def __init__(
         self,
         registry: DomainRegistry,
-        consumed: Callable[[], Iterable[str]],
+        consumed: Callable[[], Iterable[str] | None],
         add: Callable[[str], None],
         interval: float,
     ) -> None:
         self.registry = registry
         self.consumed = consumed
-        """The names of the queues the worker consumes now."""
+        """The names of the queues the worker consumes now (None: it is not consuming,
+        starting or stopping)."""
         self.add = add
         """Asks the worker to consume one more queue."""
         self.interval = max(interval, 0.2)
@@ -53,7 +54,10 @@ class Subscriptions:
     def check(self) -> list[str]:
         """Reload the folder if due, and ask for every queue still missing; those asked for."""
         self.registry.maybe_reload()
-        missing = missing_queues(self.registry.domains, self.consumed())
+        consumed = self.consumed()
+        if consumed is None:
+            return []
+        missing = missing_queues(self.registry.domains, consumed)
         for queue in missing:
             self.add(queue)
             log.info("consuming the queue of a new domain", queue=queue)

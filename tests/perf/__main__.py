@@ -17,7 +17,9 @@ var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
 (`tests.perf.paraphrases`); var/bench/answers.json: every story and the paraphrase
 set with the offline and the real local model, and what the reply gate refused
-(`tests.perf.answers`).
+(`tests.perf.answers`); var/bench/tenants.json: a worker beside 10 and 1,000
+generated tenants, its start time and memory, and a tenant added while it runs
+(`tests.perf.tenants`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -396,6 +398,7 @@ def main() -> None:
         "sentiment",
         "paraphrases",
         "answers",
+        "tenants",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -580,6 +583,15 @@ def main() -> None:
             f"budget {neighbours['budget_ratio']}"
         )
         print(f"written to {OUT / 'neighbours.json'}")
+    if "tenants" in wanted:
+        import tests.perf.tenants as tenants
+
+        tenants.REDIS_URL = REDIS_URL
+        print("many tenants on one worker…", flush=True)
+        many = tenants.bench_tenants(tmp, [10, 1000], 200, args.port + 5)
+        many["machine"], many["at"] = results["machine"], results["at"]
+        (OUT / "tenants.json").write_text(json.dumps(many, indent=2), encoding="utf-8")
+        print(f"written to {OUT / 'tenants.json'}")
     if failures:
         sys.exit("not exactly once: " + ", ".join(failures))
 

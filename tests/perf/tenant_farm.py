@@ -1,9 +1,10 @@
 """Many tenants for the benches: copies of the sample businesses with their facts varied.
 
 `build_farm(root, count)` writes a domains folder with `count` tenants, each on its
-own Chatwoot account, each extending one of the samples (through a template copy
-of it, `_cosmetics`, `_health`, `_retail`, so the tenants inherit its crews, routes
-and messages) and holding its own knowledge: the sample's documents with the
+own Chatwoot account (`FIRST_ACCOUNT + i`, its bot token in the variable
+`token_env(i)`), each extending one of the samples (through a template copy of it,
+`_cosmetics`, `_health`, `_retail`, so the tenants inherit its crews, routes and
+messages) and holding its own knowledge: the sample's documents with the
 business name, prices, opening hours and phone numbers changed per tenant, and
 each section's heading tagged with the tenant's name, so no two tenants share a
 chunk (nor an embedding). Calling it again with a larger count only adds tenants:
@@ -59,6 +60,21 @@ def tenant_id(index: int) -> str:
     return f"tenant-{index:04d}"
 
 
+def token_env(index: int) -> str:
+    """The variable holding tenant `index`'s Chatwoot bot token (`chatwoot.token_env`)."""
+    return f"CHATWOOTAI_TENANT_{index:04d}_TOKEN"
+
+
+def tenant_tokens(count: int) -> dict[str, int]:
+    """Each tenant's bot token → its account: for the fake Chatwoot (`FakeChatwoot`)."""
+    return {f"bench-token-{index}": FIRST_ACCOUNT + index for index in range(count)}
+
+
+def tenant_environment(count: int) -> dict[str, str]:
+    """The variables that give the first `count` tenants their tokens, for a worker."""
+    return {token_env(index): f"bench-token-{index}" for index in range(count)}
+
+
 def tenant_name(index: int, sample: str, *, seed: int = 0) -> str:
     """A business name unique to (index, seed) among the first 1,600 tenants of a seed."""
     shifted = (index + seed * 7) % (len(_FIRST) * len(_SECOND))
@@ -80,7 +96,7 @@ def write_tenant(root: Path, index: int, *, seed: int = 0) -> str:
     domain_id = tenant_id(index)
     name = tenant_name(index, sample, seed=seed)
     folder = root / domain_id
-    _write(folder / "domain.yaml", _domain_yaml(sample, name, FIRST_ACCOUNT + index))
+    _write(folder / "domain.yaml", _domain_yaml(sample, name, index))
     knowledge = SAMPLE_DOMAINS / sample / "knowledge"
     for document in sorted(knowledge.glob("*.md")):
         text = vary(document.read_text(encoding="utf-8"), sample, name, _salt(index, seed))
@@ -99,7 +115,7 @@ def vary(text: str, sample: str, name: str, salt: int) -> str:
     return _HEADING.sub(lambda m: f"{m.group(1)} ({name})", text)
 
 
-def _domain_yaml(sample: str, name: str, account_id: int) -> str:
+def _domain_yaml(sample: str, name: str, index: int) -> str:
     # The retail sample's connectors name the retail's own variables, which another
     # domain may not read: the tenants go without them.
     plugins = "plugins:\n  connectors: !delete\n" if sample == "retail" else ""
@@ -108,9 +124,9 @@ def _domain_yaml(sample: str, name: str, account_id: int) -> str:
         f"extends: _{sample}\n"
         f"name: {name}\n"
         "chatwoot:\n"
-        f"  account_id: {account_id}\n"
+        f"  account_id: {FIRST_ACCOUNT + index}\n"
         "  inbox_ids: []\n"
-        "  token_env: !delete\n"
+        f"  token_env: {token_env(index)}\n"
         "  webhook_secret_env: !delete\n" + plugins
     )
 
