@@ -92,7 +92,10 @@ def _warn_if_unsigned() -> None:
     settings = get_settings()
     try:
         registry = DomainRegistry(
-            settings.domains_dir, reload_interval=float("inf"), log_problems=False
+            settings.domains_dir,
+            reload_interval=float("inf"),
+            log_problems=False,
+            cache_dir=settings.data_dir / CACHE_FOLDER,
         )
     except ConfigurationError:
         return  # the receiver itself reports the missing folder

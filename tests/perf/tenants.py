@@ -129,8 +129,10 @@ def start_receiver(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
             stdout=output,
             stderr=output,
         )
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the receiver exited with {process.returncode}; see {log}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             conn.request("GET", "/healthz")
@@ -278,8 +280,10 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     counts = [int(c) for c in args.counts.split(",")]
-    results = bench_tenants(OUT / "tmp", counts, args.answered, args.port)
-    (OUT / "tenants.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    path = OUT / "tenants.json"
+    results: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    results.update(bench_tenants(OUT / "tmp", counts, args.answered, args.port))
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"written to {OUT / 'tenants.json'}")
 
 
