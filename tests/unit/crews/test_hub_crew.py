@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.crews.factory import CrewFactory
+from hub.crews.factory import CrewFactory, resident_mb
 from hub.crews.hub_crew import is_follow_up
 from hub.domains.registry import DomainRegistry
 from hub.offline.model import OfflineLLM
@@ -77,6 +77,16 @@ def test_a_worker_keeps_at_most_kits_max_domains_prepared_dropping_the_least_rec
     assert factory.prepared == ("retail", "cosmetics")
     assert factory.hub("retail").kit is retail  # kept, not prepared again
     assert refrozen  # kits dropped from the frozen heap: thawed so they can be collected
+
+
+def test_a_worker_above_its_memory_bound_drops_a_kit_for_each_new_one(
+    domains: Path, tmp_path: Path
+) -> None:
+    assert resident_mb() > 1  # this process, read from /proc
+    factory = factory_for(domains, tmp_path, kits_max_mb=1, kits_warm="none")
+    factory.hub("retail")
+    factory.hub("health")
+    assert factory.prepared == ("health",)  # never the newest one
 
 
 @pytest.mark.parametrize(("mode", "prepared"), [("none", 0), ("all", 4)])
