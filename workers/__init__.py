@@ -23,7 +23,8 @@ app = create_celery(get_settings(), include=("workers.tasks",))
 @signals.worker_process_init.connect  # type: ignore[untyped-decorator]
 @signals.worker_init.connect  # type: ignore[untyped-decorator]
 def _build_runtime(**_: Any) -> None:
-    """Prepare domains and crews at start, not at the first message.
+    """Validate every domain at start, and prepare the crews of those
+    `CHATWOOTAI_KITS_WARM` asks for (the others at their first message).
 
     Then everything alive leaves the garbage collector's view (`hub.patches.gc`,
     unless the patches are off). Metrics are summed in memory from now on and
