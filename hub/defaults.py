@@ -29,6 +29,16 @@ SWITCH_HISTORY_LIMIT = 50
 RELOAD_INTERVAL_SECONDS = 2.0
 """How often the domain registry looks for changed YAML (a stat of a few files)."""
 
+KITS_MAX = 64
+"""Prepared domains (crews, router, knowledge index) a worker keeps; the least recently
+served one is dropped for a new one. Each prepared sample domain holds a few MB; 64
+covers the tenants active at one time in a deployment of hundreds."""
+
+KITS_WARM_AUTO_MAX = 16
+"""With `CHATWOOTAI_KITS_WARM=auto`, a worker prepares every domain at start when there
+are at most this many (a small deployment's first replies are not slower), and each
+domain at its first message otherwise (a worker is ready in seconds whatever the count)."""
+
 REDIS_KEY_PREFIX = "chatwootai"
 """Every Redis key we write starts with this, so a shared Redis stays tidy."""
 
@@ -149,6 +159,13 @@ IMAGE_UNSUPPORTED_MESSAGE = (
     "palavras o que precisa? Assim eu já te ajudo."
 )
 """`messages.image_unsupported`: what a domain whose model cannot see says to a picture."""
+
+LIMIT_MESSAGE = (
+    "Recebemos muitas mensagens agora e uma pessoa da nossa equipe vai continuar o seu "
+    "atendimento por aqui, é só aguardar."
+)
+"""`messages.limit`: what a domain says when it is over one of its `limits:`, before a
+person takes over."""
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 """The largest picture fetched for a vision model (providers refuse bigger ones)."""

@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     )
     conversation_ttl_seconds: int = Field(default=defaults.CONVERSATION_TTL_SECONDS, gt=0)
     reload_interval_seconds: float = Field(default=defaults.RELOAD_INTERVAL_SECONDS, ge=0)
+    kits_max: int = Field(
+        default=defaults.KITS_MAX,
+        ge=1,
+        description="prepared domains a worker keeps (least recently served dropped first)",
+    )
+    kits_max_mb: int | None = Field(
+        default=None,
+        gt=0,
+        description="drop prepared domains while the worker's resident memory is above this",
+    )
+    kits_warm: Literal["auto", "all", "none"] = Field(
+        default="auto",
+        description="prepare every domain at worker start: all, none (at its first message), "
+        f"auto (all when at most {defaults.KITS_WARM_AUTO_MAX} domains)",
+    )
     visibility_timeout_seconds: int = Field(default=defaults.VISIBILITY_TIMEOUT_SECONDS, gt=0)
     worker_concurrency: int | None = Field(
         default=None,

@@ -77,7 +77,8 @@ COUNTERS: dict[str, CounterSpec] = {
         "plugin: a plugin decided before the crew (e.g. very negative sentiment); "
         "failure: the crew failed and the fallback message was sent; unanswered: the bot "
         "could not answer handoff.max_failures turns in a row; late: a reply held back "
-        "past the domain's conversation.late_reply_seconds, with late_reply: handoff)",
+        "past the domain's conversation.late_reply_seconds, with late_reply: handoff; "
+        "limit: the domain was over one of its limits)",
     ),
     "failures": CounterSpec(
         "reason",
@@ -96,6 +97,11 @@ COUNTERS: dict[str, CounterSpec] = {
     ),
     "model_tokens": CounterSpec(
         "kind", "Model tokens spent, by domain and kind (prompt, completion)"
+    ),
+    "tenant_limited": CounterSpec(
+        "limit",
+        "Turns answered with the domain's limit message and a handoff, by domain and the "
+        "limit it was over (messages_per_minute, tokens_per_day)",
     ),
     "replies_rejected": CounterSpec(
         "reason",

@@ -17,7 +17,9 @@ RoutedBy = Literal["classifier", "follow_up", "llm", "default", "plugin"]
 """Who chose the crew's route: the router, a short reply to the bot's question, the
 hub model, the domain's default, or a plugin that answered without the crew."""
 
-HandoffKind = Literal["rule", "customer_asked", "crew", "plugin", "failure", "unanswered", "late"]
+HandoffKind = Literal[
+    "rule", "customer_asked", "crew", "plugin", "failure", "unanswered", "late", "limit"
+]
 """Why a conversation goes to a human, as the metrics label it."""
 
 ReplySource = Literal["model", "retry", "offline", "unknown", "handoff"]
@@ -390,6 +392,8 @@ class Decision:
     """The exception itself, for a log line with its traceback."""
     trace: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Why the turn went as it did, JSON-able (`hub.trace.Trace.to_json`), set by `decide`."""
+    limited: str | None = None
+    """The domain limit the turn was over (`messages_per_minute`, `tokens_per_day`)."""
 
     @property
     def crew_ran(self) -> bool:

@@ -1,8 +1,9 @@
 """The Celery worker side of ChatwootAI: `celery -A workers worker -Q chatwootai.<domain>`.
 
 `app` is the Celery application with the `chatwootai.handle_message` task; each
-worker process builds its runtime (one CrewFactory, domains prepared and
-validated) when it starts, before taking its first message.
+worker process builds its runtime (one CrewFactory, every domain validated, the
+ones `CHATWOOTAI_KITS_WARM` asks for prepared) when it starts, before taking its
+first message.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ _drainers: dict[int, Any] = {}
 @signals.worker_process_init.connect  # type: ignore[untyped-decorator]
 @signals.worker_init.connect  # type: ignore[untyped-decorator]
 def _build_runtime(**_: Any) -> None:
-    """Prepare domains and crews at start, not at the first message.
+    """Validate every domain at start, and prepare the crews of those
+    `CHATWOOTAI_KITS_WARM` asks for (the others at their first message).
 
     Then everything alive leaves the garbage collector's view (`hub.patches.gc`,
     unless the patches are off). Metrics are summed in memory from now on and
@@ -37,14 +39,40 @@ def _build_runtime(**_: Any) -> None:
     from workers.runtime import runtime
 
     configure_logging(get_settings())
-    rt = runtime()
-    rt.telemetry.start()
+    current = runtime()
+    current.telemetry.start()
     if os.getpid() not in _drainers:  # both signals fire in a prefork child
         _drainers[os.getpid()] = SpoolDrainer(
-            rt.spool, rt.factory.engine, defaults.TURN_SPOOL_DRAIN_SECONDS
+            current.spool, current.factory.engine, defaults.TURN_SPOOL_DRAIN_SECONDS
         )
         _drainers[os.getpid()].start()
     freeze_heap()
+    current.factory.mark_frozen()
+
+
+@signals.worker_ready.connect  # type: ignore[untyped-decorator]
+def _follow_new_domains(sender: Any = None, **_: Any) -> None:
+    """A worker started for every domain (`chatwootai worker` without `--domains`) also
+    consumes the queue of a domain added to the folder later (`workers.subscriptions`)."""
+    from workers.runtime import runtime
+    from workers.subscriptions import ALL_DOMAINS_CONF, Subscriptions
+
+    if sender is None or not app.conf.get(ALL_DOMAINS_CONF):
+        return
+    consumer = sender
+
+    def consumed() -> list[str] | None:
+        task_consumer = consumer.task_consumer
+        return None if task_consumer is None else [queue.name for queue in task_consumer.queues]
+
+    def add(queue: str) -> None:
+        app.control.add_consumer(queue, destination=[consumer.hostname])
+
+    current = runtime()
+    current.subscriptions = Subscriptions(
+        current.registry, consumed, add, current.settings.reload_interval_seconds
+    )
+    current.subscriptions.start()
 
 
 @signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]
@@ -55,6 +83,8 @@ def _send_last_metrics(**_: Any) -> None:
 
     current = built()
     if current is not None:
+        if current.subscriptions is not None:
+            current.subscriptions.stop()
         current.telemetry.stop()
 
 

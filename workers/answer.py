@@ -195,13 +195,18 @@ def _decide(
     misses = burst.misses
     if misses is None:
         misses = runtime.misses.count(last.account_id, last.conversation_id)
-    run = runtime.factory.hub(domain.id).run
+    limited = runtime.limits.over(domain, len(burst.messages))
 
     def compose(turn: Turn) -> HubResult:
-        typing.on()
-        return run(turn)
+        typing.on()  # the kit is prepared here at the domain's first message
+        return runtime.factory.hub(domain.id).run(turn)
 
-    return decide(domain, turn, compose, misses=misses)
+    decision = decide(domain, turn, compose, misses=misses, limited=limited)
+    usage = decision.usage
+    runtime.limits.spend(
+        domain, int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+    )
+    return decision
 
 
 def _on_time(runtime: WorkerRuntime, domain: Domain, last: InboundMessage, draft: Draft) -> Draft:
@@ -252,7 +257,9 @@ def close(
 
 
 def domain_of(runtime: WorkerRuntime, message: InboundMessage) -> Domain:
-    """The message's domain; the default one when it is gone since the message was queued."""
+    """The message's domain (a tenant added since the last look included); the default
+    one when it is gone since the message was queued."""
+    runtime.registry.maybe_reload()
     try:
         return runtime.registry.get(message.domain)
     except DomainNotFoundError:

@@ -101,6 +101,8 @@ class Metrics(Middleware):
     def decided(self, domain: Domain, last: InboundMessage, decision: Decision) -> None:
         if decision.failure is not None:
             self.telemetry.count("failures", domain.id, decision.failure)
+        if decision.limited is not None:
+            self.telemetry.count("tenant_limited", domain.id, decision.limited)
         result = decision.result
         if result is None:
             return

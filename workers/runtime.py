@@ -1,7 +1,8 @@
 """Everything a worker process holds for its whole life, built once at start.
 
-One CrewFactory per process (domains validated and prepared before the first
-message), one Redis client, one Chatwoot client with its connection pool.
+One CrewFactory per process (every domain's configuration validated at start; each
+domain prepared at its first message, or at start when `CHATWOOTAI_KITS_WARM` says
+so), one Redis client, one Chatwoot client with its connection pool.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hub.chatwoot.breaker import Breaker, BreakerSettings
 from hub.chatwoot.client import ChatwootClient
 from hub.conversation.deadletter import DeadLetters
 from hub.conversation.gate import TurnGate
+from hub.conversation.limits import TenantLimits
 from hub.conversation.lock import ConversationLocks
 from hub.conversation.mailbox import Mailbox
 from hub.conversation.misses import Misses
@@ -31,6 +33,7 @@ from hub.store.embedded import prepare_embedded_store
 from hub.store.spool import TurnSpool
 from hub.telemetry import Telemetry
 from workers.middleware import Metrics, Middleware, Middlewares, PluginNotices, TurnLog
+from workers.subscriptions import Subscriptions
 
 log = structlog.get_logger(__name__)
 
@@ -50,25 +53,31 @@ class WorkerRuntime:
     locks: ConversationLocks
     gate: TurnGate
     misses: Misses
+    limits: TenantLimits
     dead_letters: DeadLetters
     spool: TurnSpool
     """Turn records the database refused, written back when it takes them."""
     telemetry: Telemetry
     middleware: Middleware
     """What watches each turn: metrics, its log lines, the plugins' notices."""
+    subscriptions: Subscriptions | None = None
+    """A worker for every domain: what adds the queues of new domains."""
 
     @classmethod
     def build(cls, settings: Settings | None = None) -> WorkerRuntime:
         settings = settings or get_settings()
         install_patches(settings)
         client = connect(redis_url(settings))
-        registry = DomainRegistry(
-            settings.domains_dir, reload_interval=settings.reload_interval_seconds
-        )
+        registry = DomainRegistry.serving(settings)
         factory = CrewFactory(registry, settings)
         prepare_embedded_store(settings, registry.domains.values(), factory.engine)
-        failures = factory.warm()
-        log.info("worker runtime ready", domains=sorted(registry.domains), failed=sorted(failures))
+        failures = factory.warm_at_start()
+        log.info(
+            "worker runtime ready",
+            domains=len(registry.domains),
+            prepared=len(factory.prepared),
+            failed=sorted(failures),
+        )
         locks = ConversationLocks(client)
         telemetry = Telemetry(client)
         return cls(
@@ -85,6 +94,7 @@ class WorkerRuntime:
             locks=locks,
             gate=TurnGate(client, locks),
             misses=Misses(client),
+            limits=TenantLimits(client),
             dead_letters=DeadLetters(client),
             spool=TurnSpool(client),
             telemetry=telemetry,

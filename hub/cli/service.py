@@ -36,7 +36,7 @@ import click
 from hub import defaults
 from hub.cli.console import console_argv, has_users
 from hub.crews.llm import is_offline
-from hub.domains.registry import DomainRegistry
+from hub.domains.registry import CACHE_FOLDER, DomainRegistry
 from hub.exceptions import ConfigurationError
 from hub.kvstore import redis_url
 from hub.logs import configure_logging
@@ -93,7 +93,10 @@ def _warn_if_unsigned() -> None:
     settings = get_settings()
     try:
         registry = DomainRegistry(
-            settings.domains_dir, reload_interval=float("inf"), log_problems=False
+            settings.domains_dir,
+            reload_interval=float("inf"),
+            log_problems=False,
+            cache_dir=settings.data_dir / CACHE_FOLDER,
         )
     except ConfigurationError:
         return  # the receiver itself reports the missing folder
@@ -145,13 +148,20 @@ def worker(domains: str | None, concurrency: int | None, name: str | None) -> No
     settings = get_settings()
     configure_logging(settings)
     wanted = [d.strip() for d in domains.split(",")] if domains else None
-    registry = DomainRegistry(settings.domains_dir, reload_interval=float("inf"))
+    registry = DomainRegistry(
+        settings.domains_dir,
+        reload_interval=float("inf"),
+        cache_dir=settings.data_dir / CACHE_FOLDER,
+    )
     ids = wanted or sorted(registry.domains)
     unknown = [d for d in ids if d not in registry.domains]
     if unknown:
         raise click.ClickException(f"unknown domains: {', '.join(unknown)}")
     from workers import app
+    from workers.subscriptions import ALL_DOMAINS_CONF
 
+    # Without --domains, the queues of domains added later are consumed too.
+    app.conf[ALL_DOMAINS_CONF] = wanted is None
     app.worker_main(
         argv=[
             "worker",

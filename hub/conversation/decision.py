@@ -1,6 +1,7 @@
 """What a turn does, decided in one place: the worker, `chatwootai chat` and `chatwootai test`.
 
     domain rule ("dor no peito")          → its reply, a handoff, no model call
+    the domain is over one of its limits  → `messages.limit`, a handoff (reason `limit`)
     the customer asks for a person        → the handoff (or after-hours) message
     a short yes after the bot offered one → the same, when the last reply was a miss
     only a voice note nobody could hear,  → the domain's `audio_unsupported` /
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from hub.conversation.handoff import accepts_offer, handoff_message
 from hub.conversation.handoff import decide as decide_handoff
+from hub.conversation.limits import LimitName
 from hub.domains.domain import Domain
 from hub.domains.localized import Localized, translate
 from hub.exceptions import ChatwootAIError, ModelError, ModelTimeoutError
@@ -42,27 +44,43 @@ UNANSWERED_REASON = "o bot não soube responder"
 UNHEARD_REASON = "o cliente mandou áudio que o bot não consegue ouvir"
 UNSEEN_REASON = "o cliente mandou imagem que o bot não consegue ver"
 """How a handoff starts its reason when the last miss was a voice note or a picture."""
+LIMIT_REASON = "limite do domínio atingido"
+"""How a handoff because the domain is over one of its `limits:` starts its reason."""
 
 
-def decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int = 0) -> Decision:
+def decide(
+    domain: Domain,
+    turn: Turn,
+    crew: CrewRun,
+    *,
+    misses: int = 0,
+    limited: LimitName | None = None,
+) -> Decision:
     """The decision for `turn`, with its trace (`hub.trace`); never raises for what the
     crew or a model did.
 
     `misses`: the conversation's unanswered turns in a row before this one.
+    `limited`: the domain limit this turn is over (`hub.conversation.limits`), if any.
     """
     started = time.perf_counter()
-    decision = _decide(domain, turn, crew, misses=misses)
+    decision = _decide(domain, turn, crew, misses=misses, limited=limited)
     trace = trace_of(turn, decision, time.perf_counter() - started)
     return replace(decision, trace=trace.to_json())
 
 
-def _decide(domain: Domain, turn: Turn, crew: CrewRun, *, misses: int) -> Decision:
+def _decide(
+    domain: Domain, turn: Turn, crew: CrewRun, *, misses: int, limited: LimitName | None
+) -> Decision:
     language = reply_language(domain, turn)
     offered = misses > 0 and accepts_offer(turn.message)
     rule = decide_handoff(domain, turn.message, turn.now, human_offered=offered, language=language)
     if rule is not None:
         draft = Draft(rule.reply, handoff_reason=rule.reason, urgent=rule.urgent, kind=rule.kind)
         return Decision(draft, routed_by="rule", misses=misses)
+    if limited is not None:  # a rule still answers an emergency; nothing else runs
+        text = translate(domain.spec.messages.limit, language)
+        draft = Draft(text, handoff_reason=f"{LIMIT_REASON}: {limited}", kind="limit")
+        return Decision(draft, routed_by="rule", misses=misses, limited=limited)
     unusable = _unusable_media(domain, turn, language)
     if unusable is not None:  # nothing a model could answer: ask for words instead
         text, reason = unusable

@@ -1,17 +1,24 @@
 """CrewFactory: a domain's HubCrew per message, from a kit prepared once per domain version.
 
 What is costly or worth checking once (the knowledge index, the router,
-CrewAI's own validation of every agent and task) is prepared per domain at
-start and again only when the domain's files change; the crews themselves are
-built fresh for every run (`hub.crews.builder`).
+CrewAI's own validation of every agent and task) is prepared per domain at its
+first message (or at start, `warm`) and again only when the domain's files
+change; the crews themselves are built fresh for every run (`hub.crews.builder`).
+Prepared kits are kept most recently served first, at most `CHATWOOTAI_KITS_MAX`
+of them (and, with `CHATWOOTAI_KITS_MAX_MB`, fewer while the process is above
+that memory), so a worker's memory does not grow with the number of tenants.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
+from collections import OrderedDict
 
 import structlog
 
+from hub import defaults
 from hub.crews.builder import CrewBuilder
 from hub.crews.hub_crew import HubCrew
 from hub.crews.kit import DomainKit
@@ -45,15 +52,33 @@ class CrewFactory:
         self.settings = settings
         self.plugins = plugins or PluginHost.from_settings(settings)
         """The process's plugins: hooks around each turn, and tools for the agents."""
-        self._kits: dict[str, DomainKit] = {}
+        self._kits: OrderedDict[str, DomainKit] = OrderedDict()
+        """Prepared kits, the least recently served first."""
+        self._frozen: set[str] = set()
+        """Kits prepared before the heap was frozen (`warm`): dropping one needs a thaw."""
         self._lock = threading.Lock()
         self.knowledge_base = KnowledgeBase.from_settings(settings)
         # Tools open short transactions on it; connecting is lazy (no I/O here).
         self.engine = get_engine(settings)
         self.builder = CrewBuilder(self.plugins, self.engine)
 
+    def warm_at_start(self) -> dict[str, CrewError]:
+        """What `CHATWOOTAI_KITS_WARM` asks of a starting worker: every domain prepared
+        now (`all`, or `auto` with few domains), or none; return failures."""
+        mode, count = self.settings.kits_warm, len(self.registry.domains)
+        if mode == "all" or (mode == "auto" and count <= defaults.KITS_WARM_AUTO_MAX):
+            return self.warm()
+        return {}
+
+    @property
+    def prepared(self) -> tuple[str, ...]:
+        """The ids of the kits held now, the least recently served first."""
+        return tuple(self._kits)
+
     def warm(self) -> dict[str, CrewError]:
-        """Prepare and check every domain now, not at its first message; return failures."""
+        """Prepare and check every domain now, not at its first message; return failures.
+
+        Only the `CHATWOOTAI_KITS_MAX` most recent stay prepared."""
         failures: dict[str, CrewError] = {}
         for domain in self.registry.domains.values():
             try:
@@ -72,20 +97,49 @@ class CrewFactory:
         """The prepared kit of this domain version (rebuilt when its files changed)."""
         kit = self._kits.get(domain.id)
         if kit is not None and kit.domain.fingerprint == domain.fingerprint:
+            self._served(domain.id)
             return kit
         with self._lock:
             kit = self._kits.get(domain.id)
             if kit is None or kit.domain.fingerprint != domain.fingerprint:
-                replaced = kit is not None
                 kit = self._prepare(domain)
+                thaw = domain.id in self._frozen
+                self._frozen.discard(domain.id)
                 self._kits[domain.id] = kit
-                if replaced:
+                self._kits.move_to_end(domain.id)
+                thaw = self._evict() or thaw
+                if thaw:
                     refreeze_heap()
         return kit
 
     def prepared(self, domain_id: str) -> DomainKit | None:
         """The kit prepared for the domain so far, if any (nothing is prepared here)."""
         return self._kits.get(domain_id)
+
+    def mark_frozen(self) -> None:
+        """The process froze its heap (`hub.patches.gc`) with these kits in it."""
+        self._frozen = set(self._kits)
+
+    def _served(self, domain_id: str) -> None:
+        with contextlib.suppress(KeyError):  # dropped meanwhile: prepared again next time
+            self._kits.move_to_end(domain_id)
+
+    def _evict(self) -> bool:
+        """Drop the least recently served kits beyond the bounds (never the newest one);
+        True when one of them sat in the frozen heap."""
+        thaw = False
+        limit_mb = self.settings.kits_max_mb
+        while len(self._kits) > 1 and (
+            len(self._kits) > self.settings.kits_max
+            or (limit_mb is not None and resident_mb() > limit_mb)
+        ):
+            dropped, _kit = self._kits.popitem(last=False)
+            thaw = thaw or dropped in self._frozen
+            self._frozen.discard(dropped)
+            log.info("domain kit dropped", domain=dropped, kept=len(self._kits))
+            if limit_mb is not None and len(self._kits) <= self.settings.kits_max:
+                break  # one per new kit: memory is returned to the system lazily
+        return thaw
 
     def _prepare(self, domain: Domain) -> DomainKit:
         chunks = domain.knowledge_chunks()
@@ -149,3 +203,13 @@ class CrewFactory:
         self.registry.maybe_reload()
         domain = self.registry.get(domain_id)
         return HubCrew(self.builder, self.kit(domain), self.plugins, self.settings)
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            pages = int(handle.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6

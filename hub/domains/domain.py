@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from hub.domains.content import ConversationTests, SeedData
 from hub.domains.labels import label_warnings
 from hub.domains.loader import (
     DATA_DIR,
+    TEMPLATE_PREFIX,
     TESTS_DIR,
+    Digests,
     DomainSource,
     content_files,
     fingerprint,
@@ -78,7 +81,12 @@ def _secret(env_name: str | None, fallback: SecretStr | None) -> str | None:
     return fallback.get_secret_value() if fallback else None
 
 
-def build_domain(domain_id: str, sources: dict[str, DomainSource], plugins: Plugins) -> Domain:
+def build_domain(
+    domain_id: str,
+    sources: Mapping[str, DomainSource],
+    plugins: Plugins,
+    digests: Digests | None = None,
+) -> Domain:
     """Validate one (non-template) domain, given every domain's sources and the
     installed plugins (whose settings it checks).
 
@@ -99,7 +107,7 @@ def build_domain(domain_id: str, sources: dict[str, DomainSource], plugins: Plug
     errors = check_references(
         spec,
         document,
-        domain_ids=[d for d, s in sources.items() if not s.is_template],
+        domain_ids=[d for d in sources if not d.startswith(TEMPLATE_PREFIX)],
         plugins=plugins,
         domain_id=domain_id,
     )
@@ -116,7 +124,7 @@ def build_domain(domain_id: str, sources: dict[str, DomainSource], plugins: Plug
         directory=source.directory,
         spec=spec,
         chain=tuple(chain),
-        fingerprint=fingerprint(chain, sources),
+        fingerprint=fingerprint(chain, sources, digests),
         document=document,
         seed_data=tuple(value for value, _ in seed.values()),
         tests=tuple(value for value, _ in tests.values()),

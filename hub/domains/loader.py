@@ -8,6 +8,7 @@ chain merged from the root down (see `merge.py`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ DOMAIN_FILE = "domain.yaml"
 CREWS_DIR = "crews"
 DATA_DIR = "data"
 TESTS_DIR = "tests"
+TEMPLATE_PREFIX = "_"
+"""A folder whose name starts with it is a template: extended, never served."""
 
 
 @dataclass
@@ -39,7 +42,7 @@ class DomainSource:
 
     @property
     def is_template(self) -> bool:
-        return self.id.startswith("_")
+        return self.id.startswith(TEMPLATE_PREFIX)
 
 
 def require_domains_dir(domains_dir: Path) -> None:
@@ -123,7 +126,7 @@ def _add_crew_files(
         document.files = (*document.files, path)
 
 
-def inheritance_chain(domain_id: str, sources: dict[str, DomainSource]) -> list[str]:
+def inheritance_chain(domain_id: str, sources: Mapping[str, DomainSource]) -> list[str]:
     """[domain, parent, grandparent, …]; raises InheritanceError on a cycle or missing parent."""
     chain = [domain_id]
     while True:
@@ -157,7 +160,7 @@ def inheritance_chain(domain_id: str, sources: dict[str, DomainSource]) -> list[
         chain.append(parent)
 
 
-def merged_document(chain: list[str], sources: dict[str, DomainSource]) -> SourceDocument:
+def merged_document(chain: list[str], sources: Mapping[str, DomainSource]) -> SourceDocument:
     """Merge the chain's documents root first; positions follow whoever set each value."""
     data: Any = {}
     positions: dict[Any, Position] = {}
@@ -175,12 +178,35 @@ def content_files(directory: Path, sub_folder: str) -> list[Path]:
     return sorted((directory / sub_folder).glob("*.yaml"))
 
 
-def fingerprint(chain: list[str], sources: dict[str, DomainSource]) -> str:
+def fingerprint(
+    chain: list[str], sources: Mapping[str, DomainSource], digests: Digests | None = None
+) -> str:
     """A hash of every file that shapes the domain, so a reload rebuilds only what changed."""
+    return chain_fingerprint([sources[domain_id].directory for domain_id in chain], digests)
+
+
+Digests = dict[Path, str]
+"""Folder → the hash of its files, computed once per load and shared by the domains
+that extend the same parents."""
+
+
+def chain_fingerprint(directories: Sequence[Path], digests: Digests | None = None) -> str:
+    """The fingerprint of a domain whose chain lives in these folders (domain first)."""
     digest = hashlib.sha256()
-    for domain_id in chain:
-        directory = sources[domain_id].directory
-        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(directory.parent)).encode())
-            digest.update(path.read_bytes())
+    for directory in directories:
+        part = digests.get(directory) if digests is not None else None
+        if part is None:
+            part = folder_digest(directory)
+            if digests is not None:
+                digests[directory] = part
+        digest.update(part.encode())
+    return digest.hexdigest()
+
+
+def folder_digest(directory: Path) -> str:
+    """A hash of the names and bytes of every file under one domain folder."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(directory.parent)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -40,6 +40,10 @@ class Localized(str):
         made.translations = MappingProxyType(dict(translations or {}))
         return made
 
+    def __reduce__(self) -> tuple[type[Localized], tuple[str, dict[str, str]]]:
+        """Pickled with its translations (the validated-domains cache keeps domains)."""
+        return (Localized, (str(self), dict(self.translations)))
+
     def in_language(self, language: str) -> str:
         """The text for `language` (a tag or a code), else the domain-language text."""
         return self.translations.get(code(language), str(self))

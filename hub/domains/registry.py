@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,12 +18,14 @@ from typing import Literal
 import structlog
 
 from hub import defaults
+from hub.domains.cache import DomainCache, code_key
 from hub.domains.domain import Domain, build_domain
 from hub.domains.loader import (
+    TEMPLATE_PREFIX,
+    Digests,
     DomainSource,
+    chain_fingerprint,
     discover,
-    fingerprint,
-    inheritance_chain,
     read_source,
     require_domains_dir,
 )
@@ -39,6 +41,9 @@ from hub.plugins.discovery import installed
 from hub.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+CACHE_FOLDER = "domains-cache"
+"""Under the data dir: the validated domains (`hub.domains.cache`)."""
 
 MappingKey = tuple[int, int | None]
 """(account id, inbox id); inbox None means "every inbox of the account"."""
@@ -69,6 +74,16 @@ class Snapshot:
 class DomainRegistry:
     """Loads `domains_dir`; `get`, `find` and `domains` serve the last good state."""
 
+    @classmethod
+    def serving(cls, settings: Settings) -> DomainRegistry:
+        """The registry of a long-running process (receiver, worker): reloaded every
+        `CHATWOOTAI_RELOAD_INTERVAL_SECONDS`, validated domains cached under the data dir."""
+        return cls(
+            settings.domains_dir,
+            reload_interval=settings.reload_interval_seconds,
+            cache_dir=settings.data_dir / CACHE_FOLDER,
+        )
+
     def __init__(
         self,
         domains_dir: Path,
@@ -77,8 +92,11 @@ class DomainRegistry:
         clock: Callable[[], float] = time.monotonic,
         log_problems: bool = True,
         plugins: Plugins = installed,
+        cache_dir: Path | None = None,
     ) -> None:
         self.domains_dir = Path(domains_dir)
+        self.cache = DomainCache(cache_dir, code_key()) if cache_dir is not None else None
+        """Validated domains on disk (`hub.domains.cache`); None: validate every file."""
         self.plugins = plugins
         """The installed plugins, whose settings each domain's `plugins:` must pass."""
         self.log_problems = log_problems
@@ -171,18 +189,25 @@ class DomainRegistry:
 
     def _load(self, previous: Snapshot) -> Snapshot:
         folders = discover(self.domains_dir)
-        sources = {domain_id: read_source(domain_id, path) for domain_id, path in folders.items()}
+        sources = LazySources(folders)
+        digests: Digests = {}
         domains: dict[str, Domain] = {}
         problems: dict[str, DomainInvalidError] = {}
-        for domain_id, source in sources.items():
-            if source.is_template:
+        for domain_id, directory in folders.items():
+            if domain_id.startswith(TEMPLATE_PREFIX):
                 continue  # validated through the domains that extend it
             old = previous.domains.get(domain_id)
             try:
-                if old is not None and old.fingerprint == _fingerprint(domain_id, sources):
+                if old is not None and _unchanged(old, folders, digests):
                     domains[domain_id] = old
                     continue
-                domains[domain_id] = build_domain(domain_id, sources, self.plugins)
+                cached = self.cache.get(domain_id, folders, digests) if self.cache else None
+                if cached is not None:
+                    domains[domain_id] = cached
+                    continue
+                domains[domain_id] = build_domain(domain_id, sources, self.plugins, digests)
+                if self.cache is not None:
+                    self.cache.put(domains[domain_id])
                 log.info("domain loaded", domain=domain_id, reloaded=old is not None)
                 if domains[domain_id].warnings and self.log_problems:
                     log.warning(
@@ -192,7 +217,7 @@ class DomainRegistry:
                     )
             except Exception as caught:
                 # Whatever one domain's files do, the others keep serving.
-                error = _as_invalid(domain_id, source.directory, caught)
+                error = _as_invalid(domain_id, directory, caught)
                 problems[domain_id] = error
                 if self.log_problems:
                     log.error(
@@ -210,6 +235,39 @@ class DomainRegistry:
             if domain_id not in domains
         )
         return Snapshot(domains=domains, problems=problems, mapping=mapping, unserved=unserved)
+
+
+class LazySources(Mapping[str, DomainSource]):
+    """Every domain folder's source, read from disk the first time it is asked for: a
+    load whose domains are unchanged or cached parses no YAML at all."""
+
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        self.folders = folders
+        self._read: dict[str, DomainSource] = {}
+
+    def __getitem__(self, domain_id: str) -> DomainSource:
+        source = self._read.get(domain_id)
+        if source is None:
+            source = self._read[domain_id] = read_source(domain_id, self.folders[domain_id])
+        return source
+
+    def __contains__(self, domain_id: object) -> bool:
+        return domain_id in self.folders
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.folders)
+
+    def __len__(self) -> int:
+        return len(self.folders)
+
+
+def _unchanged(domain: Domain, folders: Mapping[str, Path], digests: Digests) -> bool:
+    """Whether every file of the domain's chain is still what it was built from (a
+    changed `extends` changes the domain's own file, so the old chain is enough)."""
+    if not all(member in folders for member in domain.chain):
+        return False
+    current = chain_fingerprint([folders[member] for member in domain.chain], digests)
+    return current == domain.fingerprint
 
 
 def _raw_claim(domain_id: str, sources: Mapping[str, DomainSource]) -> RawClaim:
@@ -246,14 +304,6 @@ def _as_invalid(domain_id: str, directory: Path, error: Exception) -> DomainInva
         f"could not be loaded: {type(error).__name__}: {str(error)[:200]}", file=directory
     )
     return DomainInvalidError(domain_id, [problem])
-
-
-def _fingerprint(domain_id: str, sources: dict[str, DomainSource]) -> str | None:
-    """The domain's current fingerprint, or None when its chain cannot be resolved."""
-    try:
-        return fingerprint(inheritance_chain(domain_id, sources), sources)
-    except ConfigurationError:
-        return None
 
 
 def _mapping(

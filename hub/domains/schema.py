@@ -109,6 +109,8 @@ class Messages(StrictModel):
     """A voice note nobody could transcribe: asks the customer to write."""
     image_unsupported: Localized = Localized(defaults.IMAGE_UNSUPPORTED_MESSAGE)
     """A picture alone, to a model that cannot see: asks the customer to describe it."""
+    limit: Localized = Localized(defaults.LIMIT_MESSAGE)
+    """The domain is over one of its `limits:`: a person takes over."""
 
 
 class HandoffRule(StrictModel):
@@ -129,6 +131,16 @@ class Handoff(StrictModel):
     assignee_id: int | None = Field(default=None, gt=0)
     labels: list[Text] = Field(default_factory=list)
     rules: list[HandoffRule] = Field(default_factory=list)
+
+
+class Limits(StrictModel):
+    """What one tenant may use of the deployment; unset: no limit. Over a limit, the
+    customer gets `messages.limit` and a person takes over (`hub.conversation.limits`)."""
+
+    messages_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    """Customer messages the bot answers per minute (all the domain's conversations)."""
+    tokens_per_day: int | None = Field(default=None, ge=1)
+    """Model tokens (prompt and completion) the domain's turns may spend per UTC day."""
 
 
 class Switching(StrictModel):
@@ -254,6 +266,7 @@ class DomainSpec(StrictModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     knowledge: Knowledge = Field(default_factory=Knowledge)
+    limits: Limits = Field(default_factory=Limits)
     crews: dict[Identifier, CrewSpec] = Field(min_length=1)
     plugins: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     """Plugin name → its settings (validated by the plugin's own model, see

@@ -69,6 +69,28 @@ class SourceDocument:
     positions: dict[KeyPath, Position] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled compactly (the validated-domains cache): each file's name once."""
+        names: dict[Path, int] = {}
+        positions = [
+            (key, names.setdefault(position.file, len(names)), position.line)
+            for key, position in self.positions.items()
+        ]
+        return {
+            "data": self.data,
+            "names": [str(path) for path in names],
+            "positions": positions,
+            "files": [str(path) for path in self.files],
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        paths = [Path(name) for name in state["names"]]
+        self.data = state["data"]
+        self.positions = {
+            key: Position(paths[index], line) for key, index, line in state["positions"]
+        }
+        self.files = tuple(Path(name) for name in state["files"])
+
     def position_of(self, path: KeyPath) -> Position | None:
         """The position of `path`, or of its nearest ancestor that has one."""
         for end in range(len(path), -1, -1):

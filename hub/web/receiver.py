@@ -141,7 +141,7 @@ class Receiver:
         receiver = cls(
             settings,
             connect(url),
-            DomainRegistry(settings.domains_dir, reload_interval=settings.reload_interval_seconds),
+            DomainRegistry.serving(settings),
             create_celery(settings),
         )
         if receiver.signatures.mode == "off":

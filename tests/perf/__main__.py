@@ -25,7 +25,10 @@ generated tenants and traced turns (`tests.perf.console`);
 var/bench/real_turns.json: where five real-model turns spend
 their seconds and prompt tokens (`tests.perf.real_turns`); var/bench/prompt_tokens.json:
 the prompt tokens those turns make llama-server process, counted with its tokenizer
-without running the model (`tests.perf.prompt_tokens`).
+without running the model (`tests.perf.prompt_tokens`);
+var/bench/tenants.json: a worker beside 10 and 1,000
+generated tenants, its start time and memory, and a tenant added while it runs
+(`tests.perf.tenants`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -408,6 +411,7 @@ def main() -> None:
         "console",
         "real_turns",
         "prompt_tokens",
+        "tenants",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -628,6 +632,15 @@ def main() -> None:
         print(f"outages: {outages['pytest']}; written to {OUT / 'outages.json'}")
         if not outages["passed"]:
             failures.append("outages")
+    if "tenants" in wanted:
+        import tests.perf.tenants as tenants
+
+        tenants.REDIS_URL = REDIS_URL
+        print("many tenants on one worker…", flush=True)
+        many = tenants.bench_tenants(tmp, [10, 1000], 200, args.port + 5)
+        many["machine"], many["at"] = results["machine"], results["at"]
+        (OUT / "tenants.json").write_text(json.dumps(many, indent=2), encoding="utf-8")
+        print(f"written to {OUT / 'tenants.json'}")
     if failures:
         sys.exit("not exactly once: " + ", ".join(failures))
 

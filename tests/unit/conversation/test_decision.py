@@ -285,3 +285,21 @@ def test_a_message_with_no_language_keeps_the_conversation_s_language(health: Do
     decision = decide(health, accepted, replying("never said"), misses=1)
     assert decision.draft.kind == "customer_asked"
     assert decision.draft.text == health.spec.messages.handoff.in_language("en")
+
+
+def test_a_domain_over_a_limit_says_so_and_hands_off_without_running_the_crew(
+    health: Domain,
+) -> None:
+    crew = replying("never said")
+    decision = decide(health, turn("Quanto custa a consulta?"), crew, limited="tokens_per_day")
+    assert decision.draft.text == health.spec.messages.limit
+    assert decision.draft.kind == "limit" and decision.limited == "tokens_per_day"
+    assert "tokens_per_day" in (decision.draft.handoff_reason or "")
+    assert crew.calls == []  # type: ignore[attr-defined]
+
+
+def test_an_emergency_is_still_answered_by_its_rule_over_a_limit(health: Domain) -> None:
+    decision = decide(
+        health, turn("Estou com dor no peito e falta de ar"), replying("x"), limited="x"
+    )  # type: ignore[arg-type]
+    assert decision.draft.kind == "rule" and decision.limited is None

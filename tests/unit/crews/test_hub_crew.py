@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.crews.factory import CrewFactory
+from hub.crews.factory import CrewFactory, resident_mb
 from hub.crews.hub_crew import ROUTE_MAX_TOKENS, is_follow_up
 from hub.domains.registry import DomainRegistry
 from hub.offline.model import OfflineLLM
@@ -47,6 +47,7 @@ def test_the_prepared_kit_is_reused_until_the_domain_changes(
 ) -> None:
     factory = factory_for(domains, tmp_path)
     first = factory.hub("retail").kit
+    factory.mark_frozen()  # as a worker does once ready: the kit sits in the frozen heap
     assert factory.hub("retail").kit is first
     domain_file = domains / "retail" / "domain.yaml"
     domain_file.write_text(
@@ -59,6 +60,53 @@ def test_the_prepared_kit_is_reused_until_the_domain_changes(
     assert rebuilt is not first
     assert rebuilt.domain.spec.name == "Casa & Cia"
     assert refrozen == [True]  # the old kit can be collected though the heap is frozen
+
+
+def test_a_worker_keeps_at_most_kits_max_domains_prepared_dropping_the_least_recent(
+    domains: Path, tmp_path: Path, refrozen: list[bool]
+) -> None:
+    factory = factory_for(domains, tmp_path, kits_max=2)
+    assert factory.warm_at_start() == {}  # auto, and 4 domains: all prepared, 2 kept
+    assert len(factory.prepared) == 2
+    factory.mark_frozen()
+    factory.hub("retail")
+    factory.hub("health")
+    retail = factory.hub("retail").kit  # served again: the most recent now
+    assert factory.prepared == ("health", "retail")
+    factory.hub("cosmetics")
+    assert factory.prepared == ("retail", "cosmetics")
+    assert factory.hub("retail").kit is retail  # kept, not prepared again
+    assert refrozen  # kits dropped from the frozen heap: thawed so they can be collected
+
+
+def test_a_worker_above_its_memory_bound_drops_a_kit_for_each_new_one(
+    domains: Path, tmp_path: Path
+) -> None:
+    assert resident_mb() > 1  # this process, read from /proc
+    factory = factory_for(domains, tmp_path, kits_max_mb=1, kits_warm="none")
+    factory.hub("retail")
+    factory.hub("health")
+    assert factory.prepared == ("health",)  # never the newest one
+
+
+@pytest.mark.parametrize(("mode", "prepared"), [("none", 0), ("all", 4)])
+def test_kits_warm_says_whether_a_starting_worker_prepares_every_domain(
+    mode: str, prepared: int, domains: Path, tmp_path: Path
+) -> None:
+    factory = factory_for(domains, tmp_path, kits_warm=mode)
+    assert factory.warm_at_start() == {}
+    assert len(factory.prepared) == prepared
+
+
+def test_kits_warm_auto_leaves_a_large_deployment_to_its_first_messages(
+    domains: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hub.defaults.KITS_WARM_AUTO_MAX", 3)
+    factory = factory_for(domains, tmp_path)
+    assert factory.warm_at_start() == {}
+    assert factory.prepared == ()
+    assert factory.hub("health").kit.domain.id == "health"  # prepared at its first message
+    assert factory.prepared == ("health",)
 
 
 @pytest.fixture
