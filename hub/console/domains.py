@@ -60,7 +60,7 @@ def status(domain_id: str) -> dict[str, Any]:
 def details(domain: Domain) -> dict[str, Any]:
     """Routes, crews, knowledge and plugins of a valid domain."""
     spec = domain.spec
-    kit = _console().factory.prepared(domain.id)
+    kit = _console().factory.prepared_kit(domain.id)
     chunks = domain.knowledge_chunks()
     files = sorted({chunk.source for chunk in chunks})
     return {

@@ -112,7 +112,7 @@ class CrewFactory:
                     refreeze_heap()
         return kit
 
-    def prepared(self, domain_id: str) -> DomainKit | None:
+    def prepared_kit(self, domain_id: str) -> DomainKit | None:
         """The kit prepared for the domain so far, if any (nothing is prepared here)."""
         return self._kits.get(domain_id)
 
