@@ -20,10 +20,16 @@ hub model, the domain's default, or a plugin that answered without the crew."""
 HandoffKind = Literal["rule", "customer_asked", "crew", "plugin", "failure", "unanswered", "late"]
 """Why a conversation goes to a human, as the metrics label it."""
 
-ReplySource = Literal["model", "retry", "offline", "unknown", "handoff"]
+ReplySource = Literal["model", "retry", "offline", "unknown", "handoff", "cache"]
 """Who wrote the reply posted: the model, the model again after the reply gate refused
 its first reply, the offline model's extractive answer, the domain's unknown message,
-or the domain's handoff message (a refused reply of a turn that hands off)."""
+the domain's handoff message (a refused reply of a turn that hands off), or the answer
+cache (a stored answer to the same question, `hub.crews.answer_cache`)."""
+
+CacheOutcome = Literal["hit", "miss", "store", "skip"]
+"""What the answer cache did for a turn (`chatwootai_answer_cache_total{result}`): served
+it; had nothing for it and its answer could not be stored; stored its answer; or the turn
+took no part (pictures, history, personal data, moment)."""
 
 HANDOFF_ROUTE = "handoff"
 """The route a handoff is recorded under (and reported for rules, which run no crew)."""
@@ -310,6 +316,8 @@ class HubResult:
     """Who wrote `reply` (see `ReplySource`)."""
     observations: tuple[str, ...] = ()
     """What the turn's tools answered, as the model read it (`ToolResult.text`)."""
+    cache: CacheOutcome | None = None
+    """What the answer cache did (None: the domain's cache is off, or no cache runs)."""
 
 
 @dataclass(frozen=True)

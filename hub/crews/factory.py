@@ -12,6 +12,7 @@ import threading
 
 import structlog
 
+from hub.crews.answer_cache import AnswerCache
 from hub.crews.builder import CrewBuilder
 from hub.crews.hub_crew import HubCrew
 from hub.crews.kit import DomainKit
@@ -38,7 +39,11 @@ class CrewFactory:
     """Builds HubCrews and spoke crews for any domain of the registry."""
 
     def __init__(
-        self, registry: DomainRegistry, settings: Settings, plugins: PluginHost | None = None
+        self,
+        registry: DomainRegistry,
+        settings: Settings,
+        plugins: PluginHost | None = None,
+        answers: AnswerCache | None = None,
     ) -> None:
         prepare_crewai(settings)
         self.registry = registry
@@ -51,6 +56,8 @@ class CrewFactory:
         # Tools open short transactions on it; connecting is lazy (no I/O here).
         self.engine = get_engine(settings)
         self.builder = CrewBuilder(self.plugins, self.engine)
+        self.answers = answers
+        """The answer cache the HubCrews share (None: every turn runs the crew)."""
 
     def warm(self) -> dict[str, CrewError]:
         """Prepare and check every domain now, not at its first message; return failures."""
@@ -124,7 +131,9 @@ class CrewFactory:
     def _library(self, domain: Domain, chunks: list[Chunk]) -> DomainKnowledge:
         """The domain's knowledge base, synced now; the in-process index if Qdrant fails."""
         try:
-            library, _report = self.knowledge_base.open(domain.id, chunks)
+            library, _report = self.knowledge_base.open(
+                domain.id, chunks, cached=domain.spec.cache.retrieval
+            )
         except Exception as error:  # an unreachable server, a broken local folder
             log.error(
                 "knowledge base unavailable; knowledge_search uses the in-process index",
@@ -139,4 +148,4 @@ class CrewFactory:
         """The HubCrew of a serving domain (its current version)."""
         self.registry.maybe_reload()
         domain = self.registry.get(domain_id)
-        return HubCrew(self.builder, self.kit(domain), self.plugins, self.settings)
+        return HubCrew(self.builder, self.kit(domain), self.plugins, self.settings, self.answers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ import structlog
 
 from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
+from hub.crews.answer_cache import AnswerCache, Question, served
 from hub.crews.grounding import Grounding, ground, screen_for
 from hub.crews.llm import TurnModels, is_offline
 from hub.crews.screen import Verdict
@@ -31,7 +33,15 @@ from hub.domains.vocabulary import (
 )
 from hub.exceptions import CrewError
 from hub.offline.answers import answer as offline_answer
-from hub.turn import HubResult, ReplySource, RoutedBy, Turn, TurnContext
+from hub.turn import (
+    CacheOutcome,
+    HubResult,
+    PassageData,
+    ReplySource,
+    RoutedBy,
+    Turn,
+    TurnContext,
+)
 
 if TYPE_CHECKING:
     from crewai import Crew
@@ -60,13 +70,20 @@ class HubCrew:
     """One domain's hub: route, then run the spoke crew on a fresh Crew."""
 
     def __init__(
-        self, builder: CrewBuilder, kit: DomainKit, plugins: PluginHost, settings: Settings
+        self,
+        builder: CrewBuilder,
+        kit: DomainKit,
+        plugins: PluginHost,
+        settings: Settings,
+        answers: AnswerCache | None = None,
     ) -> None:
         self.builder = builder
         self.kit = kit
         self.domain = kit.domain
         self.plugins = plugins
         self.settings = settings
+        self.answers = answers if kit.domain.spec.cache.answers else None
+        """The answer cache, when there is one and the domain uses it."""
 
     def run(self, turn: Turn) -> HubResult:
         """Answer one turn; raises CrewError (or a ModelError) when no reply can be made.
@@ -74,12 +91,25 @@ class HubCrew:
         The domain's plugins see the turn first (`before_crew`: context for the
         prompt, priority, or an answer that skips the crew) and the reply last
         (`after_crew`), each guarded: a failing plugin is skipped, never the turn.
+        A question the answer cache holds is answered from it, before routing; the
+        plugins' `after_crew` runs on it all the same (the name, the signature).
         """
         started = time.perf_counter()
         plugins = self.plugins
         verdicts = plugins.before_crew(self.domain, turn)
         if verdicts.answered_by is not None:
             return self._answered_by_plugin(verdicts, started)
+        question = (
+            None
+            if self.answers is None
+            else self.answers.question(self.kit, turn, verdicts.context)
+        )
+        held = 0
+        if self.answers is not None and isinstance(question, Question):
+            stored, held = self.answers.find(question)
+            if stored is not None:
+                reply = plugins.after_crew(self.domain, turn, stored.reply, route=stored.route)
+                return replace(served(stored, reply, started), urgent=verdicts.urgent)
         inputs = self.inputs(turn, context=verdicts.context)
         route, routed_by, confidence = self.route(turn, inputs)
         crew_name = self.domain.spec.routing.routes[route].crew
@@ -118,8 +148,7 @@ class HubCrew:
                 usage = _most(usage, retry_usage)
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
-        reply = plugins.after_crew(self.domain, turn, reply, route=route)
-        return HubResult(
+        result = HubResult(
             reply=reply,
             route=route,
             routed_by=routed_by,
@@ -132,8 +161,31 @@ class HubCrew:
             urgent=verdicts.urgent,
             rejections=rejections,
             source=source,
-            observations=tuple(result.text for result in context.results),
+            observations=tuple(found.text for found in context.results),
         )
+        outcome: CacheOutcome | None = None
+        if self.answers is not None:
+            outcome = "skip"
+            if isinstance(question, Question):
+                gated = grounding is not None or self._passes_gate(turn, crew_name, result, inputs)
+                outcome = self.answers.keep(question, turn, result, held=held) if gated else "skip"
+                outcome = "miss" if outcome == "skip" else outcome
+        reply = plugins.after_crew(self.domain, turn, reply, route=route)
+        return replace(result, reply=reply, cache=outcome)
+
+    def _passes_gate(
+        self, turn: Turn, crew_name: str, result: HubResult, inputs: dict[str, str]
+    ) -> bool:
+        """Whether the offline model's reply passes the reply gate with all the domain's
+        documents as its evidence (it quotes them; its language is its own choice)."""
+        passages = tuple(
+            PassageData(chunk.source, chunk.heading, chunk.text)
+            for chunk in self.kit.knowledge.chunks
+        )
+        grounding = Grounding(passages, language="")
+        context = TurnContext(domain_id=self.domain.id)
+        gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
+        return replace(gate, language=None)(result.reply).passed
 
     def _attempt(
         self, crew_name: str, models: TurnModels, context: TurnContext, inputs: dict[str, str]
