@@ -37,7 +37,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -226,12 +226,23 @@ class AnswerCache:
         best, score = max(((s, float(np.dot(mine, v))) for s, v in vectors), key=lambda x: x[1])
         return (best if score >= spec.threshold else None), len(raw)
 
-    def keep(self, question: Question, turn: Turn, result: HubResult, *, held: int) -> CacheOutcome:
+    def keep(
+        self,
+        question: Question,
+        turn: Turn,
+        result: HubResult,
+        *,
+        held: int,
+        gate: Callable[[], bool] | None = None,
+    ) -> CacheOutcome:
         """Store `result`'s reply (before personalization) for `question` when it may be
-        served to anyone: `store`, else `skip` (see the module doc)."""
+        served to anyone: `store`, else `skip` (see the module doc). `gate`, asked last,
+        screens a reply that did not go through the reply gate (the offline model's)."""
         reason = unstorable(question.kit, turn, result)
         if reason is None and held >= defaults.ANSWER_CACHE_BUCKET_ENTRIES:
             reason = "full"
+        if reason is None and gate is not None and not gate():
+            reason = "gate"
         if reason is not None:
             log.debug("answer not cached", reason=reason)
             return "skip"

@@ -61,6 +61,10 @@ RETRY_NOTE = (
 )
 """Added below the message when the crew runs again after the reply gate refused."""
 
+GATE_PASSAGES = 6
+"""Passages the question and, apart, the offline model's reply find: the evidence its
+reply is screened against before the answer cache stores it."""
+
 FOLLOW_UP_WORDS = 8
 """A reply this short to a question of the bot ("pode ser o primeiro", "quinta às 10h")
 answers that question: it stays on the route that asked it."""
@@ -167,21 +171,28 @@ class HubCrew:
         if self.answers is not None:
             outcome = "skip"
             if isinstance(question, Question):
-                gated = grounding is not None or self._passes_gate(turn, crew_name, result, inputs)
-                outcome = self.answers.keep(question, turn, result, held=held) if gated else "skip"
-                outcome = "miss" if outcome == "skip" else outcome
+                gate = None
+                if grounding is None:  # the offline model's reply: not screened yet
+
+                    def gate() -> bool:
+                        return self._passes_gate(turn, crew_name, result, inputs)
+
+                kept = self.answers.keep(question, turn, result, held=held, gate=gate)
+                outcome = "miss" if kept == "skip" else kept
         reply = plugins.after_crew(self.domain, turn, reply, route=route)
         return replace(result, reply=reply, cache=outcome)
 
     def _passes_gate(
         self, turn: Turn, crew_name: str, result: HubResult, inputs: dict[str, str]
     ) -> bool:
-        """Whether the offline model's reply passes the reply gate with all the domain's
-        documents as its evidence (it quotes them; its language is its own choice)."""
-        passages = tuple(
-            PassageData(chunk.source, chunk.heading, chunk.text)
-            for chunk in self.kit.knowledge.chunks
-        )
+        """Whether the offline model's reply passes the reply gate, its evidence the
+        passages the question and the reply find in the documents (it quotes them; its
+        language is its own choice)."""
+        knowledge = self.kit.knowledge
+        hits = [*knowledge.search(turn.message, k=GATE_PASSAGES)]
+        hits += knowledge.search(result.reply, k=GATE_PASSAGES)
+        chunks = {hit.chunk.sha256: hit.chunk for hit in hits}.values()
+        passages = tuple(PassageData(c.source, c.heading, c.text) for c in chunks)
         grounding = Grounding(passages, language="")
         context = TurnContext(domain_id=self.domain.id)
         gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)

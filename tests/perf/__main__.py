@@ -17,7 +17,9 @@ var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
 (`tests.perf.paraphrases`); var/bench/answers.json: every story and the paraphrase
 set with the offline and the real local model, and what the reply gate refused
-(`tests.perf.answers`).
+(`tests.perf.answers`); var/bench/cache.json: a replayed day of traffic with the
+answer cache off and on, hit rate, model calls and tokens saved, turn times, and
+cached answers that were wrong for their turn (`tests.perf.cache`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -396,6 +398,7 @@ def main() -> None:
         "sentiment",
         "paraphrases",
         "answers",
+        "cache",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -562,6 +565,13 @@ def main() -> None:
         answers["machine"], answers["at"] = results["machine"], results["at"]
         (OUT / "answers.json").write_text(json.dumps(answers, indent=2), encoding="utf-8")
         print(f"written to {OUT / 'answers.json'}")
+
+    if "cache" in wanted:
+        from tests.perf.cache import bench_cache
+
+        print("answer cache: a day replayed, cache off and on…", flush=True)
+        bench_cache(REDIS_URL)
+        print(f"written to {OUT / 'cache.json'}")
 
     if "neighbours" in wanted:
         from tests.perf.neighbours import bench_neighbours
