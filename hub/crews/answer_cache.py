@@ -33,6 +33,7 @@ domingo", however close their vectors.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -45,8 +46,8 @@ import numpy as np
 import redis
 import structlog
 
-from hub import defaults, language
-from hub.conversation.decision import is_miss
+from hub import defaults
+from hub.conversation.decision import is_miss, reply_language
 from hub.crews.llm import model_name
 from hub.knowledge.glossary import search_text
 from hub.knowledge.text import normalize, stem, tokenize
@@ -178,7 +179,7 @@ class AnswerCache:
         if reason is not None:
             return reason
         domain = kit.domain
-        spoken = language.choose(turn.message, domain.spec.language)
+        spoken = reply_language(domain, turn)
         searched = search_text(
             turn.message,
             knows=kit.knowledge.knows,
@@ -212,19 +213,25 @@ class AnswerCache:
         spec = question.kit.domain.spec.cache
         now = self.clock()
         entries: dict[str, Stored] = {}
+        stale: list[str] = []
         for key, value in raw.items():
             stored = _parse(value)
             if stored is not None and now - stored.stored_at < spec.ttl_seconds:
                 entries[_text(key)] = stored
+            else:
+                stale.append(_text(key))
+        if stale:  # expired or unreadable: room for new wordings
+            with contextlib.suppress(redis.RedisError):
+                self.redis.hdel(question.bucket, *stale)
         exact = entries.get(question.form)
         if exact is not None:
-            return exact, len(raw)
+            return exact, len(entries)
         vectors = [(s, s.vector) for s in entries.values() if s.vector is not None]
         mine = question.vector() if vectors else None
         if mine is None:
-            return None, len(raw)
+            return None, len(entries)
         best, score = max(((s, float(np.dot(mine, v))) for s, v in vectors), key=lambda x: x[1])
-        return (best if score >= spec.threshold else None), len(raw)
+        return (best if score >= spec.threshold else None), len(entries)
 
     def keep(
         self,
