@@ -1,10 +1,10 @@
-"""Which turns the answer cache may serve or fill: the pure rules of `hub.crews.answer_cache`."""
+"""Which turns the answer cache may serve or fill: the pure rules of `hub.crews.cacheable`."""
 
 from __future__ import annotations
 
 import pytest
 
-from hub.crews.answer_cache import ineligible, self_contained
+from hub.crews.cacheable import ineligible, self_contained
 from hub.turn import Turn
 
 HISTORY = (("customer", "Oi"), ("bot", "Olá! Como posso ajudar?"))
