@@ -227,3 +227,27 @@ CONSOLE_CHANNELS = (
 
 CONSOLE_PLAYGROUND_PHONE = "+55 31 99999-0000"
 """The phone a playground customer on WhatsApp writes from (the channel vouches for it)."""
+
+ANSWER_CACHE = True
+"""Domains serve a stored answer to a repeated knowledge question unless they say
+`cache: {answers: false}`: such an answer is only the documents' facts (no tool, no
+history, no name), made by the same files, knowledge and model, and it passed the reply
+gate; personalization is added after it, per customer."""
+
+ANSWER_CACHE_TTL_SECONDS = 6 * 3600
+"""How long a stored answer is served: a business day's repeats, while a change the
+fingerprints cannot see (a live price in a connector) is at most this old."""
+
+ANSWER_CACHE_THRESHOLD = 0.8
+"""Cosine of two questions' embeddings at or above which they ask the same thing, given
+that the documents' words in both are the same: MiniLM puts Portuguese paraphrases
+("quanto custa o frete?", "quanto é o frete?") at 0.8-0.9, and the guard on the
+documents' words keeps "sábado" from "domingo" whatever the cosine."""
+
+ANSWER_CACHE_BUCKET_ENTRIES = 16
+"""Stored wordings of one question (same documents' words) at most: enough paraphrases,
+and a lookup reads one small hash."""
+
+RETRIEVAL_CACHE_ENTRIES = 2048
+"""Queries whose passages a process keeps (least recently used out): the day's
+repeated questions of every domain it serves, a few MB."""

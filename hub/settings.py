@@ -110,6 +110,13 @@ class Settings(BaseSettings):
             "installed releases; off: every dependency runs as shipped (slower)"
         ),
     )
+    answer_cache: bool = Field(
+        default=True,
+        description=(
+            "workers serve repeated knowledge questions from the answer cache in Redis "
+            "(domains that keep `cache.answers`); false: every turn runs the crew"
+        ),
+    )
     connector_env_allowed: str | None = Field(
         default=None,
         description=(

@@ -114,6 +114,18 @@ COUNTERS: dict[str, CounterSpec] = {
         "the model's second reply; offline: the offline model's extractive answer; unknown: "
         "the domain's unknown message; handoff: the domain's handoff message)",
     ),
+    "answer_cache": CounterSpec(
+        "result",
+        "Turns and the answer cache, by domain and result (hit: served a stored answer, "
+        "no model; store: not held, and its answer was stored; miss: not held, and its "
+        "answer could not be stored (a tool, a name, a fallback); skip: the turn took no "
+        "part (history, pictures, personal data, the moment))",
+    ),
+    "retrieval_cache": CounterSpec(
+        "result",
+        "Knowledge searches, by domain and whether the retrieval cache held the query's "
+        "passages (hit) or the knowledge base was searched (miss)",
+    ),
 }
 DERIVED_FAILURES = {"dead_letter": "dead_lettered"}
 """`failures` reasons read from `messages_handled` outcomes at scrape time: the task

@@ -22,10 +22,16 @@ HandoffKind = Literal[
 ]
 """Why a conversation goes to a human, as the metrics label it."""
 
-ReplySource = Literal["model", "retry", "offline", "unknown", "handoff"]
+ReplySource = Literal["model", "retry", "offline", "unknown", "handoff", "cache"]
 """Who wrote the reply posted: the model, the model again after the reply gate refused
 its first reply, the offline model's extractive answer, the domain's unknown message,
-or the domain's handoff message (a refused reply of a turn that hands off)."""
+the domain's handoff message (a refused reply of a turn that hands off), or the answer
+cache (a stored answer to the same question, `hub.crews.answer_cache`)."""
+
+CacheOutcome = Literal["hit", "miss", "store", "skip"]
+"""What the answer cache did for a turn (`chatwootai_answer_cache_total{result}`): served
+it; had nothing for it and its answer could not be stored; stored its answer; or the turn
+took no part (pictures, history, personal data, moment)."""
 
 HANDOFF_ROUTE = "handoff"
 """The route a handoff is recorded under (and reported for rules, which run no crew)."""
@@ -348,6 +354,8 @@ class HubResult:
     """The model that answered (`offline` or a provider/model name)."""
     cost_usd: float | None = None
     """What the turn's model calls cost, when the domain or settings give prices."""
+    cache: CacheOutcome | None = None
+    """What the answer cache did (None: the domain's cache is off, or no cache runs)."""
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,8 @@ class Metrics(Middleware):
         if result is None:
             return
         self.telemetry.observe("crew_seconds", domain.id, result.crew_seconds)
+        if result.cache is not None:
+            self.telemetry.count("answer_cache", domain.id, result.cache)
         for reason in result.rejections:
             self.telemetry.count("replies_rejected", domain.id, reason)
         if result.rejections:
@@ -162,6 +164,7 @@ class TurnLog(Middleware):
                 tokens=result.usage.get("total_tokens"),
                 rejections=list(result.rejections),
                 source=result.source,
+                cache=result.cache,
             )
 
 

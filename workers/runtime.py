@@ -24,6 +24,7 @@ from hub.conversation.mailbox import Mailbox
 from hub.conversation.misses import Misses
 from hub.conversation.replies import ReplyLedger
 from hub.conversation.takeover import Takeover
+from hub.crews.answer_cache import AnswerCache
 from hub.crews.factory import CrewFactory
 from hub.domains.registry import DomainRegistry
 from hub.kvstore import connect, redis_url
@@ -69,7 +70,8 @@ class WorkerRuntime:
         install_patches(settings)
         client = connect(redis_url(settings))
         registry = DomainRegistry.serving(settings)
-        factory = CrewFactory(registry, settings)
+        answers = AnswerCache(client, settings) if settings.answer_cache else None
+        factory = CrewFactory(registry, settings, answers=answers)
         prepare_embedded_store(settings, registry.domains.values(), factory.engine)
         failures = factory.warm_at_start()
         log.info(
@@ -80,6 +82,9 @@ class WorkerRuntime:
         )
         locks = ConversationLocks(client)
         telemetry = Telemetry(client)
+        factory.knowledge_base.retrieval.observer = lambda domain_id, result: telemetry.count(
+            "retrieval_cache", domain_id, result
+        )
         return cls(
             settings=settings,
             redis=client,

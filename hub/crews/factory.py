@@ -19,6 +19,7 @@ from collections import OrderedDict
 import structlog
 
 from hub import defaults
+from hub.crews.answer_cache import AnswerCache
 from hub.crews.builder import CrewBuilder
 from hub.crews.hub_crew import HubCrew
 from hub.crews.kit import DomainKit
@@ -45,7 +46,11 @@ class CrewFactory:
     """Builds HubCrews and spoke crews for any domain of the registry."""
 
     def __init__(
-        self, registry: DomainRegistry, settings: Settings, plugins: PluginHost | None = None
+        self,
+        registry: DomainRegistry,
+        settings: Settings,
+        plugins: PluginHost | None = None,
+        answers: AnswerCache | None = None,
     ) -> None:
         prepare_crewai(settings)
         self.registry = registry
@@ -61,6 +66,8 @@ class CrewFactory:
         # Tools open short transactions on it; connecting is lazy (no I/O here).
         self.engine = get_engine(settings)
         self.builder = CrewBuilder(self.plugins, self.engine)
+        self.answers = answers
+        """The answer cache the HubCrews share (None: every turn runs the crew)."""
 
     def warm_at_start(self) -> dict[str, CrewError]:
         """What `CHATWOOTAI_KITS_WARM` asks of a starting worker: every domain prepared
@@ -187,7 +194,9 @@ class CrewFactory:
         """The domain's knowledge base, synced now, and what the sync did; the in-process
         index (and no report) if Qdrant fails."""
         try:
-            library, report = self.knowledge_base.open(domain.id, chunks)
+            library, report = self.knowledge_base.open(
+                domain.id, chunks, cached=domain.spec.cache.retrieval
+            )
         except Exception as error:  # an unreachable server, a broken local folder
             log.error(
                 "knowledge base unavailable; knowledge_search uses the in-process index",
@@ -202,7 +211,7 @@ class CrewFactory:
         """The HubCrew of a serving domain (its current version)."""
         self.registry.maybe_reload()
         domain = self.registry.get(domain_id)
-        return HubCrew(self.builder, self.kit(domain), self.plugins, self.settings)
+        return HubCrew(self.builder, self.kit(domain), self.plugins, self.settings, self.answers)
 
 
 def resident_mb() -> float:

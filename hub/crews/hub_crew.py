@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ import structlog
 
 from hub.conversation.handoff import handoff_message
 from hub.conversation.hours import WEEKDAY_NAMES_PT
+from hub.crews.answer_cache import AnswerCache, Question, served
 from hub.crews.grounding import Grounding, ground, screen_for
 from hub.crews.llm import TurnModels, is_offline, model_name, turn_cost
 from hub.crews.screen import Verdict
@@ -31,7 +33,15 @@ from hub.domains.vocabulary import (
 )
 from hub.exceptions import CrewError
 from hub.offline.answers import answer as offline_answer
-from hub.turn import HubResult, ReplySource, RoutedBy, Turn, TurnContext
+from hub.turn import (
+    CacheOutcome,
+    HubResult,
+    PassageData,
+    ReplySource,
+    RoutedBy,
+    Turn,
+    TurnContext,
+)
 
 if TYPE_CHECKING:
     from crewai import Crew
@@ -54,6 +64,11 @@ RETRY_NOTE = (
 ROUTE_MAX_TOKENS = 32
 """The hub crew's answer is a route's name: a cap this low keeps a model that explains
 its choice from generating a whole reply's worth of tokens before it is read."""
+
+GATE_PASSAGES = 6
+"""Passages the question and, apart, the offline model's reply find: the evidence its
+reply is screened against before the answer cache stores it."""
+
 FOLLOW_UP_WORDS = 8
 """A reply this short to a question of the bot ("pode ser o primeiro", "quinta às 10h")
 answers that question: it stays on the route that asked it."""
@@ -63,13 +78,20 @@ class HubCrew:
     """One domain's hub: route, then run the spoke crew on a fresh Crew."""
 
     def __init__(
-        self, builder: CrewBuilder, kit: DomainKit, plugins: PluginHost, settings: Settings
+        self,
+        builder: CrewBuilder,
+        kit: DomainKit,
+        plugins: PluginHost,
+        settings: Settings,
+        answers: AnswerCache | None = None,
     ) -> None:
         self.builder = builder
         self.kit = kit
         self.domain = kit.domain
         self.plugins = plugins
         self.settings = settings
+        self.answers = answers if kit.domain.spec.cache.answers else None
+        """The answer cache, when there is one and the domain uses it."""
 
     def run(self, turn: Turn) -> HubResult:
         """Answer one turn; raises CrewError (or a ModelError) when no reply can be made.
@@ -77,12 +99,25 @@ class HubCrew:
         The domain's plugins see the turn first (`before_crew`: context for the
         prompt, priority, or an answer that skips the crew) and the reply last
         (`after_crew`), each guarded: a failing plugin is skipped, never the turn.
+        A question the answer cache holds is answered from it, before routing; the
+        plugins' `after_crew` runs on it all the same (the name, the signature).
         """
         started = time.perf_counter()
         plugins = self.plugins
         verdicts = plugins.before_crew(self.domain, turn)
         if verdicts.answered_by is not None:
             return self._answered_by_plugin(verdicts, started)
+        question = (
+            None
+            if self.answers is None
+            else self.answers.question(self.kit, turn, verdicts.context)
+        )
+        held = 0
+        if self.answers is not None and isinstance(question, Question):
+            stored, held = self.answers.find(question)
+            if stored is not None:
+                reply = plugins.after_crew(self.domain, turn, stored.reply, route=stored.route)
+                return replace(served(stored, reply, started), urgent=verdicts.urgent)
         inputs = self.inputs(turn, context=verdicts.context)
         route, routed_by, confidence = self.route(turn, inputs)
         crew_name = self.domain.spec.routing.routes[route].crew
@@ -123,9 +158,8 @@ class HubCrew:
                 usage = _most(usage, retry_usage)
         if not reply:
             raise CrewError(f"crew {crew_name!r} returned an empty reply")
-        reply = plugins.after_crew(self.domain, turn, reply, route=route)
         cost = turn_cost(self.domain, self.settings, usage)
-        return HubResult(
+        result = HubResult(
             reply=reply,
             route=route,
             routed_by=routed_by,
@@ -138,12 +172,42 @@ class HubCrew:
             urgent=verdicts.urgent,
             rejections=rejections,
             source=source,
-            observations=tuple(result.text for result in context.results),
+            observations=tuple(found.text for found in context.results),
             calls=tuple(context.calls),
             retrieved=tuple(context.retrieved),
             model=model_name(self.domain, self.settings),
             cost_usd=float(cost) if cost is not None else None,
         )
+        outcome: CacheOutcome | None = None
+        if self.answers is not None:
+            outcome = "skip"
+            if isinstance(question, Question):
+                gate = None
+                if grounding is None:  # the offline model's reply: not screened yet
+
+                    def gate() -> bool:
+                        return self._passes_gate(turn, crew_name, result, inputs)
+
+                kept = self.answers.keep(question, turn, result, held=held, gate=gate)
+                outcome = "miss" if kept == "skip" else kept
+        reply = plugins.after_crew(self.domain, turn, reply, route=route)
+        return replace(result, reply=reply, cache=outcome)
+
+    def _passes_gate(
+        self, turn: Turn, crew_name: str, result: HubResult, inputs: dict[str, str]
+    ) -> bool:
+        """Whether the offline model's reply passes the reply gate, its evidence the
+        passages the question and the reply find in the documents (it quotes them; its
+        language is its own choice)."""
+        knowledge = self.kit.knowledge
+        hits = [*knowledge.search(turn.message, k=GATE_PASSAGES)]
+        hits += knowledge.search(result.reply, k=GATE_PASSAGES)
+        chunks = {hit.chunk.sha256: hit.chunk for hit in hits}.values()
+        passages = tuple(PassageData(c.source, c.heading, c.text) for c in chunks)
+        grounding = Grounding(passages, language="")
+        context = TurnContext(domain_id=self.domain.id)
+        gate = screen_for(self.kit, crew_name, turn, grounding, context, inputs)
+        return replace(gate, language=None)(result.reply).passed
 
     def _attempt(
         self,

@@ -217,6 +217,21 @@ class Knowledge(StrictModel):
     the offline model searches with the documents' words."""
 
 
+class CacheSettings(StrictModel):
+    """What the domain lets be served again (`hub.crews.answer_cache`): answers to
+    questions that depend only on its knowledge, and the passages found for a query."""
+
+    answers: bool = defaults.ANSWER_CACHE
+    """Serve a stored answer to the same question (or a close paraphrase) again."""
+    ttl_seconds: int = Field(default=defaults.ANSWER_CACHE_TTL_SECONDS, ge=1, le=30 * 24 * 3600)
+    """How long a stored answer may be served."""
+    threshold: float = Field(default=defaults.ANSWER_CACHE_THRESHOLD, ge=0.5, le=1)
+    """Cosine of the question's embedding to a stored one's at or above which it is
+    the same question (the documents' words of both must be the same too)."""
+    retrieval: bool = True
+    """Keep the passages found for a query in the process (`hub.knowledge.retrieval_cache`)."""
+
+
 class AgentSpec(StrictModel):
     """A CrewAI agent, in CrewAI's own keys."""
 
@@ -267,6 +282,7 @@ class DomainSpec(StrictModel):
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     knowledge: Knowledge = Field(default_factory=Knowledge)
     limits: Limits = Field(default_factory=Limits)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     crews: dict[Identifier, CrewSpec] = Field(min_length=1)
     plugins: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     """Plugin name → its settings (validated by the plugin's own model, see

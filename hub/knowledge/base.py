@@ -36,6 +36,7 @@ its copy with no lock at all; local Qdrant holds points in memory anyway.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import threading
 import time
 import uuid
@@ -51,6 +52,7 @@ from hub.exceptions import ServiceUnavailableError
 from hub.knowledge import sparse
 from hub.knowledge.chunking import Chunk
 from hub.knowledge.lexical import Hit, LexicalIndex, chunk_terms
+from hub.knowledge.retrieval_cache import RetrievalCache
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -92,6 +94,14 @@ def point_id(chunk: Chunk, embedder: Embedder | None) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, recipe))
 
 
+def knowledge_fingerprint(chunks: Iterable[Chunk], embedder: Embedder | None, mode: str) -> str:
+    """A hash of the chunks' point ids (content and vector recipe) and the search mode."""
+    digest = hashlib.sha256(mode.encode())
+    for identity in sorted(point_id(chunk, embedder) for chunk in chunks):
+        digest.update(identity.encode())
+    return digest.hexdigest()[:16]
+
+
 def passage_text(chunk: Chunk) -> str:
     """What the dense model reads of a chunk: the heading path says what the text is about."""
     return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
@@ -124,12 +134,16 @@ class DomainKnowledge:
         client: QdrantClient | None,
         embedder: Embedder | None,
         fallback: LexicalIndex,
+        cache: RetrievalCache | None = None,
     ) -> None:
         self.domain_id = domain_id
         self.collection = collection_name(domain_id)
         self._client = client
         self._embedder = embedder
         self._fallback = fallback
+        self._cache = cache
+        self.fingerprint = knowledge_fingerprint(fallback.chunks, embedder, self.mode)
+        """The chunks, the vector recipe and the search mode: what a search's hits depend on."""
 
     @classmethod
     def unavailable(cls, domain_id: str, chunks: Sequence[Chunk]) -> DomainKnowledge:
@@ -152,8 +166,21 @@ class DomainKnowledge:
             return "in-process"
         return "hybrid" if self._embedder is not None else "sparse"
 
+    @property
+    def embedder(self) -> Embedder | None:
+        """The dense model the chunks were embedded with (None: sparse only)."""
+        return self._embedder
+
     def search(self, query: str, k: int = 4) -> list[Hit]:
-        """The `k` chunks that best answer `query`, best first (hybrid when dense is on)."""
+        """The `k` chunks that best answer `query`, best first (hybrid when dense is on);
+        a query searched before against the same chunks comes from the retrieval cache."""
+        if self._cache is None:
+            return self._uncached(query, k)
+        return self._cache.get(
+            self.domain_id, self.fingerprint, query, k, lambda: self._uncached(query, k)
+        )
+
+    def _uncached(self, query: str, k: int) -> list[Hit]:
         if self._client is None:
             return self._fallback.search(query, k=k)
         try:
@@ -236,6 +263,8 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.retrieval = RetrievalCache()
+        """The passages found per query, shared by the domains this process opens."""
         self.folder = settings.data_dir / "qdrant"
         self._server: QdrantClient | None = None
 
@@ -267,20 +296,24 @@ class KnowledgeBase:
     def location(self) -> str:
         return self.settings.qdrant_url or str(self.folder)
 
-    def open(self, domain_id: str, chunks: Sequence[Chunk]) -> tuple[DomainKnowledge, SyncReport]:
-        """Sync one domain's chunks and return its searchable knowledge."""
+    def open(
+        self, domain_id: str, chunks: Sequence[Chunk], *, cached: bool = True
+    ) -> tuple[DomainKnowledge, SyncReport]:
+        """Sync one domain's chunks and return its searchable knowledge (its searches
+        through the retrieval cache when `cached`)."""
         fallback = LexicalIndex.build(chunks)
+        cache = self.retrieval if cached else None
         if self.settings.qdrant_url:
             server = self._server_client()
             report = sync(server, domain_id, chunks, self.embedder)
-            return DomainKnowledge(domain_id, server, self.embedder, fallback), report
+            return DomainKnowledge(domain_id, server, self.embedder, fallback, cache), report
         from qdrant_client import QdrantClient
 
         with self._local() as local:
             report = sync(local, domain_id, chunks, self.embedder)
             memory = QdrantClient(location=":memory:")
             copy_collection(local, memory, collection_name(domain_id))
-        return DomainKnowledge(domain_id, memory, self.embedder, fallback), report
+        return DomainKnowledge(domain_id, memory, self.embedder, fallback, cache), report
 
     def ingest(self, domains: Mapping[str, Sequence[Chunk]], *, prune: bool) -> list[SyncReport]:
         """Sync several domains at once (`chatwootai kb ingest`); with `prune`, drop the

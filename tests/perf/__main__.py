@@ -28,7 +28,10 @@ the prompt tokens those turns make llama-server process, counted with its tokeni
 without running the model (`tests.perf.prompt_tokens`);
 var/bench/tenants.json: a worker beside 10 and 1,000
 generated tenants, its start time and memory, and a tenant added while it runs
-(`tests.perf.tenants`).
+(`tests.perf.tenants`);
+var/bench/cache.json: a replayed day of traffic with the
+answer cache off and on, hit rate, model calls and tokens saved, turn times, and
+cached answers that were wrong for their turn (`tests.perf.cache`).
 Each end-to-end round checks that every message got exactly one reply
 (`tests.perf.exactly_once`); the bench exits non-zero naming the rounds that did not.
 Redis is the one at CHATWOOTAI_BENCH_REDIS_URL (default 127.0.0.1:6379/14), or
@@ -412,6 +415,7 @@ def main() -> None:
         "real_turns",
         "prompt_tokens",
         "tenants",
+        "cache",
     ]
     parser.add_argument("--only", choices=benches, action="append")
     parser.add_argument(
@@ -604,6 +608,13 @@ def main() -> None:
         print("prompt tokens of the real model's turns…", flush=True)
         bench_prompt_tokens(OUT)
         print(f"written to {OUT / 'prompt_tokens.json'}")
+
+    if "cache" in wanted:
+        from tests.perf.cache import bench_cache
+
+        print("answer cache: a day replayed, cache off and on…", flush=True)
+        bench_cache(REDIS_URL)
+        print(f"written to {OUT / 'cache.json'}")
 
     if "neighbours" in wanted:
         from tests.perf.neighbours import bench_neighbours

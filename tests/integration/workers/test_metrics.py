@@ -138,20 +138,23 @@ def test_metrics_show_messages_replies_handoffs_failures_and_timings_of_a_domain
     assert work(3, "Socorro, meu pai está com dor no peito") == "handed_off"
     assert work(4, COMPLAINT) == "handed_off"
     fake_openai.fail_status = 500
-    assert work(5, "Vocês aceitam o convênio Hapvida?") == "handed_off"
+    assert work(5, "Vocês aceitam o convênio Unimed?") == "handed_off"
     fake_openai.fail_status, fake_openai.delay_seconds = None, 2.0
-    assert work(6, "Vocês aceitam o convênio Hapvida?") == "handed_off"
+    assert work(6, "Vocês aceitam o convênio Amil?") == "handed_off"
     fake_openai.delay_seconds = 0.0
     fake_chatwoot.fail_next(1000, status=503)
-    assert work(7, "Vocês aceitam o convênio Hapvida?") == "dead_letter"
+    assert work(7, "Vocês aceitam o convênio Bradesco?") == "dead_letter"
     fake_chatwoot.reset()
+    asked = len(fake_openai.requests)
+    assert work(8, "Vocês aceitam o convênio Hapvida?") == "replied"  # the answer cache's
+    assert len(fake_openai.requests) == asked
 
     samples, helps = scrape(receiver)
     counter = "chatwootai_{}_total".format
     queued = counter("messages_queued")
-    assert value(samples, queued, domain="health") - value(before, queued, domain="health") == 7
+    assert value(samples, queued, domain="health") - value(before, queued, domain="health") == 8
     expected = {
-        ("replies", "kind", "answer"): 1,
+        ("replies", "kind", "answer"): 2,
         ("replies", "kind", "handoff"): 5,
         ("handoffs", "reason", "customer_asked"): 1,
         ("handoffs", "reason", "rule"): 1,
@@ -161,7 +164,8 @@ def test_metrics_show_messages_replies_handoffs_failures_and_timings_of_a_domain
         ("failures", "reason", "model_timeout"): 1,
         ("failures", "reason", "dead_lettered"): 1,
         ("dead_letters", "reason", "chatwoot_unavailable"): 1,
-        ("messages_handled", "outcome", "replied"): 1,
+        ("answer_cache", "result", "hit"): 1,
+        ("messages_handled", "outcome", "replied"): 2,
         ("messages_handled", "outcome", "handed_off"): 5,
         ("messages_handled", "outcome", "dead_letter"): 1,
     }
@@ -174,12 +178,13 @@ def test_metrics_show_messages_replies_handoffs_failures_and_timings_of_a_domain
     assert value(samples, counter("failures"), domain="health", reason="chatwoot_error") >= 2
     assert value(samples, counter("model_tokens"), domain="health", kind="prompt") > 0
     assert value(samples, counter("model_tokens"), domain="health", kind="completion") > 0
-    # Every message is waited for once; crews that answered are timed; so is every
-    # customer-facing message (the answer and the five handoff notices).
-    assert value(samples, "chatwootai_queue_wait_seconds_count", domain="health") == 7
-    assert value(samples, "chatwootai_crew_seconds_count", domain="health") == 3
-    assert value(samples, "chatwootai_reply_seconds_count", domain="health") == 6
-    assert value(samples, "chatwootai_reply_seconds_bucket", domain="health", le="+Inf") == 6
+    assert value(samples, counter("answer_cache"), domain="health", result="store") >= 1
+    # Every message is waited for once; crews that answered are timed (the cache's
+    # answer too); so is every customer-facing message (two answers, five handoff notices).
+    assert value(samples, "chatwootai_queue_wait_seconds_count", domain="health") == 8
+    assert value(samples, "chatwootai_crew_seconds_count", domain="health") == 4
+    assert value(samples, "chatwootai_reply_seconds_count", domain="health") == 7
+    assert value(samples, "chatwootai_reply_seconds_bucket", domain="health", le="+Inf") == 7
     for family in (
         "chatwootai_messages_queued",
         "chatwootai_replies",
@@ -190,6 +195,7 @@ def test_metrics_show_messages_replies_handoffs_failures_and_timings_of_a_domain
         "chatwootai_queue_wait_seconds",
         "chatwootai_crew_seconds",
         "chatwootai_reply_seconds",
+        "chatwootai_answer_cache",
     ):
         assert len(helps[family]) > 30, f"{family} has no HELP text worth reading"
 

@@ -125,6 +125,9 @@ def test_a_wrong_type_says_what_was_given(tree: DomainTree) -> None:
             "conversation.burst_window_seconds",
             "less than or equal to 20",
         ),
+        ("cache:\n  threshold: 1.5\n", "cache.threshold", "less than or equal to 1"),
+        ("cache:\n  ttl_seconds: 0\n", "cache.ttl_seconds", "greater than or equal to 1"),
+        ("cache:\n  answer: false\n", "cache.answer", "answers"),
     ],
 )
 def test_values_are_checked_beyond_their_type(
