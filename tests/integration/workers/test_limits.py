@@ -126,8 +126,14 @@ def test_a_domain_over_its_tokens_of_the_day_hands_off_without_calling_the_model
 ) -> None:
     fake_openai.responder = lambda _messages: "Final Answer: Abrimos às 10:00, até as 22:00."
     domains = limited_domains(sample_domains, "{tokens_per_day: 100}")
+    # The same question thrice: with the answer cache on, the second would be served from
+    # it at no cost in tokens (tested in test_answer_cache.py); here every turn must cost.
     runtime = make_runtime(  # type: ignore[operator]
-        domains, llm="openai/local-model", llm_base_url=fake_openai.url, llm_api_key="sk-local"
+        domains,
+        llm="openai/local-model",
+        llm_base_url=fake_openai.url,
+        llm_api_key="sk-local",
+        answer_cache=False,
     )
     # Each turn costs 60 tokens (what the fake server reports): two turns pass, the
     # third starts over the day's 100 and never reaches the model.

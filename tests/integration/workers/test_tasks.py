@@ -191,7 +191,7 @@ def test_a_worker_s_start_up_heap_is_kept_out_of_the_garbage_collector(
         def __init__(self) -> None:
             self.telemetry = Telemetry(redis.Redis(), flush_seconds=3600)
             self.spool = TurnSpool(redis.Redis())
-            self.factory = SimpleNamespace(engine=None)
+            self.factory = SimpleNamespace(engine=None, mark_frozen=lambda: None)
 
     built: list[Built] = []
     drainers: dict[int, Any] = {}
