@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     conversation_ttl_seconds: int = Field(default=defaults.CONVERSATION_TTL_SECONDS, gt=0)
     reload_interval_seconds: float = Field(default=defaults.RELOAD_INTERVAL_SECONDS, ge=0)
     visibility_timeout_seconds: int = Field(default=defaults.VISIBILITY_TIMEOUT_SECONDS, gt=0)
+    queue_shards: int = Field(
+        default=defaults.QUEUE_SHARDS,
+        ge=1,
+        le=256,
+        description="shared queues the tenants without a dedicated one are spread over",
+    )
+    tenant_max_concurrent: int = Field(
+        default=defaults.TENANT_MAX_CONCURRENT,
+        ge=1,
+        description="turns of one tenant at once on a shared queue (limits.max_concurrent wins)",
+    )
     worker_concurrency: int | None = Field(
         default=None,
         gt=0,

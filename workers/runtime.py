@@ -16,6 +16,7 @@ import urllib3
 from hub.chatwoot.breaker import Breaker, BreakerSettings
 from hub.chatwoot.client import ChatwootClient
 from hub.conversation.deadletter import DeadLetters
+from hub.conversation.fairness import FairShare
 from hub.conversation.gate import TurnGate
 from hub.conversation.lock import ConversationLocks
 from hub.conversation.mailbox import Mailbox
@@ -50,6 +51,8 @@ class WorkerRuntime:
     gate: TurnGate
     misses: Misses
     dead_letters: DeadLetters
+    fair: FairShare
+    """The tenants' lines on the shared queues, claimed by their tokens."""
     telemetry: Telemetry
     middleware: Middleware
     """What watches each turn: metrics, its log lines, the plugins' notices."""
@@ -83,6 +86,11 @@ class WorkerRuntime:
             gate=TurnGate(client, locks),
             misses=Misses(client),
             dead_letters=DeadLetters(client),
+            fair=FairShare(
+                client,
+                lease_seconds=2 * settings.visibility_timeout_seconds,
+                default_cap=settings.tenant_max_concurrent,
+            ),
             telemetry=telemetry,
             middleware=Middlewares([TurnLog(), Metrics(telemetry), PluginNotices(factory.plugins)]),
         )

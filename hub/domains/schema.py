@@ -195,6 +195,15 @@ class ConversationSettings(StrictModel):
     )
 
 
+class Limits(StrictModel):
+    """What one tenant may take of the deployment's shared capacity."""
+
+    max_concurrent: int | None = Field(default=None, ge=1, le=1000)
+    """Turns of this domain at the same time on a shared queue, across every worker
+    (unset: CHATWOOTAI_TENANT_MAX_CONCURRENT). A dedicated queue is not capped: its
+    workers are its own."""
+
+
 class Knowledge(StrictModel):
     """Where the domain's knowledge documents are, relative to its folder, and the
     customers' words for what they name (`hub.knowledge.glossary`)."""
@@ -254,6 +263,10 @@ class DomainSpec(StrictModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     knowledge: Knowledge = Field(default_factory=Knowledge)
+    queue: Literal["shared", "dedicated"] = "shared"
+    """`shared`: one of the shard queues, claimed fairly among its tenants;
+    `dedicated`: a queue of its own, `chatwootai.<domain>` (workers can be pinned to it)."""
+    limits: Limits = Field(default_factory=Limits)
     crews: dict[Identifier, CrewSpec] = Field(min_length=1)
     plugins: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     """Plugin name → its settings (validated by the plugin's own model, see
