@@ -132,12 +132,19 @@ class FairShare:
             args=[
                 keys.prefix,
                 tenant,
-                json.dumps(payload, separators=(",", ":")),
+                _dumps(payload),
                 1 if urgent else 0,
                 cap or self.default_cap,
             ],
             client=pipe or self.client,
         )
+
+    def withdraw(self, queue: str, tenant: str, payload: dict[str, Any]) -> int:
+        """Take a message whose token could not be published back out of its line."""
+        pipe = self.client.pipeline(transaction=True)
+        for key in ShardKeys(queue).pending(tenant):
+            pipe.lrem(key, 0, _dumps(payload))
+        return sum(int(removed) for removed in pipe.execute())
 
     def claim(self, queue: str, task_id: str) -> Claim:
         """The message the token `task_id` answers, or why there is none."""
@@ -177,6 +184,11 @@ class FairShare:
         """How many claims of a tenant are in flight (their leases not run out)."""
         key = ShardKeys(queue).running(tenant)
         return int(self.client.zcount(key, self.clock(), "+inf"))
+
+
+def _dumps(payload: dict[str, Any]) -> str:
+    """A message as its line holds it: the same text for the same message."""
+    return json.dumps(payload, separators=(",", ":"))
 
 
 def _text(value: object) -> str:

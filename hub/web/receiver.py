@@ -403,6 +403,8 @@ class Receiver:
             log.error("could not queue message", domain=message.domain, error=str(error))
             try:
                 self.mailbox.withdraw(message)  # Chatwoot resends it after our 500
+                if task.name == CLAIM_TURN:  # its line holds it, with no token to claim it
+                    self.fair.withdraw(task.queue, message.domain, message.model_dump())
             except redis.RedisError:
                 log.error("could not withdraw the unqueued message from its mailbox")
             raise QueueError(f"could not queue the message on {task.queue}: {error}") from error
