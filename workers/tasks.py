@@ -24,6 +24,7 @@ from typing import Any
 import redis
 import structlog
 from celery import Task
+from celery.exceptions import Retry as Retrying
 from pydantic import ValidationError
 
 from hub import defaults
@@ -83,29 +84,19 @@ def handle_message(self: Task, payload: dict[str, Any], failing_since: float | N
     whatever cannot be answered ends in the dead-letter list, never in silence.
     """
     rt = runtime()
-
-    def retry(message: InboundMessage, error: Exception, since: float, delay: float) -> str:
-        # Celery rebuilds a retry's argsrepr from the args (customer text and
-        # name) unless told: keep the ids-only one the receiver set for Flower.
-        raise self.retry(
-            exc=error,
-            countdown=delay,
-            kwargs={"failing_since": since},
-            argsrepr=message.safe_repr,
-            kwargsrepr="{}",
-        ) from error
-
     with rt.telemetry.batch():  # not started (tests): every metric in one round trip
-        return _handle(rt, payload, failing_since, attempt=self.request.retries, retry=retry)
+        return _handle(
+            rt, payload, failing_since, attempt=self.request.retries, retry=_retry_by(self)
+        )
 
 
 @app.task(name=CLAIM_TURN, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
-def claim_turn(self: Task, queue: str) -> str:
+def claim_turn(self: Task, queue: str, failing_since: float | None = None) -> str:
     """A shared queue's token: answer the message its tenants are due, fairly.
 
     Every tenant with work at its cap: the token comes back a moment later. A
-    transient failure frees the claim and retries the message as its own delayed
-    task (`handle_message`), so an outage holds no tenant's running slots.
+    transient failure retries the token itself (the same task id), which keeps its
+    claim in flight and resumes the same message.
     """
     rt = runtime()
     task_id = str(self.request.id)
@@ -122,11 +113,44 @@ def claim_turn(self: Task, queue: str) -> str:
                 )
             return claim.kind  # "capped", or "empty": another token took this one's message
         if claim.kind == "resumed":
-            log.info("claim resumed after a redelivery", tenant=claim.tenant, queue=queue)
+            log.info("claim resumed", tenant=claim.tenant, queue=queue)
         try:
-            return _handle(rt, claim.payload, None, attempt=0, retry=_retry_alone(queue))
-        finally:
+            status = _handle(
+                rt,
+                claim.payload,
+                failing_since,
+                attempt=self.request.retries,
+                retry=_retry_by(self, argsrepr=queue),
+            )
+        except Retrying:
+            raise  # the claim stays in flight for the retry
+        except BaseException:
             rt.fair.release(queue, task_id)
+            raise
+        rt.fair.release(queue, task_id)
+        return status
+
+
+Retry = Callable[[InboundMessage, Exception, float, float], str]
+"""How a transient failure comes back: (message, error, failing since, delay) → status."""
+
+
+def _retry_by(task: Task, argsrepr: str | None = None) -> Retry:
+    """A retry of `task` itself, delayed, with the same id; Flower shows `argsrepr`
+    (the message's ids when None)."""
+
+    def retry(message: InboundMessage, error: Exception, since: float, delay: float) -> str:
+        # Celery rebuilds a retry's argsrepr from the args (customer text and
+        # name) unless told: keep the ids-only one the receiver set for Flower.
+        raise task.retry(
+            exc=error,
+            countdown=delay,
+            kwargs={"failing_since": since},
+            argsrepr=argsrepr or message.safe_repr,
+            kwargsrepr="{}",
+        ) from error
+
+    return retry
 
 
 @app.task(name=ENQUEUE_MESSAGE)  # type: ignore[untyped-decorator]
@@ -145,28 +169,6 @@ def enqueue_message(payload: dict[str, Any]) -> str:
         argsrepr=f"{queue} for {message.safe_repr}",
     )
     return "enqueued"
-
-
-Retry = Callable[[InboundMessage, Exception, float, float], str]
-"""How a transient failure comes back: (message, error, failing since, delay) → status."""
-
-
-def _retry_alone(queue: str) -> Retry:
-    """A claimed message's retry: its own delayed `handle_message` on the shard queue."""
-
-    def retry(message: InboundMessage, error: Exception, since: float, delay: float) -> str:
-        handle_message.apply_async(
-            args=[message.model_dump()],
-            kwargs={"failing_since": since},
-            queue=queue,
-            countdown=delay,
-            priority=priority_of(message.urgent),
-            argsrepr=message.safe_repr,
-            kwargsrepr="{}",
-        )
-        return "retrying"
-
-    return retry
 
 
 def _queue_of(rt: WorkerRuntime, domain_id: str) -> str:
