@@ -13,9 +13,9 @@ from hub.conversation.fairness import FairShare
 from hub.queue import queue_for, queue_keys
 
 
-def shard_of_domain(domain_id: str) -> str:
-    """The shard queue a shared domain's messages go on, with the default shard count."""
-    return queue_for(domain_id, dedicated=False, shards=defaults.QUEUE_SHARDS)
+def shard_of_domain(domain_id: str, shards: int = defaults.QUEUE_SHARDS) -> str:
+    """The shard queue a shared domain's messages go on (the default shard count)."""
+    return queue_for(domain_id, dedicated=False, shards=shards)
 
 
 def tasks_on(client: redis.Redis, queue: str) -> dict[str, list[dict[str, Any]]]:
@@ -32,11 +32,15 @@ def tokens(client: redis.Redis, domain_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def waiting(client: redis.Redis, domain_id: str) -> list[dict[str, Any]]:
+def waiting(
+    client: redis.Redis, domain_id: str, shards: int = defaults.QUEUE_SHARDS
+) -> list[dict[str, Any]]:
     """A shared domain's messages in its tenant's line, urgent first."""
-    return FairShare(client).waiting(shard_of_domain(domain_id), domain_id)
+    return FairShare(client).waiting(shard_of_domain(domain_id, shards), domain_id)
 
 
-def queued_messages(client: redis.Redis, domain_id: str) -> int:
+def queued_messages(
+    client: redis.Redis, domain_id: str, shards: int = defaults.QUEUE_SHARDS
+) -> int:
     """How many of a shared domain's messages wait in its tenant's line."""
-    return len(waiting(client, domain_id))
+    return len(waiting(client, domain_id, shards))
