@@ -120,7 +120,7 @@ def claim_turn(self: Task, queue: str, failing_since: float | None = None) -> st
                 claim.payload,
                 failing_since,
                 attempt=self.request.retries,
-                retry=_retry_by(self, argsrepr=queue),
+                retry=_retry_by(self, shard=queue),
             )
         except Retrying:
             raise  # the claim stays in flight for the retry
@@ -135,9 +135,9 @@ Retry = Callable[[InboundMessage, Exception, float, float], str]
 """How a transient failure comes back: (message, error, failing since, delay) → status."""
 
 
-def _retry_by(task: Task, argsrepr: str | None = None) -> Retry:
-    """A retry of `task` itself, delayed, with the same id; Flower shows `argsrepr`
-    (the message's ids when None)."""
+def _retry_by(task: Task, shard: str | None = None) -> Retry:
+    """A retry of `task` itself, delayed, with the same id; Flower shows the message's
+    ids (after the shard, for a token: as the receiver queued it)."""
 
     def retry(message: InboundMessage, error: Exception, since: float, delay: float) -> str:
         # Celery rebuilds a retry's argsrepr from the args (customer text and
@@ -146,7 +146,7 @@ def _retry_by(task: Task, argsrepr: str | None = None) -> Retry:
             exc=error,
             countdown=delay,
             kwargs={"failing_since": since},
-            argsrepr=argsrepr or message.safe_repr,
+            argsrepr=f"{shard} for {message.safe_repr}" if shard else message.safe_repr,
             kwargsrepr="{}",
         ) from error
 

@@ -127,16 +127,20 @@ class FairShare:
         """Append a message to its tenant's line (on `pipe` when given: the caller's
         MULTI, which also queues the token)."""
         keys = ShardKeys(queue)
-        return self._enqueue(
-            keys=[keys.ready, keys.urgent, keys.idle, keys.clock, keys.caps],
-            args=[
-                keys.prefix,
-                tenant,
-                _dumps(payload),
-                1 if urgent else 0,
-                cap or self.default_cap,
-            ],
-            client=pipe or self.client,
+        message = _dumps(payload)
+        flag, cap = 1 if urgent else 0, cap or self.default_cap
+        if pipe is None:
+            return self._enqueue(
+                keys=[keys.ready, keys.urgent, keys.idle, keys.clock, keys.caps],
+                args=[keys.prefix, tenant, message, flag, cap],
+            )
+        # In the caller's MULTI as EVAL of the source: redis-py runs a registered script
+        # in a pipeline only after a SCRIPT EXISTS round trip of its own.
+        return pipe.eval(
+            scripts.load("fair_enqueue").source,
+            5,
+            *(keys.ready, keys.urgent, keys.idle, keys.clock, keys.caps),
+            *(keys.prefix, tenant, message, flag, cap),
         )
 
     def withdraw(self, queue: str, tenant: str, payload: dict[str, Any]) -> int:

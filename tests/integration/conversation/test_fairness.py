@@ -147,3 +147,13 @@ def test_a_withdrawn_message_is_not_claimed(fair: FairShare) -> None:
     fair.enqueue(SHARD, "a", {"n": 1}, urgent=False)
     assert fair.withdraw(SHARD, "a", {"n": 1}) == 1
     assert fair.claim(SHARD, "t").kind == "empty"
+
+
+def test_a_message_put_in_its_line_inside_a_multi_adds_no_round_trip_to_it(
+    redis_client: redis.Redis, fair: FairShare
+) -> None:
+    pipe = redis_client.pipeline(transaction=True)
+    fair.enqueue(SHARD, "a", {"n": 1}, urgent=True, pipe=pipe)
+    assert not pipe.scripts  # redis-py would check them with SCRIPT EXISTS first
+    pipe.execute()
+    assert fair.claim(SHARD, "t").payload == {"n": 1}
