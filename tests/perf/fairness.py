@@ -264,16 +264,20 @@ def bench_ack_tenants(
     ids, generator = farm(root, tenants)
     accounts = accounts_of(root, ids)
     figures: dict[str, Any] = {"generator": generator, "tenants": len(ids)}
-    samples = [("retail", 3, 31), ("cosmetics", 1, 11), ("health", 2, 21)]
+    # The same load over every generated tenant, then over a deployment of the 4 samples
+    # (`default` answers the accounts no domain maps).
     spreads = {
-        "all_tenants": [(d, a, 1) for d, a in zip(ids, accounts, strict=True)],
-        "four_tenants": [*samples, (ids[0], accounts[0], 1)],
+        "all_tenants": (root, [(d, a, 1) for d, a in zip(ids, accounts, strict=True)]),
+        "four_tenants": (
+            SAMPLE_DOMAINS,
+            [("retail", 3, 31), ("cosmetics", 1, 11), ("health", 2, 21), ("default", 4242, 1)],
+        ),
     }
     client = redis.Redis.from_url(redis_url)
-    for label, spread in spreads.items():
+    for label, (domains_dir, spread) in spreads.items():
         client.flushdb()
         chatwoot = FakeChatwoot(tokens={"bench-token": 3})
-        env = base_env(tmp, chatwoot.url, CHATWOOTAI_DOMAINS_DIR=str(root))
+        env = base_env(tmp, chatwoot.url, CHATWOOTAI_DOMAINS_DIR=str(domains_dir))
         cli = str(Path(sys.executable).parent / "chatwootai")
         server = start(
             [cli, "serve", "--port", str(port), "--workers", "3"],
@@ -285,8 +289,9 @@ def bench_ack_tenants(
             loader = SpreadLoader(port, 16, spread)
             loader.run(100, 2)  # warm-up
             figures[label] = loader.run(300, seconds)
-            figures[label]["shards_used"] = (
-                len([k for k in client.scan_iter("chatwootai.shard.*") if b"\x06" not in k]) or None
+            figures[label]["domains_in_folder"] = sum(1 for _ in domains_dir.iterdir())
+            figures[label]["shards_used"] = len(
+                {key.split(b"\x06")[0] for key in client.scan_iter("chatwootai.shard.*")}
             )
         finally:
             server.terminate()
@@ -324,6 +329,11 @@ class SpreadLoader:
 def bench_fairness(
     tmp: Path, port: int, redis_url: str, *, flood: int, tenants: int, seconds: float
 ) -> dict[str, Any]:
+    import tests.perf.__main__ as perf
+
+    # `python -m tests.perf` runs that module as __main__: the copy imported here has
+    # its own REDIS_URL, which its helpers (base_env, worker_ready) read.
+    perf.REDIS_URL = redis_url
     result = {
         "flood": bench_flood(tmp / "flood", port, redis_url, flood),
         "ack": bench_ack_tenants(tmp / "ack", port + 1, redis_url, tenants, seconds),
