@@ -12,6 +12,8 @@ And var/bench/retrieval.json: retrieval quality (hit rate at 3 over the
 conversation tests' questions), ingest time and index size (`tests.perf.retrieval`);
 var/bench/neighbours.json: one domain's reply latency alone and beside another
 domain's flood, each on its own worker (`tests.perf.neighbours`);
+var/bench/fairness.json: a tenant's replies beside another's flood on a shared queue,
+the receiver's ack over 1,000 tenants, BRPOP's key count (`tests.perf.fairness`);
 var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 (`tests.perf.sentiment`); var/bench/paraphrases.json: the offline model's share of
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
