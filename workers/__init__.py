@@ -1,4 +1,4 @@
-"""The Celery worker side of ChatwootAI: `celery -A workers worker -Q chatwootai.<domain>`.
+"""The Celery worker side of ChatwootAI: `celery -A workers worker -Q chatwootai.shard.0,…`.
 
 `app` is the Celery application with the `chatwootai.handle_message` task; each
 worker process builds its runtime (one CrewFactory, domains prepared and
