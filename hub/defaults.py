@@ -47,10 +47,6 @@ TENANT_MAX_CONCURRENT = 16
 """Turns of one tenant on a shared queue at the same time, across every worker, when
 its domain sets no `limits.max_concurrent`: a flood takes at most this many threads."""
 
-FAIR_RETRY_SECONDS = 0.5
-"""When every tenant with work waiting on a shared queue is at its concurrency cap, a
-claim comes back this much later (a delayed task: no thread waits)."""
-
 WORKER_CONCURRENCY = 8
 """Threads per worker process: a turn mostly waits on the model (I/O), while
 CrewAI's own CPU cost is ~30 ms per kickoff."""

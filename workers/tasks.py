@@ -27,7 +27,6 @@ from celery import Task
 from celery.exceptions import Retry as Retrying
 from pydantic import ValidationError
 
-from hub import defaults
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import LOCK_TTL_SECONDS
 from hub.exceptions import ChatwootAPIError, ChatwootUnavailableError, DomainNotFoundError
@@ -94,24 +93,16 @@ def handle_message(self: Task, payload: dict[str, Any], failing_since: float | N
 def claim_turn(self: Task, queue: str, failing_since: float | None = None) -> str:
     """A shared queue's token: answer the message its tenants are due, fairly.
 
-    Every tenant with work at its cap: the token comes back a moment later. A
-    transient failure retries the token itself (the same task id), which keeps its
-    claim in flight and resumes the same message.
+    Every tenant with work at its cap: the token is parked, and the next release
+    queues one again. A transient failure retries the token itself (the same task
+    id), which keeps its claim in flight and resumes the same message.
     """
     rt = runtime()
     task_id = str(self.request.id)
     with rt.telemetry.batch():
         claim = rt.fair.claim(queue, task_id)
         if claim.payload is None:
-            if claim.kind == "capped":
-                claim_turn.apply_async(
-                    args=[queue],
-                    queue=queue,
-                    countdown=defaults.FAIR_RETRY_SECONDS,
-                    priority=(self.request.delivery_info or {}).get("priority", PRIORITY_NORMAL),
-                    argsrepr=queue,
-                )
-            return claim.kind  # "capped", or "empty": another token took this one's message
+            return claim.kind  # "capped" (parked) or "empty": another token took its message
         if claim.kind == "resumed":
             log.info("claim resumed", tenant=claim.tenant, queue=queue)
         try:
@@ -125,10 +116,17 @@ def claim_turn(self: Task, queue: str, failing_since: float | None = None) -> st
         except Retrying:
             raise  # the claim stays in flight for the retry
         except BaseException:
-            rt.fair.release(queue, task_id)
+            _release(rt, queue, task_id)
             raise
-        rt.fair.release(queue, task_id)
+        _release(rt, queue, task_id)
         return status
+
+
+def _release(rt: WorkerRuntime, queue: str, task_id: str) -> None:
+    """Free the claim; queue a parked token again in its place, before this one is
+    acknowledged (a worker that dies in between has its token redelivered instead)."""
+    if rt.fair.release(queue, task_id).unparked:
+        claim_turn.apply_async(args=[queue], queue=queue, priority=PRIORITY_NORMAL, argsrepr=queue)
 
 
 Retry = Callable[[InboundMessage, Exception, float, float], str]

@@ -17,7 +17,9 @@ acknowledged only after its turn (`task_acks_late`), so a token whose worker
 died is redelivered with the same id and resumes the same message: the reply
 ledger keeps it to one reply. A claim holds one of its tenant's running slots
 until it is released, or until its lease runs out (a token lost with its
-Redis), so a lost worker cannot hold a slot for ever.
+Redis), so a lost worker cannot hold a slot for ever. A token that finds every
+tenant with work at its cap is parked (counted, and acknowledged): the next
+release queues a token again in its place, so a capped flood costs no polling.
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ class Claim:
     kind: Kind
     tenant: str | None = None
     payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a release did: a claim was in flight (`released`), and a parked token is
+    owed to the queue (`unparked`: the caller queues one)."""
+
+    released: bool
+    unparked: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,11 @@ class ShardKeys:
     def caps(self) -> str:
         """Each tenant's concurrency cap, as its last message said."""
         return self.prefix + "caps"
+
+    @property
+    def parked(self) -> str:
+        """Tokens that found every tenant with work at its cap, waiting for a release."""
+        return self.prefix + "parked"
 
     def inflight(self, task_id: str) -> str:
         return f"{self.prefix}inflight:{task_id}"
@@ -163,6 +179,7 @@ class FairShare:
                     keys.clock,
                     keys.caps,
                     keys.inflight(task_id),
+                    keys.parked,
                 ],
                 args=[keys.prefix, task_id, self.clock(), self.lease_seconds, self.default_cap],
             ),
@@ -172,10 +189,19 @@ class FairShare:
             return Claim(kind)
         return Claim(kind, _text(reply[1]), json.loads(_text(reply[2])))
 
-    def release(self, queue: str, task_id: str) -> bool:
-        """Free the running slot and the in-flight record of a token's message."""
+    def release(self, queue: str, task_id: str) -> Release:
+        """Free the running slot and the in-flight record of a token's message; whether a
+        parked token is to be queued again (`unparked`)."""
         keys = ShardKeys(queue)
-        return bool(self._release(keys=[keys.inflight(task_id)], args=[keys.prefix, task_id]))
+        done = int(
+            cast(
+                int,
+                self._release(
+                    keys=[keys.inflight(task_id), keys.parked], args=[keys.prefix, task_id]
+                ),
+            )
+        )
+        return Release(released=done > 0, unparked=done == 2)
 
     def waiting(self, queue: str, tenant: str) -> list[dict[str, Any]]:
         """A tenant's messages waiting on a shared queue, urgent first (tests, the CLI)."""

@@ -11,13 +11,15 @@
 -- KEYS[4]  the shard's virtual clock (the virtual time of the last claim)
 -- KEYS[5]  the shard's concurrency caps (hash: tenant → cap)
 -- KEYS[6]  the token's in-flight record (hash: tenant, message)
+-- KEYS[7]  the shard's parked tokens (how many found every tenant with work capped)
 -- ARGV[1]  the prefix of the shard's per-tenant keys (`…:pending:<tenant>`)
 -- ARGV[2]  the token's task id
 -- ARGV[3]  now (Unix seconds)
 -- ARGV[4]  the lease of a claim, seconds (longer than a redelivery takes)
 -- ARGV[5]  the cap of a tenant with none recorded
 -- Returns: {'resumed'|'claimed', tenant, message}, {'capped'} (work waits, every tenant
--- with some is at its cap) or {'empty'}.
+-- with some is at its cap: the token is parked, and a release brings it back) or
+-- {'empty'}.
 local now = tonumber(ARGV[3])
 local lease = tonumber(ARGV[4])
 local held = redis.call('hmget', KEYS[6], 'tenant', 'message')
@@ -60,5 +62,8 @@ for _, set in ipairs({KEYS[2], KEYS[1]}) do
     end
   end
 end
-if redis.call('zcard', KEYS[1]) > 0 then return {'capped'} end
+if redis.call('zcard', KEYS[1]) > 0 then
+  redis.call('incr', KEYS[7])
+  return {'capped'}
+end
 return {'empty'}

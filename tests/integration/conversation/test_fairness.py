@@ -54,7 +54,7 @@ def serve(fair: FairShare, turns: int) -> list[str]:
         if claim.tenant is None:
             break
         order.append(claim.tenant)
-        assert fair.release(SHARD, f"token-{turn}")
+        assert fair.release(SHARD, f"token-{turn}").released
     return order
 
 
@@ -95,8 +95,9 @@ def test_a_tenant_at_its_cap_waits_while_others_are_served(fair: FairShare) -> N
     assert [c.tenant for c in claims] == ["a", "b", "a", "b"]
     assert fair.claim(SHARD, "held-4").kind == "capped"  # a has 8 waiting, 2 running
     assert fair.running(SHARD, "a") == 2
-    fair.release(SHARD, "held-0")
+    assert fair.release(SHARD, "held-0").unparked  # the parked token is owed back
     assert fair.claim(SHARD, "held-5").tenant == "a"
+    assert not fair.release(SHARD, "held-1").unparked  # only once per parked token
 
 
 def test_a_cap_slot_of_a_claim_never_released_frees_itself_when_its_lease_runs_out(
@@ -105,7 +106,7 @@ def test_a_cap_slot_of_a_claim_never_released_frees_itself_when_its_lease_runs_o
     send(fair, "a", 2, cap=1)
     assert fair.claim(SHARD, "lost").tenant == "a"  # its worker and its token are gone
     assert fair.claim(SHARD, "next").kind == "capped"
-    clock.now += 61
+    clock.now += 61  # its worker's token never comes back to release it
     assert fair.claim(SHARD, "next").tenant == "a"
 
 
@@ -125,8 +126,8 @@ def test_a_redelivered_token_resumes_the_message_its_claim_took(fair: FairShare)
     assert again.payload == taken.payload
     assert fair.running(SHARD, "a") == 1  # one slot, not two
     assert len(fair.waiting(SHARD, "a")) == 2  # nothing else was taken
-    assert fair.release(SHARD, "token-x")
-    assert not fair.release(SHARD, "token-x")
+    assert fair.release(SHARD, "token-x").released
+    assert not fair.release(SHARD, "token-x").released
     assert fair.claim(SHARD, "token-x").payload != taken.payload  # done: a new claim
 
 
