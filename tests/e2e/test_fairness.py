@@ -1,13 +1,17 @@
 """A shared queue under one tenant's flood, with a real worker: the others are not
-queued behind it, and an emergency still comes first."""
+queued behind it, an emergency still comes first, and the flood's cap holds while
+its parked tokens come back."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import redis
 
+from tests.conftest import SAMPLE_DOMAINS
 from tests.e2e.conftest import WorkerProcess, message_created, post_signed, receiver_for
 from tests.e2e.test_conversations import replies
 from tests.fakes.chatwoot import FakeChatwoot
@@ -30,7 +34,15 @@ def test_a_tenant_s_few_messages_are_not_answered_behind_another_tenant_s_flood(
     redis_client: redis.Redis,
     fake_chatwoot: FakeChatwoot,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    domains = tmp_path / "domains"
+    shutil.copytree(SAMPLE_DOMAINS, domains)
+    retail = domains / "retail" / "domain.yaml"  # A: one turn at a time, whatever the threads
+    retail.write_text(
+        retail.read_text(encoding="utf-8") + "\nlimits:\n  max_concurrent: 1\n", encoding="utf-8"
+    )
+    service_env["CHATWOOTAI_DOMAINS_DIR"] = str(domains)
     service_env["CHATWOOTAI_QUEUE_SHARDS"] = "1"  # retail, cosmetics and health share it
     receiver = receiver_for(service_env, redis_client, monkeypatch)
     for n in range(FLOOD):  # tenant A's flood, queued while no worker runs
@@ -44,6 +56,7 @@ def test_a_tenant_s_few_messages_are_not_answered_behind_another_tenant_s_flood(
     assert queued_messages(redis_client, "retail", shards=1) == FLOOD
 
     start_worker("--concurrency", "2")
+    # Past the first few, A's turns come only from its parked tokens, one per release.
     fake_chatwoot.wait_for(lambda: len(replies(fake_chatwoot)) >= 20, timeout=120)
     order = [who(reply) for reply in replies(fake_chatwoot)]
     cosmetics = [i for i, (account, _) in enumerate(order) if account == 1]
