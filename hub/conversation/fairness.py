@@ -39,6 +39,10 @@ Kind = Literal["claimed", "resumed", "capped", "empty"]
 
 FAIR_PREFIX = f"{defaults.REDIS_KEY_PREFIX}:fair:"
 
+INFLIGHT_TTL_SECONDS = 7 * 24 * 3600
+"""A claim's in-flight record outlives its running slot's lease by far: a token whose
+worker died comes back only when a worker restores it, however late that is."""
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -120,10 +124,12 @@ class FairShare:
         *,
         lease_seconds: int = 2 * defaults.VISIBILITY_TIMEOUT_SECONDS,
         default_cap: int = defaults.TENANT_MAX_CONCURRENT,
+        inflight_ttl_seconds: int = INFLIGHT_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.lease_seconds = lease_seconds
+        self.inflight_ttl_seconds = inflight_ttl_seconds
         self.default_cap = default_cap
         self.clock = clock
         self._enqueue = scripts.register(client, "fair_enqueue")
@@ -181,7 +187,14 @@ class FairShare:
                     keys.inflight(task_id),
                     keys.parked,
                 ],
-                args=[keys.prefix, task_id, self.clock(), self.lease_seconds, self.default_cap],
+                args=[
+                    keys.prefix,
+                    task_id,
+                    self.clock(),
+                    self.lease_seconds,
+                    self.default_cap,
+                    self.inflight_ttl_seconds,
+                ],
             ),
         )
         kind = cast(Kind, _text(reply[0]))

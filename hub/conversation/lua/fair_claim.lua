@@ -15,8 +15,10 @@
 -- ARGV[1]  the prefix of the shard's per-tenant keys (`…:pending:<tenant>`)
 -- ARGV[2]  the token's task id
 -- ARGV[3]  now (Unix seconds)
--- ARGV[4]  the lease of a claim, seconds (longer than a redelivery takes)
+-- ARGV[4]  the lease of a claim's running slot, seconds (a lost token frees it then)
 -- ARGV[5]  the cap of a tenant with none recorded
+-- ARGV[6]  how long an in-flight record is kept, seconds (its token may come back only
+--          when a worker starts, however long after the visibility timeout)
 -- Returns: {'resumed'|'claimed', tenant, message}, {'capped'} (work waits, every tenant
 -- with some is at its cap: the token is parked, and a release brings it back) or
 -- {'empty'}.
@@ -25,7 +27,7 @@ local lease = tonumber(ARGV[4])
 local held = redis.call('hmget', KEYS[6], 'tenant', 'message')
 if held[1] and held[2] then
   redis.call('zadd', ARGV[1] .. 'running:' .. held[1], now + lease, ARGV[2])
-  redis.call('expire', KEYS[6], lease)
+  redis.call('expire', KEYS[6], ARGV[6])
   return {'resumed', held[1], held[2]}
 end
 for _, set in ipairs({KEYS[2], KEYS[1]}) do
@@ -54,7 +56,7 @@ for _, set in ipairs({KEYS[2], KEYS[1]}) do
         end
         redis.call('zadd', running, now + lease, ARGV[2])
         redis.call('hset', KEYS[6], 'tenant', tenant, 'message', message)
-        redis.call('expire', KEYS[6], lease)
+        redis.call('expire', KEYS[6], ARGV[6])
         return {'claimed', tenant, message}
       end
       redis.call('zrem', KEYS[1], tenant)

@@ -158,3 +158,13 @@ def test_a_message_put_in_its_line_inside_a_multi_adds_no_round_trip_to_it(
     assert not pipe.scripts  # redis-py would check them with SCRIPT EXISTS first
     pipe.execute()
     assert fair.claim(SHARD, "t").payload == {"n": 1}
+
+
+def test_a_token_restored_long_after_its_slot_s_lease_still_resumes_its_message(
+    fair: FairShare, clock: Clock
+) -> None:
+    send(fair, "a", 2)
+    taken = fair.claim(SHARD, "token-late")
+    clock.now += 3600  # no worker ran for an hour: the slot is free, the claim is kept
+    again = fair.claim(SHARD, "token-late")
+    assert (again.kind, again.payload) == ("resumed", taken.payload)
