@@ -48,6 +48,15 @@ gives it to another worker: longer than the slowest turn (model timeouts and
 retries included), short enough that a crashed worker's message is redelivered
 within minutes."""
 
+QUEUE_SHARDS = 8
+"""Shared queues (`chatwootai.shard.<n>`) the tenants without a dedicated queue are
+spread over by a stable hash of their id: a worker's BRPOP names 4 lists per queue,
+so the number of queues, not of tenants, is what it waits on."""
+
+TENANT_MAX_CONCURRENT = 16
+"""Turns of one tenant on a shared queue at the same time, across every worker, when
+its domain sets no `limits.max_concurrent`: a flood takes at most this many threads."""
+
 WORKER_CONCURRENCY = 8
 """Threads per worker process: a turn mostly waits on the model (I/O), while
 CrewAI's own CPU cost is ~30 ms per kickoff."""

@@ -69,6 +69,17 @@ class Settings(BaseSettings):
         f"auto (all when at most {defaults.KITS_WARM_AUTO_MAX} domains)",
     )
     visibility_timeout_seconds: int = Field(default=defaults.VISIBILITY_TIMEOUT_SECONDS, gt=0)
+    queue_shards: int = Field(
+        default=defaults.QUEUE_SHARDS,
+        ge=1,
+        le=256,
+        description="shared queues the tenants without a dedicated one are spread over",
+    )
+    tenant_max_concurrent: int = Field(
+        default=defaults.TENANT_MAX_CONCURRENT,
+        ge=1,
+        description="turns of one tenant at once on a shared queue (limits.max_concurrent wins)",
+    )
     worker_concurrency: int | None = Field(
         default=None,
         gt=0,

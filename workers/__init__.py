@@ -1,4 +1,4 @@
-"""The Celery worker side of ChatwootAI: `celery -A workers worker -Q chatwootai.<domain>`.
+"""The Celery worker side of ChatwootAI: `celery -A workers worker -Q chatwootai.shard.0,…`.
 
 `app` is the Celery application with the `chatwootai.handle_message` task; each
 worker process builds its runtime (one CrewFactory, every domain validated, the
@@ -70,7 +70,11 @@ def _follow_new_domains(sender: Any = None, **_: Any) -> None:
 
     current = runtime()
     current.subscriptions = Subscriptions(
-        current.registry, consumed, add, current.settings.reload_interval_seconds
+        current.registry,
+        consumed,
+        add,
+        current.settings.reload_interval_seconds,
+        current.settings.queue_shards,
     )
     current.subscriptions.start()
 

@@ -17,6 +17,7 @@ import urllib3
 from hub.chatwoot.breaker import Breaker, BreakerSettings
 from hub.chatwoot.client import ChatwootClient
 from hub.conversation.deadletter import DeadLetters
+from hub.conversation.fairness import FairShare
 from hub.conversation.gate import TurnGate
 from hub.conversation.limits import TenantLimits
 from hub.conversation.lock import ConversationLocks
@@ -58,6 +59,8 @@ class WorkerRuntime:
     dead_letters: DeadLetters
     spool: TurnSpool
     """Turn records the database refused, written back when it takes them."""
+    fair: FairShare
+    """The tenants' lines on the shared queues, claimed by their tokens."""
     telemetry: Telemetry
     middleware: Middleware
     """What watches each turn: metrics, its log lines, the plugins' notices."""
@@ -102,6 +105,11 @@ class WorkerRuntime:
             limits=TenantLimits(client),
             dead_letters=DeadLetters(client),
             spool=TurnSpool(client),
+            fair=FairShare(
+                client,
+                lease_seconds=2 * settings.visibility_timeout_seconds,
+                default_cap=settings.tenant_max_concurrent,
+            ),
             telemetry=telemetry,
             middleware=Middlewares([TurnLog(), Metrics(telemetry), PluginNotices(factory.plugins)]),
         )

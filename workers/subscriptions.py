@@ -1,8 +1,9 @@
 """A worker started for every domain keeps consuming every domain's queue, new ones too.
 
-`chatwootai worker` without `--domains` consumes the queues of the domains loaded at
-start. A tenant added to the domains folder later gets a queue of its own, which
-such a worker would never read: this thread looks at the folder every
+`chatwootai worker` without `--domains` consumes every shard queue and the dedicated
+queues of the domains loaded at start. A shared tenant added to the domains folder
+later lands on a shard it already reads; one with `queue: dedicated` gets a queue of
+its own, which such a worker would never read: this thread looks at the folder every
 `CHATWOOTAI_RELOAD_INTERVAL_SECONDS` and asks the worker, through Celery's own
 remote control (`add_consumer`, handled in the consumer's loop, so kombu is never
 touched from two threads), to consume the new queues. A worker pinned to domains
@@ -17,7 +18,8 @@ from collections.abc import Callable, Iterable
 import structlog
 
 from hub.domains.registry import DomainRegistry
-from hub.queue import queue_name
+from hub.domains.domain import Domain
+from hub.queue import queue_of
 
 log = structlog.get_logger(__name__)
 
@@ -25,10 +27,11 @@ ALL_DOMAINS_CONF = "chatwootai_all_domains"
 """The Celery setting `chatwootai worker` sets when it was started without `--domains`."""
 
 
-def missing_queues(domain_ids: Iterable[str], consumed: Iterable[str]) -> list[str]:
-    """The queues of these domains that the worker does not consume yet, sorted."""
+def missing_queues(domains: Iterable[Domain], consumed: Iterable[str], shards: int) -> list[str]:
+    """The queues of these domains (their own, or their shard) that the worker does not
+    consume yet, sorted."""
     have = set(consumed)
-    return sorted({queue_name(d) for d in domain_ids} - have)
+    return sorted({queue_of(domain, shards) for domain in domains} - have)
 
 
 class Subscriptions:
@@ -40,8 +43,11 @@ class Subscriptions:
         consumed: Callable[[], Iterable[str] | None],
         add: Callable[[str], None],
         interval: float,
+        shards: int,
     ) -> None:
         self.registry = registry
+        self.shards = shards
+        """`CHATWOOTAI_QUEUE_SHARDS`: where a shared domain's messages go."""
         self.consumed = consumed
         """The names of the queues the worker consumes now (None: it is not consuming,
         starting or stopping)."""
@@ -57,7 +63,7 @@ class Subscriptions:
         consumed = self.consumed()
         if consumed is None:
             return []
-        missing = missing_queues(self.registry.domains, consumed)
+        missing = missing_queues(self.registry.domains.values(), consumed, self.shards)
         for queue in missing:
             self.add(queue)
             log.info("consuming the queue of a new domain", queue=queue)

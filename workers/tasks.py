@@ -1,4 +1,6 @@
-"""The Celery task: `chatwootai.handle_message`, one customer message per run.
+"""The Celery tasks: `chatwootai.handle_message`, one customer message per run, and
+`chatwootai.claim_turn`, a shared queue's token, which claims the message its shard's
+tenants are due (`hub.conversation.fairness`) and answers it the same way.
 
 Transient Chatwoot failures (429, 5xx, network) and Redis errors are retried for
 a time, not a count (CHATWOOTAI_CHATWOOT_RETRY_SECONDS, from the message's first
@@ -16,18 +18,29 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 import structlog
 from celery import Task
+from celery.exceptions import Retry as Retrying
 from pydantic import ValidationError
 
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import LOCK_TTL_SECONDS
-from hub.exceptions import ChatwootAPIError, ChatwootUnavailableError
+from hub.exceptions import ChatwootAPIError, ChatwootUnavailableError, DomainNotFoundError
 from hub.logs import message_context
-from hub.queue import HANDLE_MESSAGE, priority_of, queue_name
+from hub.queue import (
+    CLAIM_TURN,
+    ENQUEUE_MESSAGE,
+    HANDLE_MESSAGE,
+    PRIORITY_NORMAL,
+    is_shard,
+    priority_of,
+    queue_for,
+    queue_of,
+)
 from workers import app
 from workers.delivery import report_refusal
 from workers.handler import handle
@@ -87,11 +100,124 @@ def handle_message(self: Task, payload: dict[str, Any], failing_since: float | N
     """
     rt = runtime()
     with rt.telemetry.batch():  # not started (tests): every metric in one round trip
-        return _handle(self, rt, payload, failing_since)
+        return _handle(
+            rt, payload, failing_since, attempt=self.request.retries, retry=_retry_by(self)
+        )
+
+
+@app.task(name=CLAIM_TURN, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+def claim_turn(self: Task, queue: str, failing_since: float | None = None) -> str:
+    """A shared queue's token: answer the message its tenants are due, fairly.
+
+    Every tenant with work at its cap: the token is parked, and the next release
+    queues one again. A transient failure retries the token itself (the same task
+    id), which keeps its claim in flight and resumes the same message.
+    """
+    rt = runtime()
+    task_id = str(self.request.id)
+    with rt.telemetry.batch():
+        claim = rt.fair.claim(queue, task_id)
+        if claim.payload is None:
+            return claim.kind  # "capped" (parked) or "empty": another token took its message
+        if claim.kind == "resumed":
+            log.info("claim resumed", tenant=claim.tenant, queue=queue)
+        try:
+            status = _handle(
+                rt,
+                claim.payload,
+                failing_since,
+                attempt=self.request.retries,
+                retry=_retry_by(self, shard=queue),
+            )
+        except Retrying:
+            raise  # the claim stays in flight for the retry
+        except BaseException:
+            _release(rt, queue, task_id)
+            raise
+        _release(rt, queue, task_id)
+        return status
+
+
+def _release(rt: WorkerRuntime, queue: str, task_id: str) -> None:
+    """Free the claim; queue a parked token again in its place, before this one is
+    acknowledged (a worker that dies in between has its token redelivered instead)."""
+    if rt.fair.release(queue, task_id).unparked:
+        claim_turn.apply_async(
+            args=[queue],
+            queue=queue,
+            priority=PRIORITY_NORMAL,
+            argsrepr=queue,
+            retry=True,
+            retry_policy=REPUBLISH_POLICY,
+        )
+
+
+Retry = Callable[[InboundMessage, Exception, float, float], str]
+"""How a transient failure comes back: (message, error, failing since, delay) → status."""
+
+
+def _retry_by(task: Task, shard: str | None = None) -> Retry:
+    """A retry of `task` itself, delayed, with the same id; Flower shows the message's
+    ids (after the shard, for a token: as the receiver queued it)."""
+
+    def retry(message: InboundMessage, error: Exception, since: float, delay: float) -> str:
+        # Celery rebuilds a retry's argsrepr from the args (customer text and
+        # name) unless told: keep the ids-only one the receiver set for Flower.
+        raise task.retry(
+            exc=error,
+            countdown=delay,
+            kwargs={"failing_since": since},
+            argsrepr=f"{shard} for {message.safe_repr}" if shard else message.safe_repr,
+            kwargsrepr="{}",
+            retry=True,
+            retry_policy=REPUBLISH_POLICY,
+        ) from error
+
+    return retry
+
+
+@app.task(name=ENQUEUE_MESSAGE)  # type: ignore[untyped-decorator]
+def enqueue_message(payload: dict[str, Any]) -> str:
+    """A shared tenant's message due again (a re-check): back in its tenant's line,
+    with a token, so it is claimed in fair order like a new one."""
+    rt = runtime()
+    message = InboundMessage.model_validate(payload)
+    queue = _queue_of(rt, message.domain)
+    cap = _cap_of(rt, message.domain)
+    rt.fair.enqueue(queue, message.domain, payload, urgent=message.urgent, cap=cap)
+    claim_turn.apply_async(
+        args=[queue],
+        queue=queue,
+        priority=priority_of(message.urgent),
+        argsrepr=f"{queue} for {message.safe_repr}",
+        retry=True,
+        retry_policy=REPUBLISH_POLICY,
+    )
+    return "enqueued"
+
+
+def _queue_of(rt: WorkerRuntime, domain_id: str) -> str:
+    """A domain's queue; one no longer loaded goes to its shard."""
+    try:
+        return queue_of(rt.registry.get(domain_id), rt.settings.queue_shards)
+    except DomainNotFoundError:
+        return queue_for(domain_id, dedicated=False, shards=rt.settings.queue_shards)
+
+
+def _cap_of(rt: WorkerRuntime, domain_id: str) -> int | None:
+    try:
+        return rt.registry.get(domain_id).spec.limits.max_concurrent
+    except DomainNotFoundError:
+        return None
 
 
 def _handle(
-    self: Task, rt: WorkerRuntime, payload: dict[str, Any], failing_since: float | None
+    rt: WorkerRuntime,
+    payload: dict[str, Any],
+    failing_since: float | None,
+    *,
+    attempt: int,
+    retry: Retry,
 ) -> str:
     try:
         message = InboundMessage.model_validate(payload)
@@ -115,27 +241,15 @@ def _handle(
             since = time.time() if failing_since is None else failing_since
             window = rt.settings.chatwoot_retry_seconds
             if retryable and time.time() - since < window:
-                delay = retry_delay(
-                    error, self.request.retries, rt.settings.chatwoot_retry_max_delay_seconds
-                )
+                delay = retry_delay(error, attempt, rt.settings.chatwoot_retry_max_delay_seconds)
                 log.warning(
                     "transient failure; retrying",
                     delay=round(delay, 1),
-                    attempt=self.request.retries + 1,
+                    attempt=attempt + 1,
                     failing_for=round(time.time() - since, 1),
                     error=str(error),
                 )
-                # Celery rebuilds a retry's argsrepr from the args (customer text and
-                # name) unless told: keep the ids-only one the receiver set for Flower.
-                raise self.retry(
-                    exc=error,
-                    countdown=delay,
-                    kwargs={"failing_since": since},
-                    argsrepr=message.safe_repr,
-                    kwargsrepr="{}",
-                    retry=True,
-                    retry_policy=REPUBLISH_POLICY,
-                ) from error
+                return retry(message, error, since, delay)
             if isinstance(error, ChatwootAPIError) and error.refused:
                 report_refusal(message, error)
             return _dead_letter(rt, payload, _reason(error, retryable), str(error))
@@ -143,9 +257,9 @@ def _handle(
             log.exception("unexpected failure")
             return _dead_letter(rt, payload, "unexpected", f"{type(error).__name__}: {error}")
         if handled.status == "busy":
-            _recheck_later(message, _busy_delay(rt, message))
+            _recheck_later(rt, message, _busy_delay(rt, message))
         elif handled.status == "deferred" and handled.recheck is not None:
-            _recheck_later(handled.recheck, handled.delay)
+            _recheck_later(rt, handled.recheck, handled.delay)
         log.info(
             "message handled",
             status=handled.status,
@@ -165,15 +279,19 @@ def _busy_delay(rt: WorkerRuntime, message: InboundMessage) -> float:
     return recheck_delay(expires_in)
 
 
-def _recheck_later(message: InboundMessage, delay: float) -> None:
+def _recheck_later(rt: WorkerRuntime, message: InboundMessage, delay: float) -> None:
     """Queue a message's task again, delayed: published before this run is acknowledged.
 
     A delayed task waits in a worker's memory, not in a thread: waiting for a burst
-    to end costs no capacity.
+    to end costs no capacity. On a shared queue, what comes back puts the message in
+    its tenant's line again (`enqueue_message`): the turn it leads to is claimed
+    fairly and counts against the tenant's cap.
     """
-    handle_message.apply_async(
+    queue = _queue_of(rt, message.domain)
+    task = enqueue_message if is_shard(queue) else handle_message
+    task.apply_async(
         args=[message.model_dump()],
-        queue=queue_name(message.domain),
+        queue=queue,
         countdown=delay,
         priority=priority_of(message.urgent),
         argsrepr=message.safe_repr,

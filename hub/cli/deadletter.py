@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -21,10 +22,11 @@ from pydantic import ValidationError
 from hub.conversation.deadletter import DeadLetters
 from hub.conversation.inbound import InboundMessage
 from hub.conversation.mailbox import Mailbox
-from hub.exceptions import ChatwootAIError
+from hub.domains.registry import DomainRegistry
+from hub.exceptions import ChatwootAIError, ConfigurationError
 from hub.kvstore import connect, redis_url
-from hub.queue import HANDLE_MESSAGE, create_celery, priority_of, queue_name
-from hub.settings import get_settings
+from hub.queue import HANDLE_MESSAGE, create_celery, priority_of, queue_for
+from hub.settings import Settings, get_settings
 
 
 def _letters() -> DeadLetters:
@@ -97,6 +99,7 @@ def replay(letter_ids: tuple[str, ...], everything: bool, domain: str | None) ->
     letters = _letters()
     settings = get_settings()
     celery = create_celery(settings)
+    queues = _queues(settings)
     try:
         ids = letter_ids or tuple(str(e["id"]) for e in letters.all(domain) if e.get("id"))
         replayed = 0
@@ -105,7 +108,7 @@ def replay(letter_ids: tuple[str, ...], everything: bool, domain: str | None) ->
             if entry is None:
                 click.echo(f"{letter_id}: not there (replayed already?)", err=True)
                 continue
-            if _requeue(letters, Mailbox(letters.redis), celery, entry):
+            if _requeue(letters, Mailbox(letters.redis), celery, entry, queues):
                 replayed += 1
                 click.echo(f"{entry['id']}: queued again ({_ids(entry)})")
     except redis.RedisError as error:
@@ -113,7 +116,28 @@ def replay(letter_ids: tuple[str, ...], everything: bool, domain: str | None) ->
     click.echo(f"{replayed} dead letter(s) replayed", err=True)
 
 
-def _requeue(letters: DeadLetters, mailbox: Mailbox, celery: Celery, entry: dict[str, Any]) -> bool:
+def _queues(settings: Settings) -> Callable[[str], str]:
+    """Domain id → its queue: the dedicated one, or its shard (a replay is the message's
+    own task on either, not a claim in its tenant's line: an operator asked for it)."""
+    try:
+        registry = DomainRegistry(
+            settings.domains_dir, reload_interval=float("inf"), log_problems=False
+        )
+        own = {d.id for d in registry.domains.values() if d.spec.queue == "dedicated"}
+    except ConfigurationError:
+        own = set()
+    return lambda domain_id: queue_for(
+        domain_id, dedicated=domain_id in own, shards=settings.queue_shards
+    )
+
+
+def _requeue(
+    letters: DeadLetters,
+    mailbox: Mailbox,
+    celery: Celery,
+    entry: dict[str, Any],
+    queues: Callable[[str], str],
+) -> bool:
     """The message in its mailbox and its task on its domain's queue; a letter that is
     not a message, or whose task cannot be queued, goes back to the list."""
     try:
@@ -127,7 +151,7 @@ def _requeue(letters: DeadLetters, mailbox: Mailbox, celery: Celery, entry: dict
         celery.send_task(
             HANDLE_MESSAGE,
             args=[message.model_dump()],
-            queue=queue_name(message.domain),
+            queue=queues(message.domain),
             priority=priority_of(message.urgent),
             argsrepr=message.safe_repr,
             kwargsrepr="{}",

@@ -41,7 +41,7 @@ from hub.exceptions import ConfigurationError
 from hub.kvstore import redis_url
 from hub.logs import configure_logging
 from hub.orphans import ending_with
-from hub.queue import create_celery, queue_name
+from hub.queue import consumed_queues, create_celery
 from hub.settings import get_settings
 from hub.web.metrics import MULTIPROCESS_ENV
 from hub.web.signatures import UNSIGNED_WARNING, SecretRule
@@ -144,7 +144,11 @@ def node_name(domain_ids: list[str] | None) -> str:
 )
 @click.option("--name", help="worker node name (default: chatwootai-<domains>@<host>)")
 def worker(domains: str | None, concurrency: int | None, name: str | None) -> None:
-    """A Celery worker (threads pool) consuming the given domains' queues."""
+    """A Celery worker (threads pool) consuming the given domains' queues.
+
+    Without --domains: every shard queue and every dedicated queue. With it: those
+    domains' dedicated queues, and the shards of the shared ones (whose other tenants
+    it then serves too: pin a tenant with `queue: dedicated`)."""
     settings = get_settings()
     configure_logging(settings)
     wanted = [d.strip() for d in domains.split(",")] if domains else None
@@ -170,7 +174,11 @@ def worker(domains: str | None, concurrency: int | None, name: str | None) -> No
             "--concurrency",
             str(concurrency or settings.worker_concurrency or _default_concurrency(registry, ids)),
             "--queues",
-            ",".join(queue_name(d) for d in ids),
+            ",".join(
+                consumed_queues(
+                    [registry.get(d) for d in ids], settings.queue_shards, every_shard=not wanted
+                )
+            ),
             "--hostname",
             name or node_name(wanted),
             "--loglevel",

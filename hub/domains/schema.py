@@ -134,13 +134,18 @@ class Handoff(StrictModel):
 
 
 class Limits(StrictModel):
-    """What one tenant may use of the deployment; unset: no limit. Over a limit, the
-    customer gets `messages.limit` and a person takes over (`hub.conversation.limits`)."""
+    """What one tenant may use of the deployment; unset: no limit. Over a rate or budget
+    limit, the customer gets `messages.limit` and a person takes over
+    (`hub.conversation.limits`); over `max_concurrent`, its turns wait their turn."""
 
     messages_per_minute: int | None = Field(default=None, ge=1, le=100_000)
     """Customer messages the bot answers per minute (all the domain's conversations)."""
     tokens_per_day: int | None = Field(default=None, ge=1)
     """Model tokens (prompt and completion) the domain's turns may spend per UTC day."""
+    max_concurrent: int | None = Field(default=None, ge=1, le=1000)
+    """Turns of this domain at the same time on a shared queue, across every worker
+    (unset: CHATWOOTAI_TENANT_MAX_CONCURRENT). A dedicated queue is not capped: its
+    workers are its own."""
 
 
 class Switching(StrictModel):
@@ -281,6 +286,9 @@ class DomainSpec(StrictModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     knowledge: Knowledge = Field(default_factory=Knowledge)
+    queue: Literal["shared", "dedicated"] = "shared"
+    """`shared`: one of the shard queues, claimed fairly among its tenants;
+    `dedicated`: a queue of its own, `chatwootai.<domain>` (workers can be pinned to it)."""
     limits: Limits = Field(default_factory=Limits)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     crews: dict[Identifier, CrewSpec] = Field(min_length=1)

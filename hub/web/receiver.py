@@ -31,6 +31,7 @@ from hub.chatwoot.events import (
 )
 from hub.conversation.dedupe import Deduplicator
 from hub.conversation.echoes import Echoes
+from hub.conversation.fairness import FairShare
 from hub.conversation.guard import Verdict, judge
 from hub.conversation.handoff import is_urgent
 from hub.conversation.inbound import InboundMessage, cut_text
@@ -40,6 +41,7 @@ from hub.conversation.media import content_of
 from hub.conversation.quotes import Quotes
 from hub.conversation.switching import added_labels, switch_signal, switch_vocabulary
 from hub.conversation.takeover import Takeover
+from hub.domains.domain import Domain
 from hub.domains.manager import ConversationRef, DomainManager, Resolution
 from hub.domains.registry import DomainRegistry
 from hub.exceptions import (
@@ -51,7 +53,15 @@ from hub.kvstore import connect, redis_url
 from hub.patches import install as install_patches
 from hub.patches.kombu import TASK_PUBLISHER, TaskPublisher
 from hub.plugins.manager import PluginHost
-from hub.queue import HANDLE_MESSAGE, broker_url, create_celery, priority_of, queue_name
+from hub.queue import (
+    CLAIM_TURN,
+    HANDLE_MESSAGE,
+    broker_url,
+    create_celery,
+    is_shard,
+    priority_of,
+    queue_of,
+)
 from hub.settings import Settings, get_settings
 from hub.store.database import database_url
 from hub.telemetry import RedisMetricsCollector
@@ -91,6 +101,16 @@ class Outcome:
         return body
 
 
+@dataclass(frozen=True)
+class Task:
+    """A task to publish: its name, arguments, queue, and what Flower shows of it."""
+
+    name: str
+    args: list[Any]
+    queue: str
+    argsrepr: str
+
+
 class Receiver:
     """Holds the receiver's long-lived parts: Redis, domains, the Celery producer."""
 
@@ -118,6 +138,7 @@ class Receiver:
         self.mailbox = Mailbox(client)
         self.echoes = Echoes(client)
         self.quotes = Quotes(client)
+        self.fair = FairShare(client, default_cap=settings.tenant_max_concurrent)
         # `message_received` hooks: cheap signals (sentiment) that can make a message urgent.
         self.plugins = plugins or PluginHost.from_settings(settings)
         self.celery = celery
@@ -232,24 +253,43 @@ class Receiver:
     def _wake(self, message: InboundMessage) -> str | None:
         """A task for a message already in its mailbox. Best effort: the task that
         queued it is still on its way (or waiting for its time), and answers it too."""
-        queue = queue_name(message.domain)
         try:
+            domain = self.registry.get(message.domain)
+            writes = self.redis.pipeline(transaction=True)
+            task = self._task(message, domain, writes)
             if self.publisher is not None:
-                writes = self.redis.pipeline(transaction=True)
                 task_id = self.publisher.add(
                     writes,
-                    HANDLE_MESSAGE,
-                    [message.model_dump()],
-                    queue=queue,
+                    task.name,
+                    task.args,
+                    queue=task.queue,
                     priority=priority_of(message.urgent),
-                    argsrepr=message.safe_repr,
+                    argsrepr=task.argsrepr,
                 )
                 writes.execute()
                 return task_id
-            return self._send(message, queue)
+            writes.execute()
+            return self._send(task, message.urgent)
         except Exception as error:  # kombu raises transport-specific errors
             log.warning("could not queue a wake-up; the waiting task answers", error=str(error))
             return None
+
+    def _task(self, message: InboundMessage, domain: Domain, writes: redis.client.Pipeline) -> Task:
+        """The task that answers `message`: on a dedicated queue, its own; on a shared one,
+        a token, with the message put in its tenant's line on `writes`."""
+        queue = queue_of(domain, self.settings.queue_shards)
+        if not is_shard(queue):
+            return Task(HANDLE_MESSAGE, [message.model_dump()], queue, message.safe_repr)
+        self.fair.enqueue(
+            queue,
+            domain.id,
+            message.model_dump(),
+            urgent=message.urgent,
+            cap=domain.spec.limits.max_concurrent,
+            pipe=writes,
+        )
+        # A token claims whichever message is due; Flower shows what it was queued for.
+        return Task(CLAIM_TURN, [queue], queue, f"{queue} for {message.safe_repr}")
 
     def _arrive(self, event: MessageEvent, headers: Mapping[str, str]) -> Outcome:
         """A message to answer: takeover, dedupe and the conversation's domain record are
@@ -330,19 +370,20 @@ class Receiver:
         self.quotes.file(
             event.account_id, event.conversation_id, event.id, "customer", text, pipe=writes
         )
+        task = self._task(message, domain, writes)
         if self.publisher is not None:  # the task too: one transaction, one round trip
             task_id = self.publisher.add(
                 writes,
-                HANDLE_MESSAGE,
-                [message.model_dump()],
-                queue=queue_name(domain.id),
+                task.name,
+                task.args,
+                queue=task.queue,
                 priority=priority_of(message.urgent),
-                argsrepr=message.safe_repr,
+                argsrepr=task.argsrepr,
             )
             writes.execute()
         else:
             writes.execute()
-            task_id = self._publish(message, queue_name(domain.id))
+            task_id = self._publish(message, task)
         log.info(
             "message queued",
             domain=domain.id,
@@ -353,28 +394,30 @@ class Receiver:
         )
         return Outcome(200, "queued", domain=domain.id, task_id=task_id)
 
-    def _publish(self, message: InboundMessage, queue: str) -> str:
+    def _publish(self, message: InboundMessage, task: Task) -> str:
         """Publish through Celery (a broker other than the state Redis), after the mailbox
         push: a failed publish takes the message back out of the mailbox."""
         try:
-            task_id = self._send(message, queue)
+            task_id = self._send(task, message.urgent)
         except Exception as error:  # kombu raises transport-specific errors
             log.error("could not queue message", domain=message.domain, error=str(error))
             try:
                 self.mailbox.withdraw(message)  # Chatwoot resends it after our 500
+                if task.name == CLAIM_TURN:  # its line holds it, with no token to claim it
+                    self.fair.withdraw(task.queue, message.domain, message.model_dump())
             except redis.RedisError:
                 log.error("could not withdraw the unqueued message from its mailbox")
-            raise QueueError(f"could not queue the message on {queue}: {error}") from error
+            raise QueueError(f"could not queue the message on {task.queue}: {error}") from error
         return task_id
 
-    def _send(self, message: InboundMessage, queue: str) -> str:
-        """The message's task through Celery's own publish, with brief retries."""
+    def _send(self, task: Task, urgent: bool) -> str:
+        """The task through Celery's own publish, with brief retries."""
         result = self.celery.send_task(
-            HANDLE_MESSAGE,
-            args=[message.model_dump()],
-            queue=queue,
-            priority=priority_of(message.urgent),
-            argsrepr=message.safe_repr,
+            task.name,
+            args=task.args,
+            queue=task.queue,
+            priority=priority_of(urgent),
+            argsrepr=task.argsrepr,
             kwargsrepr="{}",
             retry=True,
             retry_policy=PUBLISH_RETRY_POLICY,

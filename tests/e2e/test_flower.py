@@ -149,9 +149,9 @@ def test_flower_shows_the_domain_worker_and_its_task_without_customer_text(
     )
 
     task = flower_task(flower, task_id)
-    assert task["name"] == "chatwootai.handle_message"
+    assert task["name"] == "chatwootai.claim_turn"  # retail shares a shard: its token
     assert task["worker"].startswith("chatwootai-retail@")
-    assert task["args"] == "retail:account=3:conversation=6100:message=61001"
+    assert task["args"] == "chatwootai.shard.5 for retail:account=3:conversation=6100:message=61001"
     assert task["kwargs"] == "{}"
     assert task["result"] == "'replied'"
     shown = json.dumps(flower.get("/api/tasks")[1], ensure_ascii=False)
@@ -176,7 +176,7 @@ def test_a_retried_task_still_shows_ids_only(
     )
     task = flower_task(flower, task_id)
     assert task["retries"] == 1
-    assert task["args"] == "retail:account=3:conversation=6200:message=62001"
+    assert task["args"] == "chatwootai.shard.5 for retail:account=3:conversation=6200:message=62001"
     shown = json.dumps(flower.get("/api/tasks")[1], ensure_ascii=False)
     for detail in CUSTOMER_DETAILS:
         assert detail not in shown

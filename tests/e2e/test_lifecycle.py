@@ -21,11 +21,11 @@ import redis
 from flask.testing import FlaskClient
 
 from hub.chatwoot.signature import sign
-from hub.queue import queued_count
 from tests.conftest import ROOT
 from tests.e2e.conftest import SECRET, WorkerProcess, message_created, post_signed
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
+from tests.queue_kit import queued_messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -65,7 +65,7 @@ def test_a_worker_told_to_stop_finishes_its_turns_and_leaves_the_rest_queued(
     assert first.process.wait(timeout=DRAIN_BOUND_SECONDS) == 0, "".join(first.output[-30:])
     finished = replied(fake_chatwoot, conversations)
     assert sorted(finished.values()) == [0, 0, 1, 1], finished  # both turns in flight, once
-    assert queued_count(redis_client, "retail") == 2  # the others, untouched
+    assert queued_messages(redis_client, "retail") == 2  # the others, untouched
     assert not redis_client.hlen("unacked"), "a finished or unstarted message left unacked"
 
     fake_openai.delay_seconds = 0
@@ -173,7 +173,7 @@ def test_the_receiver_told_to_stop_answers_the_webhooks_in_flight_and_takes_no_n
     for answer in answers:
         assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
         assert b'"outcome":"queued"' in answer.replace(b" ", b"")
-    assert queued_count(redis_client, "retail") == 2
+    assert queued_messages(redis_client, "retail") == 2
     if late is not None:
         assert read_all(late) == b"", "a connection made after SIGTERM was served"
     with pytest.raises(ConnectionRefusedError):

@@ -13,7 +13,6 @@ import redis
 from flask.testing import FlaskClient
 
 from hub.patches import PATCHES
-from hub.queue import queued_count
 from tests.e2e.conftest import (
     ACCOUNTS,
     TOKENS,
@@ -25,6 +24,7 @@ from tests.e2e.conftest import (
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
 from tests.patch_kit import removed
+from tests.queue_kit import queued_messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -119,7 +119,7 @@ def test_events_that_deserve_no_answer_are_acknowledged_and_never_queued(
         assert response.status_code == 200, name
         assert response.json["outcome"] == "ignored", name
         assert response.json["detail"], name
-    assert queued_count(redis_client, "cosmetics") == 0
+    assert queued_messages(redis_client, "cosmetics") == 0
 
 
 def test_after_an_agent_writes_the_bot_stays_silent_until_the_conversation_is_pending_again(
@@ -178,7 +178,7 @@ def test_a_bad_signature_is_refused_and_nothing_is_queued(
     assert response.status_code == 401
     stale = post_signed(receiver_client, payload, timestamp=1_000_000_000)
     assert stale.status_code == 401
-    assert queued_count(redis_client, "cosmetics") == 0
+    assert queued_messages(redis_client, "cosmetics") == 0
     assert post_signed(receiver_client, payload).json["outcome"] == "queued"
 
 

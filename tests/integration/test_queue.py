@@ -23,6 +23,7 @@ from hub.queue import (
     PRIORITY_URGENT,
     create_celery,
     queue_keys,
+    queue_name,
     queued_count,
 )
 from hub.settings import Settings
@@ -83,7 +84,7 @@ def test_publishing_many_tasks_builds_one_client_and_every_task_arrives(
     app: Celery, built: list[object], redis_client: redis.Redis
 ) -> None:
     publish(app, 25)
-    assert queued_count(redis_client, "retail") == 25
+    assert queued_count(redis_client, queue_name("retail")) == 25
     assert len(built) == 1
 
 
@@ -92,7 +93,7 @@ def test_without_the_patch_kombu_builds_a_client_per_publish_and_every_task_arri
 ) -> None:
     with removed(CHANNEL_CLIENT):
         publish(app, 25)
-    assert queued_count(redis_client, "retail") == 25
+    assert queued_count(redis_client, queue_name("retail")) == 25
     assert len(built) >= 25
 
 
@@ -120,7 +121,7 @@ def test_threads_publishing_at_once_lose_nothing(app: Celery, redis_client: redi
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert queued_count(redis_client, "retail") == 120
+    assert queued_count(redis_client, queue_name("retail")) == 120
 
 
 def test_a_task_written_into_a_transaction_is_the_message_celery_would_publish(
@@ -145,7 +146,7 @@ def test_a_task_written_into_a_transaction_is_the_message_celery_would_publish(
         argsrepr="retail:account=1",
     )
     pipe.execute()
-    normal = queue_keys("retail")[2]
+    normal = queue_keys(queue_name("retail"))[2]
     assert redis_client.llen(normal) == 2
     ours, celerys = (json.loads(raw) for raw in redis_client.lrange(normal, 0, 1))
     assert ours["headers"]["id"] == ours["headers"]["root_id"] == task_id
@@ -171,8 +172,8 @@ def test_an_urgent_task_goes_on_the_most_urgent_list(
         pipe, HANDLE_MESSAGE, [{}], queue="chatwootai.health", priority=PRIORITY_URGENT, argsrepr=""
     )
     pipe.execute()
-    assert redis_client.llen(queue_keys("health")[0]) == 1
-    assert queued_count(redis_client, "health") == 1
+    assert redis_client.llen(queue_keys(queue_name("health"))[0]) == 1
+    assert queued_count(redis_client, queue_name("health")) == 1
 
 
 def test_the_publisher_is_used_only_on_the_kombu_it_was_written_for() -> None:

@@ -12,6 +12,8 @@ And var/bench/retrieval.json: retrieval quality (hit rate at 3 over the
 conversation tests' questions), ingest time and index size (`tests.perf.retrieval`);
 var/bench/neighbours.json: one domain's reply latency alone and beside another
 domain's flood, each on its own worker (`tests.perf.neighbours`);
+var/bench/fairness.json: a tenant's replies beside another's flood on a shared queue,
+the receiver's ack over 1,000 tenants, BRPOP's key count (`tests.perf.fairness`);
 var/bench/sentiment.json: the sentiment plugin's accuracy on its labelled set
 (`tests.perf.sentiment`); var/bench/paraphrases.json: the offline model's share of
 right facts and of replies in the asked language on tests/answers/paraphrases.yaml
@@ -107,7 +109,7 @@ def base_env(tmp: Path, chatwoot_url: str, **extra: str) -> dict[str, str]:
 
 
 def start(
-    argv: list[str], env: dict[str, str], ready: Callable[[], bool]
+    argv: list[str], env: dict[str, str], ready: Callable[[], bool], timeout: float = 90
 ) -> subprocess.Popen[bytes]:
     if ready():  # another bench's receiver on this port, or a worker left on this Redis
         raise RuntimeError(f"{argv} would not be the one answering: something already does")
@@ -119,7 +121,7 @@ def start(
     process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output, stderr=output)
     if output is not subprocess.DEVNULL:
         output.close()
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ready():
             return process
@@ -314,9 +316,11 @@ def bench_end_to_end(
         done = len(chatwoot.messages())
         stamps = sorted(r["time"] for r in chatwoot.requests("/messages") if r["status"] < 300)
         # Not counted in the figures: whatever could still post (a retry, a recheck) has.
-        from hub.queue import queue_keys
+        from hub import defaults
+        from hub.queue import queue_for, queue_keys
 
-        settled = settle(client, queue_keys("retail"), chatwoot, SETTLE_SECONDS)
+        shard = queue_for("retail", dedicated=False, shards=defaults.QUEUE_SHARDS)
+        settled = settle(client, queue_keys(shard), chatwoot, SETTLE_SECONDS)
         once = check(chatwoot, conversations, sent_at)
         copies.wait_idle()
         once["copies_to_the_bot"] = dict(Counter(d["status"] for d in copies.deliveries()))
@@ -407,6 +411,7 @@ def main() -> None:
         "slow",
         "retrieval",
         "neighbours",
+        "fairness",
         "sentiment",
         "paraphrases",
         "answers",
@@ -426,6 +431,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--phase-seconds", type=float, default=40, help="length of each neighbours phase"
+    )
+    parser.add_argument(
+        "--flood", type=int, default=1000, help="tenant A's messages in the fairness bench"
+    )
+    parser.add_argument(
+        "--tenants", type=int, default=1000, help="generated tenants in the fairness ack bench"
     )
     parser.add_argument(
         "--logs",
@@ -652,6 +663,31 @@ def main() -> None:
         many["machine"], many["at"] = results["machine"], results["at"]
         (OUT / "tenants.json").write_text(json.dumps(many, indent=2), encoding="utf-8")
         print(f"written to {OUT / 'tenants.json'}")
+    if "fairness" in wanted:
+        from tests.perf.fairness import bench_fairness
+
+        print("fairness…", flush=True)
+        fairness = bench_fairness(
+            tmp,
+            args.port + 5,
+            REDIS_URL,
+            flood=args.flood,
+            tenants=args.tenants,
+            seconds=args.seconds,
+        )
+        fairness["machine"], fairness["at"] = results["machine"], results["at"]
+        (OUT / "fairness.json").write_text(json.dumps(fairness, indent=2), encoding="utf-8")
+        flood = fairness["flood"]
+        print(
+            f"B p95 alone {flood['b_alone']['p95_ms']} ms, beside A's flood "
+            f"{flood['b_beside_flood']['p95_ms']} ms: ratio {flood['p95_ratio']} "
+            f"(budget {flood['budget_ratio']}); ack p99 over {fairness['ack']['tenants']} tenants "
+            f"{fairness['ack']['all_tenants']['p99_ms']} ms, over 4 "
+            f"{fairness['ack']['four_tenants']['p99_ms']} ms; BRPOP keys "
+            f"{fairness['brpop_keys']['before_one_queue_per_domain']} → "
+            f"{fairness['brpop_keys']['now_keys']}"
+        )
+        print(f"written to {OUT / 'fairness.json'}")
     if failures:
         sys.exit("not exactly once: " + ", ".join(failures))
 

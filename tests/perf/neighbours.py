@@ -262,7 +262,9 @@ def bench_neighbours(
     `noisy_concurrency` sizes A's worker (default: the production default), e.g. large
     enough to keep up with the flood, which then costs CPU instead of queueing.
     """
-    from hub.queue import create_celery, queue_keys, queued_count
+    from hub import defaults
+    from hub.conversation.fairness import FairShare, ShardKeys
+    from hub.queue import create_celery, queue_for, queue_keys
     from hub.settings import Settings
 
     client = redis.Redis.from_url(redis_url)
@@ -343,8 +345,10 @@ def bench_neighbours(
                 flood_sent = noisy.stop()
                 cpu = {d: round(cpu_seconds(p.pid) - cpu_before[d], 1) for d, p in workers.items()}
                 noisy_replied = sum(1 for c in reply_times(chatwoot) if c in flood_sent)
-                backlog = queued_count(client, NOISY_DOMAIN)
-                client.delete(*queue_keys(NOISY_DOMAIN))  # next round starts without A's backlog
+                shard = queue_for(NOISY_DOMAIN, dedicated=False, shards=defaults.QUEUE_SHARDS)
+                backlog = len(FairShare(client).waiting(shard, NOISY_DOMAIN))
+                # The next round starts without A's backlog: its tokens and its line.
+                client.delete(*queue_keys(shard), *ShardKeys(shard).pending(NOISY_DOMAIN))
                 beside = summary(flooded, len(sent))
                 run = {
                     "alone": alone,

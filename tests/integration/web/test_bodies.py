@@ -16,9 +16,9 @@ from hub import defaults
 from hub.chatwoot.signature import sign
 from hub.conversation.inbound import InboundMessage, cut_text
 from hub.conversation.mailbox import Mailbox
-from hub.queue import queued_count
 from tests.e2e.conftest import SECRET, message_created, post_signed
 from tests.integration.web.test_webhooks import make_client
+from tests.queue_kit import queued_messages
 from workers.answer import Burst
 
 pytestmark = pytest.mark.integration
@@ -157,7 +157,7 @@ def test_an_id_outside_chatwoots_range_is_a_400_at_the_edge(
     response = post_signed(client, payload)
     assert response.status_code == 400
     assert ".".join(where) in response.json["detail"]
-    assert queued_count(redis_client, "retail") == 0
+    assert queued_messages(redis_client, "retail") == 0
 
 
 def test_the_largest_id_chatwoot_can_hold_is_accepted(client: FlaskClient) -> None:
@@ -199,4 +199,4 @@ def test_any_failure_after_the_dedupe_claim_releases_it_so_the_retry_is_queued(
     monkeypatch.undo()
     retried = post_signed(client, payload)
     assert retried.json["outcome"] == "queued"
-    assert queued_count(redis_client, "retail") == 1
+    assert queued_messages(redis_client, "retail") == 1

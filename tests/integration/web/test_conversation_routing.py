@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,10 +11,11 @@ from flask.testing import FlaskClient
 from hub.conversation.mailbox import Mailbox
 from hub.domains.manager import ConversationRef, DomainManager
 from hub.domains.registry import DomainRegistry
-from hub.queue import PRIORITY_URGENT, queue_keys, queue_name
+from hub.queue import PRIORITY_URGENT
 from tests.conftest import SAMPLE_DOMAINS
 from tests.e2e.conftest import SECRET, message_created, post_signed
 from tests.integration.web.test_webhooks import make_client
+from tests.queue_kit import shard_of_domain, tasks_on, waiting
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +26,8 @@ def client(redis_client: redis.Redis) -> FlaskClient:
 
 
 def queued(redis_client: redis.Redis, domain: str) -> dict[str, list[dict[str, Any]]]:
-    """The tasks waiting on each priority list of a domain's queue."""
-    return {
-        key: [json.loads(item) for item in redis_client.lrange(key, 0, -1)]
-        for key in queue_keys(domain)
-    }
+    """The tokens waiting on each priority list of a shared domain's shard queue."""
+    return tasks_on(redis_client, shard_of_domain(domain))
 
 
 def domain_of(redis_client: redis.Redis, account: int, conversation: int) -> str:
@@ -47,8 +44,9 @@ def test_an_accepted_message_waits_in_its_conversation_s_mailbox_and_on_the_norm
     (entry,) = Mailbox(redis_client).pending(3, 70)
     assert (entry.message_id, entry.text, entry.urgent) == (700, "Qual o horário?", False)
     lists = queued(redis_client, "retail")
-    assert lists[queue_name("retail")] == []  # the top list is for urgent messages only
+    assert lists[shard_of_domain("retail")] == []  # the top list is for urgent messages only
     assert sum(len(tasks) for tasks in lists.values()) == 1
+    assert [m["message_id"] for m in waiting(redis_client, "retail")] == [700]
 
 
 def test_an_emergency_goes_on_the_urgent_list_ahead_of_the_backlog(
@@ -57,8 +55,10 @@ def test_an_emergency_goes_on_the_urgent_list_ahead_of_the_backlog(
     for n in range(5):
         post_signed(client, message_created("health", 80 + n, 800 + n, "Quero marcar consulta"))
     post_signed(client, message_created("health", 90, 900, "Socorro, dor no peito!"))
-    (urgent,) = queued(redis_client, "health")[queue_name("health")]
+    (urgent,) = queued(redis_client, "health")[shard_of_domain("health")]
     assert urgent["properties"]["priority"] == PRIORITY_URGENT
+    # In the tenant's line too, the emergency comes first: the next claim takes it.
+    assert [m["message_id"] for m in waiting(redis_client, "health")] == [900, *range(800, 805)]
     assert Mailbox(redis_client).pending(2, 90)[0].urgent
 
 
@@ -69,6 +69,7 @@ def test_a_message_that_could_not_be_queued_leaves_no_trace_in_the_mailbox(
     response = post_signed(client, message_created("retail", 71, 701, "oi"))
     assert response.status_code == 500
     assert Mailbox(redis_client).pending(3, 71) == []
+    assert waiting(redis_client, "retail") == []
 
 
 def test_an_agent_s_label_moves_the_conversation_and_its_next_messages_to_that_domain(
@@ -88,7 +89,8 @@ def test_an_agent_s_label_moves_the_conversation_and_its_next_messages_to_that_d
     # The switch sticks even once the label is gone.
     later = post_signed(client, message_created("retail", 72, 703, "Oi de novo"))
     assert later.json["domain"] == "health"
-    assert len(queued(redis_client, "health")[queue_name("health") + "\x06\x166"]) == 2
+    assert len(queued(redis_client, "health")[shard_of_domain("health") + "\x06\x166"]) == 2
+    assert [m["message_id"] for m in waiting(redis_client, "health")] == [702, 703]
 
 
 def test_a_conversation_update_with_the_switch_attribute_moves_the_conversation(
@@ -135,4 +137,4 @@ def test_a_very_angry_patient_is_queued_as_urgent_by_the_sentiment_plugin(
     assert post_signed(client, message_created("health", 91, 901, text)).json["domain"] == "health"
     (entry,) = Mailbox(redis_client).pending(2, 91)
     assert entry.urgent
-    assert len(queued(redis_client, "health")[queue_name("health")]) == 1
+    assert len(queued(redis_client, "health")[shard_of_domain("health")]) == 1

@@ -16,11 +16,12 @@ from hub.chatwoot.signature import sign
 from hub.conversation.takeover import Takeover
 from hub.domains.manager import ConversationRef, DomainManager
 from hub.domains.registry import DomainRegistry
-from hub.queue import create_celery, queued_count
+from hub.queue import create_celery
 from hub.settings import Settings
 from hub.web import Receiver, create_app
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.e2e.conftest import SECRET, message_created, post_signed
+from tests.queue_kit import queued_messages
 
 pytestmark = pytest.mark.integration
 
@@ -86,8 +87,8 @@ def test_an_unsigned_payload_naming_an_inbox_no_domain_lists_is_refused_on_a_cla
     assert response.status_code == 401
     brand_new = on_inbox(message_created("cosmetics", 11, 102, "oi"), 999)
     assert client.post("/webhooks/chatwoot", json=brand_new).status_code == 401
-    assert queued_count(redis_client, "cosmetics") == 1
-    assert queued_count(redis_client, "default") == 0
+    assert queued_messages(redis_client, "cosmetics") == 1
+    assert queued_messages(redis_client, "default") == 0
 
 
 @pytest.mark.usefixtures("tenants")

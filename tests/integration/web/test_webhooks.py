@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -17,7 +19,7 @@ from hub.conversation.echoes import Echoes
 from hub.conversation.mailbox import Mailbox
 from hub.domains.registry import DomainRegistry
 from hub.patches.kombu import TASK_PUBLISHER
-from hub.queue import create_celery, queued_count
+from hub.queue import create_celery
 from hub.settings import Settings
 from hub.telemetry import Telemetry
 from hub.web import Receiver, create_app
@@ -25,17 +27,18 @@ from hub.web.metrics import EVENTS
 from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.e2e.conftest import SECRET, message_created, post_signed
 from tests.patch_kit import installed, removed
+from tests.queue_kit import queued_messages, shard_of_domain, tokens, waiting
 
 pytestmark = pytest.mark.integration
 
 
 def make_client(redis_client: redis.Redis, **settings: object) -> FlaskClient:
-    config = Settings(redis_url=TEST_REDIS_URL, domains_dir=SAMPLE_DOMAINS, **settings)  # type: ignore[arg-type]
+    config = Settings(**{"redis_url": TEST_REDIS_URL, "domains_dir": SAMPLE_DOMAINS, **settings})  # type: ignore[arg-type]
     broker_settings = config.model_copy(
         update={"redis_url": settings.get("broker", TEST_REDIS_URL)}
     )
     receiver = Receiver(
-        config, redis_client, DomainRegistry(SAMPLE_DOMAINS), create_celery(broker_settings)
+        config, redis_client, DomainRegistry(config.domains_dir), create_celery(broker_settings)
     )
     return create_app({"RECEIVER": receiver, "TESTING": True}).test_client()
 
@@ -45,16 +48,36 @@ def client(redis_client: redis.Redis) -> Iterator[FlaskClient]:
     yield make_client(redis_client, webhook_secret=SECRET)
 
 
-def test_a_queued_message_lands_on_its_domain_queue(
+def test_a_queued_message_waits_in_its_tenants_line_with_a_token_on_its_shard(
     client: FlaskClient, redis_client: redis.Redis
 ) -> None:
     response = post_signed(client, message_created("health", 10, 100, "Quero marcar consulta"))
     assert response.status_code == 200
     assert response.json["outcome"] == "queued"
-    assert queued_count(redis_client, "health") == 1
+    (message,) = waiting(redis_client, "health")
+    assert (message["domain"], message["message_id"]) == ("health", 100)
+    shard = shard_of_domain("health")
+    token = json.loads(redis_client.lindex(f"{shard}\x06\x166", 0))
+    assert token["headers"]["task"] == "chatwootai.claim_turn"
+    assert token["headers"]["id"] == response.json["task_id"]
+    assert token["headers"]["argsrepr"].startswith(f"{shard} for health:account=")
+    assert "Quero marcar" not in token["headers"]["argsrepr"]  # no customer text in dashboards
+
+
+def test_a_dedicated_domain_gets_the_messages_own_task_on_its_own_queue(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    domains = tmp_path / "domains"
+    shutil.copytree(SAMPLE_DOMAINS, domains)
+    yaml = domains / "health" / "domain.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8") + "\nqueue: dedicated\n", encoding="utf-8")
+    client = make_client(redis_client, webhook_secret=SECRET, domains_dir=domains)
+    response = post_signed(client, message_created("health", 11, 110, "Quero marcar consulta"))
+    assert response.json["outcome"] == "queued"
+    assert waiting(redis_client, "health") == []
     task = json.loads(redis_client.lindex("chatwootai.health\x06\x166", 0))
     assert task["headers"]["task"] == "chatwootai.handle_message"
-    assert "Quero marcar" not in task["headers"]["argsrepr"]  # no customer text in dashboards
+    assert task["headers"]["argsrepr"] == "health:account=2:conversation=11:message=110"
 
 
 def test_chatwoots_copy_of_the_bots_own_reply_is_filed_and_never_queued(
@@ -66,7 +89,7 @@ def test_chatwoots_copy_of_the_bots_own_reply_is_filed_and_never_queued(
     )
     response = post_signed(client, payload)
     assert (response.status_code, response.json["outcome"]) == (200, "ignored")
-    assert queued_count(redis_client, "retail") == 0
+    assert queued_messages(redis_client, "retail") == 0
     assert Echoes(redis_client).followed(3, 10, "Abrimos às 10:00.", after=2000)
 
 
@@ -170,10 +193,10 @@ def test_redis_failing_after_the_claim_makes_a_500_and_the_retry_is_queued(
     assert response.status_code == 500
     assert "Redis is unavailable" in response.json["detail"]
     monkeypatch.setattr(redis.client.Pipeline, "execute", real_execute)
-    assert queued_count(redis_client, "retail") == 0
+    assert queued_messages(redis_client, "retail") == 0
     # The claim was released: Chatwoot's retry is not mistaken for a duplicate.
     assert post_signed(client, payload).json["outcome"] == "queued"
-    assert queued_count(redis_client, "retail") == 1
+    assert queued_messages(redis_client, "retail") == 1
 
 
 def test_the_task_is_queued_in_the_mailbox_transaction_when_the_broker_is_the_state_redis(
@@ -186,9 +209,9 @@ def test_the_task_is_queued_in_the_mailbox_transaction_when_the_broker_is_the_st
     payload = message_created("retail", 70, 7, "Qual o horário?")
     response = post_signed(client, payload)
     assert response.json["outcome"] == "queued"
-    assert queued_count(redis_client, "retail") == 1
+    assert queued_messages(redis_client, "retail") == 1
     assert redis_client.llen(Mailbox.key(payload["account"]["id"], 70)) == 1
-    (task,) = [json.loads(raw) for raw in redis_client.lrange("chatwootai.retail\x06\x166", 0, -1)]
+    (task,) = tokens(redis_client, "retail")
     assert task["headers"]["id"] == response.json["task_id"]
 
 
@@ -202,9 +225,10 @@ def test_without_the_publisher_patch_the_task_is_sent_through_celery_after_the_m
     response = post_signed(client, payload)
     assert response.json["outcome"] == "queued"
     assert redis_client.llen(Mailbox.key(payload["account"]["id"], 71)) == 1
-    (task,) = [json.loads(raw) for raw in redis_client.lrange("chatwootai.retail\x06\x166", 0, -1)]
+    assert queued_messages(redis_client, "retail") == 1
+    (task,) = tokens(redis_client, "retail")
     assert task["headers"]["id"] == response.json["task_id"]
-    assert task["headers"]["task"] == "chatwootai.handle_message"
+    assert task["headers"]["task"] == "chatwootai.claim_turn"
 
 
 def test_a_state_store_that_is_down_makes_a_500_with_the_reason() -> None:

@@ -120,6 +120,9 @@ def test_the_folder_holds_the_scripts_and_the_rules_they_share() -> None:
         "lock_release",
         "lock_release_if_drained",
         "takeover_observe",
+        "fair_enqueue",
+        "fair_claim",
+        "fair_release",
     }
 
 
