@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 
 import structlog
 
-from hub.domains.registry import DomainRegistry
 from hub.domains.domain import Domain
+from hub.domains.registry import DomainRegistry
 from hub.queue import queue_of
 
 log = structlog.get_logger(__name__)
