@@ -29,7 +29,8 @@ from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
 from tests.figures import report
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.long]
+"""Run by `make bench` (`--only outages`), not by `make test`: CI's time."""
 
 ROUNDS = int(os.environ.get("CHATWOOTAI_TEST_KILL_ROUNDS", "1"))
 CONVERSATIONS = 4

@@ -19,7 +19,8 @@ from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
 from tests.figures import report
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.long]
+"""Run by `make bench` (`--only outages`), not by `make test`: CI's time."""
 
 FAILING = (7500, 7501)
 """Conversations asked while the model answers 503 (overloaded, a deploy)..."""

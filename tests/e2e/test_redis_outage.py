@@ -168,6 +168,7 @@ def test_a_redis_restarted_under_load_loses_no_accepted_message(
 
 
 @needs_proc
+@pytest.mark.long  # `make bench --only outages`; tests/integration/test_embedded_redis.py in CI
 def test_the_embedded_redis_killed_under_load_comes_back_with_every_accepted_message(
     data_dir: Path,
     start_worker: Callable[..., WorkerProcess],
