@@ -38,6 +38,9 @@ from werkzeug.wrappers import Response
 from hub.exceptions import ConfigurationError
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+PROXY_HEADERS = frozenset({"x-forwarded-for", "forwarded", "x-real-ip"})
+"""A request carrying one of these came through a proxy: its loopback address is the
+proxy's, not the visitor's, so it never counts as the local agency."""
 ALL = "*"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -125,9 +128,14 @@ def current_user() -> User | None:
     or None."""
     configured = users()
     if not configured:
-        return LOCAL_AGENCY if request.remote_addr in LOOPBACK else None
+        return LOCAL_AGENCY if _local(request.remote_addr, request.headers.keys()) else None
     name = session.get("user")
     return configured.get(name) if isinstance(name, str) else None
+
+
+def _local(address: str | None, headers: Iterable[str]) -> bool:
+    """A visitor on this machine itself: a loopback address, not relayed by a proxy."""
+    return address in LOOPBACK and not PROXY_HEADERS & {name.lower() for name in headers}
 
 
 def visible(domain_ids: Iterable[str]) -> list[str]:

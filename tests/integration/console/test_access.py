@@ -124,6 +124,16 @@ def test_without_users_only_loopback_is_served(console: Console) -> None:
     assert client.get("/api/domains", environ_base=REMOTE).status_code == 403
 
 
+def test_without_users_a_request_relayed_by_a_local_proxy_is_not_the_local_agency(
+    console: Console,
+) -> None:
+    client = app_with(console, "").test_client()
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        relayed = {header: "203.0.113.9"}
+        assert client.get("/domains", headers=relayed).status_code == 403
+        assert client.get("/api/domains", headers=relayed).status_code == 403
+
+
 def test_a_post_without_the_csrf_token_is_refused(tenants: Flask) -> None:
     client, token = logged_in(tenants, "agency")
     body = {"messages": ["Qual o endereço?"]}
