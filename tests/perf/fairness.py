@@ -13,8 +13,8 @@
   one queue per domain (before) and with the shard queues (now), for the same
   generated tenants.
 
-Tenants come from `tests.perf.tenant_farm.build_farm` when it exists, else from
-`build_tenants` below: copies of retail, each on its own account.
+Tenants come from `tests.perf.tenant_farm.build_farm`: each on its own account, with
+knowledge of its own.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import redis
 from tests.conftest import SAMPLE_DOMAINS
 from tests.e2e.conftest import message_created
 from tests.fakes.chatwoot import CONVERSATION_PATH, FakeChatwoot
+from tests.perf.tenant_farm import build_farm
 
 FLOODER, QUIET = "retail", "cosmetics"
 QUIET_MESSAGES = 10
@@ -42,35 +43,8 @@ BUDGET = 2.0
 """B's p95 beside A's flood may be at most twice its p95 alone."""
 
 
-def build_tenants(root: Path, count: int, *, seed: int = 0) -> list[str]:
-    """`count` tenants under `root` (with the samples they extend): `tenant-NNNN`, each a
-    copy of retail on its own account (100000 + seed·10000 + n). A stand-in for
-    `tests.perf.tenant_farm.build_farm` (same signature), whose tenants also have
-    knowledge of their own; the receiver only reads their configuration."""
-    shutil.copytree(SAMPLE_DOMAINS, root, dirs_exist_ok=True)
-    ids = []
-    for n in range(count):
-        domain_id = f"tenant-{n:04d}"
-        folder = root / domain_id
-        folder.mkdir(exist_ok=True)
-        (folder / "domain.yaml").write_text(
-            f"extends: retail\nname: Loja {n}\n"
-            f"chatwoot:\n  account_id: {100_000 + seed * 10_000 + n}\n  inbox_ids: []\n"
-            "  token_env: CHATWOOTAI_RETAIL_TOKEN\n"
-            # retail's connectors name retail's variables, which no other tenant may.
-            "plugins: !replace {}\n",
-            encoding="utf-8",
-        )
-        ids.append(domain_id)
-    return ids
-
-
 def farm(root: Path, count: int) -> tuple[list[str], str]:
-    """Generated tenants, from the shared generator when there is one."""
-    try:
-        from tests.perf.tenant_farm import build_farm  # type: ignore[import-not-found]
-    except ImportError:
-        return build_tenants(root, count), "tests.perf.fairness.build_tenants"
+    """Generated tenants, and where they came from (recorded with the figures)."""
     return list(build_farm(root, count)), "tests.perf.tenant_farm.build_farm"
 
 
@@ -342,4 +316,4 @@ def bench_fairness(
     return result
 
 
-__all__ = ["bench_fairness", "build_tenants"]
+__all__ = ["bench_fairness"]
