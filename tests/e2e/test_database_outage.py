@@ -30,7 +30,8 @@ from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.tcp_proxy import TcpProxy, postgres_proxy  # noqa: F401  (fixture)
 from tests.figures import report
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.long]
+"""Run by `make bench` (`--only outages` / `pytest -m long`), not by `make test`: CI's time."""
 
 TEST_DATABASE_URL = os.environ.get(
     "CHATWOOTAI_TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"

@@ -17,7 +17,8 @@ from tests.e2e.test_conversations import replies
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.queue_kit import queued_messages
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.long]
+"""Run by `make bench` (`--only outages` / `pytest -m long`), not by `make test`: CI's time."""
 
 FLOOD = 200
 

@@ -28,7 +28,8 @@ from tests.fakes.redis_server import RedisServer
 from tests.figures import report
 from tests.processes import needs_proc, redis_servers
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.long]
+"""Run by `make bench` (`--only outages` / `pytest -m long`), not by `make test`: CI's time."""
 
 CUSTOMERS = 40
 SPREAD_SECONDS = 8.0
@@ -168,7 +169,6 @@ def test_a_redis_restarted_under_load_loses_no_accepted_message(
 
 
 @needs_proc
-@pytest.mark.long  # `make bench --only outages`; tests/integration/test_embedded_redis.py in CI
 def test_the_embedded_redis_killed_under_load_comes_back_with_every_accepted_message(
     data_dir: Path,
     start_worker: Callable[..., WorkerProcess],
