@@ -36,7 +36,9 @@ from hub.store.migrate import upgrade
 from hub.turn import Turn
 from tests.conftest import REQUIRE_SERVICES, ROOT, SAMPLE_DOMAINS, child_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.long]
+"""Run with `pytest -m long` (and to take docs/console's screenshots), not by
+`make test`: CI's time."""
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a long console password"
