@@ -33,10 +33,9 @@ SMOKE = (
     "retail/pedidos-e-entregas.yaml::pedido cancelado com reembolso",
     "retail/pedidos-e-entregas.yaml::cliente pede atendimento humano",
 )
-EXTRA = (
-    ("cosmetics", "Hi! How much is shipping, and when is it free?"),
-    ("retail", "Minha air fryer chegou com a tampa quebrada e quero fazer uma reclamação"),
-)
+EXTRA = (("cosmetics", "Hi! How much is shipping, and when is it free?"),)
+"""An English question over Portuguese knowledge. With SMOKE: knowledge, a tool, a
+handoff and English, the fewest turns that cover them (each costs CI minutes)."""
 
 
 def cases() -> list[StoryCase]:
