@@ -31,7 +31,7 @@ from hub.conversation.inbound import InboundMessage
 from hub.conversation.lateness import late_draft
 from hub.conversation.lock import ConversationLock
 from hub.domains.domain import Domain
-from hub.exceptions import ChatwootAPIError, DomainNotFoundError
+from hub.exceptions import ChatwootAPIError, ConfigurationError, DomainNotFoundError
 from hub.turn import Decision, Draft, HubResult, Turn
 from workers.delivery import hand_off, post_reply
 from workers.history import read_history, record
@@ -258,10 +258,24 @@ def close(
 
 def domain_of(runtime: WorkerRuntime, message: InboundMessage) -> Domain:
     """The message's domain (a tenant added since the last look included); the default
-    one when it is gone since the message was queued."""
+    one when it is gone since the message was queued.
+
+    A domain this worker does not know yet is looked for again at once: the receiver
+    queued it, so the folder changed, and this worker's reload interval may simply not
+    have passed (a tenant added while both run). Only when the folder really lacks it
+    is the default used; a deployment without a default domain gets the original
+    error, which names the missing domain, and the message is dead-lettered."""
     runtime.registry.maybe_reload()
     try:
         return runtime.registry.get(message.domain)
-    except DomainNotFoundError:
+    except DomainNotFoundError as missing:
+        try:
+            runtime.registry.reload()
+        except ConfigurationError as error:
+            log.error("domains folder unreadable; serving the last good domains", error=str(error))
+        if message.domain in runtime.registry.domains:
+            return runtime.registry.get(message.domain)
         log.warning("domain gone since queued; using the default", domain=message.domain)
+        if "default" not in runtime.registry.domains:
+            raise missing
         return runtime.registry.get("default")

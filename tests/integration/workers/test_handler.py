@@ -17,7 +17,7 @@ from hub.conversation.inbound import InboundMessage
 from hub.conversation.lock import ConversationLocks
 from hub.conversation.replies import ReplyLedger
 from hub.domains.registry import DomainRegistry
-from hub.exceptions import ChatwootAPIError
+from hub.exceptions import ChatwootAPIError, DomainNotFoundError
 from hub.queue import create_celery
 from hub.settings import Settings
 from hub.store.database import connection_scope
@@ -27,8 +27,9 @@ from tests.conftest import SAMPLE_DOMAINS, TEST_REDIS_URL
 from tests.fakes.bot_webhooks import BotWebhooks
 from tests.fakes.chatwoot import FakeChatwoot
 from tests.fakes.openai_server import FakeOpenAI
+from tests.perf.tenant_farm import build_farm, write_tenant
 from workers import history
-from workers.answer import Handled
+from workers.answer import Handled, domain_of
 from workers.handler import handle
 from workers.runtime import WorkerRuntime
 
@@ -63,11 +64,13 @@ def make_runtime(
 
     def make(**overrides: object) -> WorkerRuntime:
         settings = Settings(
-            redis_url=TEST_REDIS_URL,
-            chatwoot_url=fake_chatwoot.url,
-            domains_dir=SAMPLE_DOMAINS,
-            data_dir=tmp_path,
-            **overrides,
+            **{
+                "redis_url": TEST_REDIS_URL,
+                "chatwoot_url": fake_chatwoot.url,
+                "domains_dir": SAMPLE_DOMAINS,
+                "data_dir": tmp_path,
+                **overrides,
+            }
         )  # type: ignore[arg-type]
         runtime = WorkerRuntime.build(settings)
         runtime.chatwoot = type(runtime.chatwoot)(fake_chatwoot.url, sleep=lambda _: None)
@@ -661,3 +664,27 @@ def test_a_retry_s_draft_is_not_posted_when_the_customer_wrote_since(
     assert handle(runtime, first).status == "replied"
     (reply,) = fake_chatwoot.messages(conversation_id=50)
     assert reply["content"] == "Entregamos em Curitiba, sim."
+
+
+def test_a_tenant_added_before_the_workers_next_look_at_the_folder_is_found(
+    make_runtime: object, tmp_path: Path
+) -> None:
+    domains = tmp_path / "domains"
+    build_farm(domains, 1)
+    runtime = make_runtime(domains_dir=domains, reload_interval_seconds=3600)  # type: ignore[operator]
+    added = write_tenant(domains, 1)  # the receiver saw it and queued its message
+    assert added not in runtime.registry.domains
+
+    message = inbound("Qual o horário?").model_copy(update={"domain": added})
+    assert domain_of(runtime, message).id == added
+
+
+def test_a_message_for_a_removed_domain_without_a_default_names_the_missing_domain(
+    make_runtime: object, tmp_path: Path
+) -> None:
+    domains = tmp_path / "domains"
+    build_farm(domains, 1)
+    runtime = make_runtime(domains_dir=domains, reload_interval_seconds=3600)  # type: ignore[operator]
+
+    with pytest.raises(DomainNotFoundError, match="no domain 'retail'"):
+        domain_of(runtime, inbound("Qual o horário de funcionamento?"))
